@@ -1,0 +1,1 @@
+"""Pure domain logic: vocabulary, catalogue, progression and rules (no Flask, no SQLAlchemy)."""
