@@ -111,8 +111,3 @@ LABELS: dict[StrEnum, str] = {
 def label(value: StrEnum) -> str:
     """Human label for a vocabulary value."""
     return LABELS.get(value, str(value).replace("_", " ").capitalize())
-
-
-def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    """(value, label) pairs for a form select."""
-    return [(member.value, label(member)) for member in enum]

@@ -1,0 +1,3 @@
+from prescriptions import create_app
+
+app = create_app()

@@ -1,0 +1,119 @@
+"""FloorPlan: pelvic-floor home programmes for clinics."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import DEFAULTS, DEV_SECRET_KEY
+from .extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, then FLOORPLAN_* variables."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("FLOORPLAN_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "floorplan.sqlite"
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("FLOORPLAN")
+    else:
+        app.config.from_mapping(test_config)
+    _check_production_config(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    from .web import register_request_hooks, register_template_helpers
+
+    register_request_hooks(app)
+    register_template_helpers(app)
+    if app.config["AUTO_MIGRATE"]:
+        _migrate_embedded_database(app)
+    return app
+
+
+def _check_production_config(app: Flask) -> None:
+    if app.config["ENV_NAME"] != "production":
+        return
+    if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
+        raise RuntimeError(
+            "Refusing to start in production with the development secret key: "
+            "set FLOORPLAN_SECRET_KEY to a long random value."
+        )
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the module-level extension singletons to this app."""
+    from .database import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    with app.app_context():
+        configure_sqlite(db.engine)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per feature."""
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .health import bp as health_bp
+    from .patients.views import bp as patients_bp
+
+    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """House-styled error pages; never a stack trace."""
+    from .errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """The `flask --app app ...` commands."""
+    from .cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def _migrate_embedded_database(app: Flask) -> None:
+    """Create or upgrade an embedded SQLite database on start (servers use `db upgrade`)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))

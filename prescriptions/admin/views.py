@@ -1,0 +1,87 @@
+"""Administrator pages: accounts and clinic settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import operations as ops
+from .. import queries
+from ..errors import render_error
+from ..extensions import db
+from ..web import acting, admin_required, clinic_id, repeated_submission
+from .forms import ClinicForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users() -> ResponseReturnValue:
+    """List the clinic's accounts and add one."""
+    form = UserForm()
+    if repeat := repeated_submission(form):
+        return repeat
+    if form.validate_on_submit():
+        earlier = ops.claim_submission(form.once.data, clinic_id())
+        if earlier is None:
+            user = ops.create_user(
+                current_user.clinic,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                by=acting(),
+            )
+            ops.complete_submission(form.once.data, url_for("admin.users"))
+            db.session.commit()
+            flash(f"{user.name} can now sign in as {user.email}.", "success")
+        return redirect(url_for("admin.users"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/users.html", form=form, users=queries.fetch_users(clinic_id())
+    ), status
+
+
+@bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")
+@admin_required
+def set_active(user_id: int, action: str) -> ResponseReturnValue:
+    """Activate or deactivate an account (deactivation ends its sessions)."""
+    user = queries.fetch_user(clinic_id(), user_id) or abort(404)
+    if user.id == current_user.id:
+        flash("You can't deactivate your own account.", "error")
+        return redirect(url_for("admin.users"))
+    ops.set_user_active(user, action == "activate", acting())
+    db.session.commit()
+    verb = "can sign in again" if user.active else "is deactivated and was signed out"
+    flash(f"{user.name} {verb}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/clinic", methods=["GET", "POST"])
+@admin_required
+def clinic_settings() -> ResponseReturnValue:
+    """The clinic's details as printed on handouts."""
+    clinic = current_user.clinic
+    form = ClinicForm(obj=clinic, clinic_id=clinic.id)
+    if not form.is_submitted():
+        form.version.data = str(clinic.version)
+    if form.validate_on_submit():
+        if form.version_number() != clinic.version:
+            return render_error(409)
+        fields = {
+            name: getattr(form, name).data
+            for name in ("name", "address", "phone", "email", "paper", "footer_text")
+        }
+        try:
+            ops.update_clinic(clinic, acting(), **{k: v or "" for k, v in fields.items()})
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            return render_error(409)
+        flash("Clinic settings saved.", "success")
+        return redirect(url_for("admin.clinic_settings"))
+    status = 400 if form.errors else 200
+    return render_template("admin/clinic.html", form=form, clinic=clinic), status

@@ -1,0 +1,55 @@
+"""Sign-in, first-run setup and password forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from ..domain.vocab import Paper
+from ..forms import CleanString, EmailAddress, choices_of
+from ..passwords import MAX_LENGTH, password_problem
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)])
+
+
+class NewPasswordMixin:
+    """A new password and its confirmation, checked against the policy."""
+
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired()],
+        description="At least 12 characters. A short phrase is easy to remember and hard to guess.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
+    )
+
+    def validate_password(self, field: Any) -> None:
+        email = getattr(getattr(self, "email", None), "data", "") or ""
+        name = getattr(getattr(self, "name", None), "data", "") or ""
+        problem = password_problem(field.data or "", email=email, name=name)
+        if problem:
+            raise ValidationError(problem)
+
+
+class SetupForm(NewPasswordMixin, FlaskForm):
+    clinic_name = CleanString("Clinic name", validators=[InputRequired(), Length(max=120)])
+    clinic_phone = CleanString(
+        "Clinic phone",
+        validators=[InputRequired(), Length(max=40)],
+        description="Printed on every handout page.",
+    )
+    paper = SelectField("Paper size", choices=choices_of(Paper), default=Paper.A4.value)
+    name = CleanString("Your name", validators=[InputRequired(), Length(max=120)])
+    email = EmailField("Your email", validators=[InputRequired(), EmailAddress(), Length(max=254)])
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current = PasswordField("Current password", validators=[InputRequired(), Length(max=256)])

@@ -1,0 +1,87 @@
+"""The `flask --app app ...` commands."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from . import operations as ops
+from . import queries
+from .audit import verify_chain
+from .domain.vocab import Role
+from .extensions import db
+from .models import AuditEvent
+from .passwords import password_problem
+
+
+def _new_password(email: str, name: str) -> str:
+    password = os.environ.get("FLOORPLAN_NEW_PASSWORD")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise click.ClickException(f"Password refused: {problem}")
+    return password
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--clinic", "clinic_name", help="Clinic name; created if no clinic has it.")
+@with_appcontext
+def create_user_command(email: str, name: str, role: str, clinic_name: str | None) -> None:
+    """Create an account (password from a prompt or FLOORPLAN_NEW_PASSWORD)."""
+    if queries.fetch_user_by_email(email):
+        raise click.ClickException(f"An account with the email {email} already exists.")
+    if clinic_name:
+        clinic = queries.fetch_clinic_by_name(clinic_name) or ops.create_clinic(clinic_name)
+    else:
+        clinics = queries.fetch_clinics()
+        if len(clinics) != 1:
+            names = ", ".join(repr(c.name) for c in clinics) or "none yet"
+            raise click.ClickException(f"Name the clinic with --clinic (clinics: {names}).")
+        clinic = clinics[0]
+    password = _new_password(email, name)
+    user = ops.create_user(clinic, email=email, name=name, role=role, password=password)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} in {clinic.name}.")
+
+
+@click.command("seed-demo")
+@click.option("--patients", default=12, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--password", help="The demo clinician's password (random when omitted).")
+@with_appcontext
+def seed_demo_command(patients: int, password: str | None) -> None:
+    """Create a demo clinic with a clinician, patients, assessments, plans and logs."""
+    from .demo import seed_demo
+
+    password = password or secrets.token_urlsafe(12)
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"Password refused: {problem}")
+    result = seed_demo(patients, password)
+    db.session.commit()
+    click.echo(f"Demo clinic ready with {result.patients} new patients.")
+    if result.created_user:
+        click.echo(f"Sign in as {result.email} with the password {result.password}")
+    else:
+        click.echo(f"Sign in as {result.email} (its password is unchanged).")
+
+
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the audit chain; exit 1 naming the first broken link."""
+    broken = verify_chain(ops.audit_key())
+    if broken is not None:
+        click.echo(f"Audit chain broken at event {broken.event_id}: {broken.reason}.", err=True)
+        sys.exit(1)
+    click.echo(f"Audit chain intact ({queries.count_rows(AuditEvent)} events).")
+
+
+commands = [create_user_command, seed_demo_command, audit_verify_command]

@@ -1,0 +1,92 @@
+"""Form pieces shared by every feature."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from .domain.vocab import label
+
+
+class OnceForm(FlaskForm):
+    """A create form carrying a one-time token, so a double click makes one record."""
+
+    once = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.once.data:
+            self.once.data = secrets.token_urlsafe(24)
+
+
+class VersionedForm(FlaskForm):
+    """An edit form carrying the row version it was opened at (no lost updates)."""
+
+    version = HiddenField()
+
+    def version_number(self) -> int:
+        """The version the user saw, or -1 when the field was tampered with."""
+        data = self.version.data or ""
+        return int(data) if str(data).isdigit() else -1
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes (accessible without JavaScript)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def strip(value: Any) -> Any:
+    """Trim surrounding white space from text input."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class CleanString(StringField):
+    """A text field that trims white space and refuses control characters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [strip])
+        super().__init__(*args, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data and any(ord(ch) < 32 and ch not in "\t\r\n" for ch in self.data):
+            raise ValidationError("Remove the control characters from this field.")
+
+
+class WholeNumber(IntegerField):
+    """An integer field whose parse error reads like a person wrote it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number.") from error
+
+
+class EmailAddress:
+    """A syntactically valid email address; no DNS look-up, and `.test` domains allowed."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            return
+        try:
+            validate_email(field.data, check_deliverability=False, test_environment=True)
+        except EmailNotValidError as error:
+            raise ValidationError("Enter a valid email address, like name@example.org.") from error
+
+
+def choices_of(enum: type[StrEnum], *, blank: str | None = None) -> list[SelectChoice]:
+    """Select/radio/checkbox choices for a vocabulary, optionally led by a blank choice."""
+    options = [SelectChoice(member.value, label(member)) for member in enum]
+    return [SelectChoice("", blank), *options] if blank is not None else options

@@ -1,0 +1,263 @@
+"""Writes: verb_noun functions that take the actor explicitly, flush, audit and return.
+
+The caller (a view or a command) owns the transaction: every write and its audit row commit
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from .audit import append_event
+from .domain.vocab import Role
+from .extensions import db
+from .models import Assessment, Clinic, Patient, Submission, User, utcnow
+from .passwords import hash_password
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and from where, for the audit trail."""
+
+    user: User | None
+    ip: str = ""
+
+    @property
+    def clinic_id(self) -> int | None:
+        return self.user.clinic_id if self.user else None
+
+    @property
+    def label(self) -> str:
+        return self.user.email if self.user else "system"
+
+
+SYSTEM = Actor(None, "cli")
+
+
+def audit_key() -> bytes:
+    """The HMAC key of the audit chain (FLOORPLAN_AUDIT_KEY, else derived from the secret key)."""
+    configured = current_app.config.get("AUDIT_KEY")
+    if configured:
+        return str(configured).encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"floorplan-audit-chain", hashlib.sha256).digest()
+
+
+def record_event(
+    by: Actor,
+    action: str,
+    record: Any = None,
+    detail: str = "",
+    *,
+    clinic_id: int | None = None,
+    actor: str | None = None,
+) -> None:
+    """Append an audit row for an action on a record (a model instance or None)."""
+    append_event(
+        audit_key(),
+        action=action,
+        clinic_id=clinic_id if clinic_id is not None else by.clinic_id,
+        user_id=by.user.id if by.user else None,
+        actor=actor if actor is not None else by.label,
+        record_type=getattr(record, "__tablename__", ""),
+        record_id=getattr(record, "id", None),
+        ip=by.ip,
+        detail=detail,
+    )
+
+
+def claim_submission(token: str, clinic_id: int) -> str | None:
+    """Claim a one-time form token. Returns None when fresh, else where the first use led."""
+    existing = db.session.get(Submission, token)
+    if existing is not None:
+        return existing.target or "/"
+    try:
+        with db.session.begin_nested():
+            db.session.add(Submission(token=token, clinic_id=clinic_id))
+    except IntegrityError:
+        # A concurrent twin claimed it between our read and our insert; it has committed now.
+        twin = db.session.get(Submission, token, populate_existing=True)
+        return (twin.target if twin else "") or "/"
+    return None
+
+
+def complete_submission(token: str, target: str) -> None:
+    """Remember where a claimed submission led, so a repeat lands there too."""
+    submission = db.session.get(Submission, token)
+    if submission is not None:
+        submission.target = target
+
+
+# --- clinics and users -------------------------------------------------------------------
+
+
+def create_clinic(name: str, by: Actor = SYSTEM, **fields: Any) -> Clinic:
+    """Create a clinic."""
+    clinic = Clinic(name=name, **fields)
+    db.session.add(clinic)
+    db.session.flush()
+    record_event(by, "clinic.create", clinic, name, clinic_id=clinic.id)
+    return clinic
+
+
+def update_clinic(clinic: Clinic, by: Actor, **fields: Any) -> Clinic:
+    """Change clinic settings."""
+    changed = sorted(k for k, v in fields.items() if getattr(clinic, k) != v)
+    for key, value in fields.items():
+        setattr(clinic, key, value)
+    db.session.flush()
+    record_event(by, "clinic.update", clinic, ", ".join(changed))
+    return clinic
+
+
+def create_user(
+    clinic: Clinic, *, email: str, name: str, role: Role | str, password: str, by: Actor = SYSTEM
+) -> User:
+    """Create an account in a clinic (the password is already checked against the policy)."""
+    user = User(
+        clinic_id=clinic.id,
+        email=email.strip().lower(),
+        name=name.strip(),
+        role=Role(role).value,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(by, "user.create", user, f"{user.email} as {user.role}", clinic_id=clinic.id)
+    return user
+
+
+def set_user_active(user: User, active: bool, by: Actor) -> User:
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    user.active = active
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "user.activate" if active else "user.deactivate", user, user.email)
+    return user
+
+
+def change_password(user: User, password: str, by: Actor) -> User:
+    """Set a new password and end every other session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "user.password", user, user.email)
+    return user
+
+
+def end_sessions(user: User, by: Actor) -> None:
+    """End every session of the user (logout)."""
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "auth.logout", user)
+
+
+def record_login(user: User | None, email: str, ok: bool, by: Actor) -> None:
+    """Audit a login attempt, successful or not."""
+    if ok and user is not None:
+        user.last_login_at = utcnow()
+    record_event(
+        Actor(user, by.ip),
+        "auth.login" if ok else "auth.login_failed",
+        user,
+        clinic_id=user.clinic_id if user else None,
+        actor=email.strip().lower()[:254],
+    )
+
+
+# --- patients and assessments -------------------------------------------------------------
+
+PATIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "chart_number",
+    "cue_set",
+    "diagnoses",
+    "precautions",
+    "phone",
+    "email",
+    "address",
+    "notes",
+)
+
+
+def create_patient(clinic_id: int, by: Actor, **fields: Any) -> Patient:
+    """Add a patient to the clinic."""
+    patient = Patient(clinic_id=clinic_id, **_only(fields, PATIENT_FIELDS))
+    db.session.add(patient)
+    db.session.flush()
+    record_event(by, "patient.create", patient, patient.chart_number)
+    return patient
+
+
+def update_patient(patient: Patient, by: Actor, **fields: Any) -> Patient:
+    """Change a patient's details (guarded by the row version)."""
+    values = _only(fields, PATIENT_FIELDS)
+    changed = sorted(k for k, v in values.items() if getattr(patient, k) != v)
+    for key, value in values.items():
+        setattr(patient, key, value)
+    db.session.flush()
+    record_event(by, "patient.update", patient, ", ".join(changed))
+    return patient
+
+
+def archive_patient(patient: Patient, by: Actor) -> Patient:
+    """Archive a patient: hidden from lists, never deleted."""
+    patient.archived_at = utcnow()
+    db.session.flush()
+    record_event(by, "patient.archive", patient)
+    return patient
+
+
+def restore_patient(patient: Patient, by: Actor) -> Patient:
+    """Bring an archived patient back to the active list."""
+    patient.archived_at = None
+    db.session.flush()
+    record_event(by, "patient.restore", patient)
+    return patient
+
+
+ASSESSMENT_FIELDS = (
+    "assessed_on",
+    "oxford_grade",
+    "endurance_s",
+    "repetitions",
+    "fast_contractions",
+    "relaxation",
+    "pain",
+    "leaks_per_week",
+    "pads_per_day",
+    "technique_confirmed",
+    "iciq_total",
+    "notes",
+)
+
+
+def add_assessment(patient: Patient, by: Actor, **fields: Any) -> Assessment:
+    """Record an assessment of a patient by the acting clinician."""
+    assert by.user is not None
+    assessment = Assessment(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        clinician_id=by.user.id,
+        **_only(fields, ASSESSMENT_FIELDS),
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    record_event(by, "assessment.create", assessment, f"patient {patient.id}")
+    return assessment
+
+
+def _only(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    return dict(fields)

@@ -1,0 +1,156 @@
+"""Patients: list and search, record, create, edit, archive; assessments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import operations as ops
+from .. import queries
+from ..errors import render_error
+from ..extensions import db
+from ..models import Patient
+from ..web import acting, clinic_id, repeated_submission
+from .forms import AssessmentForm, EditPatientForm, NewPatientForm
+
+bp = Blueprint("patients", __name__)
+
+
+def _patient_or_404(patient_id: int) -> Patient:
+    return queries.fetch_patient(clinic_id(), patient_id) or abort(404)
+
+
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """The start page."""
+    return redirect(url_for("patients.index"))
+
+
+@bp.get("/patients")
+@login_required
+def index() -> ResponseReturnValue:
+    """The clinic's patients, searchable by name or chart number."""
+    search = request.args.get("q", "").strip()[:100]
+    archived = request.args.get("archived") == "1"
+    sort = request.args.get("sort", "name")
+    if sort not in queries.PATIENT_SORTS:
+        sort = "name"
+    page = request.args.get("page", 1, type=int) or 1
+    result = queries.fetch_patients(
+        clinic_id(),
+        search=search,
+        archived=archived,
+        sort=sort,
+        page=page,
+        per_page=current_app.config["PATIENTS_PER_PAGE"],
+    )
+    return render_template(
+        "patients/index.html", page=result, search=search, archived=archived, sort=sort
+    )
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@login_required
+def create() -> ResponseReturnValue:
+    """Add a patient."""
+    form = NewPatientForm(clinic_id=clinic_id())
+    if repeat := repeated_submission(form):
+        return repeat
+    if form.validate_on_submit():
+        earlier = ops.claim_submission(form.once.data, clinic_id())
+        if earlier is not None:
+            return redirect(earlier)
+        patient = ops.create_patient(clinic_id(), acting(), **form.values())
+        target = url_for("patients.show", patient_id=patient.id)
+        ops.complete_submission(form.once.data, target)
+        db.session.commit()
+        flash(f"{patient.display_name} was added. Next, record an assessment.", "success")
+        return redirect(target)
+    status = 400 if form.errors else 200
+    return render_template("patients/form.html", form=form, patient=None), status
+
+
+@bp.get("/patients/<int:patient_id>")
+@login_required
+def show(patient_id: int) -> ResponseReturnValue:
+    """A patient's record: details, assessments and plans."""
+    patient = _patient_or_404(patient_id)
+    assessments = queries.fetch_assessments(clinic_id(), patient.id)
+    return render_template(
+        "patients/show.html",
+        patient=patient,
+        assessments=assessments,
+        latest=assessments[0] if assessments else None,
+    )
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(patient_id: int) -> ResponseReturnValue:
+    """Change a patient's details; a stale form gets a conflict page."""
+    patient = _patient_or_404(patient_id)
+    form = EditPatientForm(obj=patient, clinic_id=clinic_id(), patient_id=patient.id)
+    if not form.is_submitted():
+        form.version.data = str(patient.version)
+    if form.validate_on_submit():
+        if form.version_number() != patient.version:
+            return _conflict(patient)
+        try:
+            ops.update_patient(patient, acting(), **form.values())
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(patient)
+        flash("Patient details saved.", "success")
+        return redirect(url_for("patients.show", patient_id=patient.id))
+    status = 400 if form.errors else 200
+    return render_template("patients/form.html", form=form, patient=patient), status
+
+
+def _conflict(patient: Patient) -> ResponseReturnValue:
+    return render_error(
+        409,
+        "Someone else saved changes to this patient after you opened the form. "
+        "Their changes are kept. Open the form again to see them, then make your change.",
+    )
+
+
+@bp.post("/patients/<int:patient_id>/<any(archive, restore):action>")
+@login_required
+def set_archived(patient_id: int, action: str) -> ResponseReturnValue:
+    """Archive a patient (never deleted) or bring them back."""
+    patient = _patient_or_404(patient_id)
+    if action == "archive":
+        ops.archive_patient(patient, acting())
+        message = f"{patient.display_name} is archived. Their records are kept."
+    else:
+        ops.restore_patient(patient, acting())
+        message = f"{patient.display_name} is back on the patient list."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("patients.show", patient_id=patient.id))
+
+
+@bp.route("/patients/<int:patient_id>/assessments/new", methods=["GET", "POST"])
+@login_required
+def new_assessment(patient_id: int) -> ResponseReturnValue:
+    """Record an assessment."""
+    patient = _patient_or_404(patient_id)
+    form = AssessmentForm()
+    if repeat := repeated_submission(form):
+        return repeat
+    if form.validate_on_submit():
+        earlier = ops.claim_submission(form.once.data, clinic_id())
+        if earlier is not None:
+            return redirect(earlier)
+        ops.add_assessment(patient, acting(), **form.values())
+        target = url_for("patients.show", patient_id=patient.id)
+        ops.complete_submission(form.once.data, target)
+        db.session.commit()
+        flash("Assessment saved.", "success")
+        return redirect(target)
+    status = 400 if form.errors else 200
+    return render_template("patients/assessment_form.html", form=form, patient=patient), status

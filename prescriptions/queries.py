@@ -1,0 +1,175 @@
+"""Reads, always scoped to a clinic. A record of another clinic is simply not found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Assessment, AuditEvent, Clinic, Patient, Submission, User
+
+#: Sort keys a patient list accepts (allow-list; never a raw column name from the request).
+PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
+    "name": (Patient.family_name, Patient.given_name, Patient.id),
+    "chart": (Patient.chart_number, Patient.id),
+    "recent": (Patient.created_at.desc(), Patient.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def fetch_user_by_email(email: str) -> User | None:
+    """The account with this email (any clinic), for signing in."""
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def fetch_clinic_by_name(name: str) -> Clinic | None:
+    """The clinic with exactly this name."""
+    return db.session.scalar(sa.select(Clinic).where(Clinic.name == name))
+
+
+def fetch_clinics() -> list[Clinic]:
+    """Every clinic, by name."""
+    return list(db.session.scalars(sa.select(Clinic).order_by(Clinic.name)))
+
+
+def fetch_users(clinic_id: int) -> list[User]:
+    """The clinic's accounts, active first."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.clinic_id == clinic_id)
+            .order_by(User.active.desc(), User.name)
+        )
+    )
+
+
+def fetch_user(clinic_id: int, user_id: int) -> User | None:
+    """One account of the clinic."""
+    return db.session.scalar(sa.select(User).where(User.clinic_id == clinic_id, User.id == user_id))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fetch_patients(
+    clinic_id: int,
+    *,
+    search: str = "",
+    archived: bool = False,
+    sort: str = "name",
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """A page of the clinic's patients, searched by name or chart number."""
+    stmt = sa.select(Patient).where(Patient.clinic_id == clinic_id)
+    stmt = stmt.where(
+        Patient.archived_at.is_not(None) if archived else Patient.archived_at.is_(None)
+    )
+    for term in search.split()[:4]:
+        like = f"%{_escape_like(term)}%"
+        stmt = stmt.where(
+            sa.or_(
+                Patient.given_name.ilike(like, escape="\\"),
+                Patient.family_name.ilike(like, escape="\\"),
+                Patient.preferred_name.ilike(like, escape="\\"),
+                Patient.chart_number.ilike(like, escape="\\"),
+            )
+        )
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    order = PATIENT_SORTS.get(sort, PATIENT_SORTS["name"])
+    items = list(
+        db.session.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page))
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def fetch_patient(clinic_id: int, patient_id: int) -> Patient | None:
+    """One patient of the clinic (archived ones included)."""
+    return db.session.scalar(
+        sa.select(Patient).where(Patient.clinic_id == clinic_id, Patient.id == patient_id)
+    )
+
+
+def chart_number_taken(clinic_id: int, chart_number: str, *, except_id: int | None = None) -> bool:
+    """Whether another patient of the clinic already has this chart number."""
+    stmt = sa.select(Patient.id).where(
+        Patient.clinic_id == clinic_id, Patient.chart_number == chart_number
+    )
+    if except_id is not None:
+        stmt = stmt.where(Patient.id != except_id)
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def fetch_assessments(clinic_id: int, patient_id: int) -> list[Assessment]:
+    """A patient's assessments, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Assessment)
+            .where(Assessment.clinic_id == clinic_id, Assessment.patient_id == patient_id)
+            .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        )
+    )
+
+
+def fetch_latest_assessment(clinic_id: int, patient_id: int) -> Assessment | None:
+    """A patient's most recent assessment."""
+    return db.session.scalar(
+        sa.select(Assessment)
+        .where(Assessment.clinic_id == clinic_id, Assessment.patient_id == patient_id)
+        .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def fetch_submission_target(clinic_id: int, token: str) -> str | None:
+    """Where an already-used one-time form token led, or None when it is unused."""
+    return db.session.scalar(
+        sa.select(Submission.target).where(
+            Submission.token == token, Submission.clinic_id == clinic_id
+        )
+    )
+
+
+def count_failed_logins(*, email: str = "", ip: str = "", since: datetime) -> int:
+    """Failed sign-ins for an account or from an address since a moment (for rate limiting)."""
+    stmt = sa.select(sa.func.count()).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.at >= since
+    )
+    stmt = stmt.where(AuditEvent.actor == email) if email else stmt.where(AuditEvent.ip == ip)
+    return db.session.execute(stmt).scalar_one()
+
+
+def count_rows(model: type, **filters: Any) -> int:
+    """How many rows of a model match (used by commands and tests)."""
+    stmt = sa.select(sa.func.count()).select_from(model)
+    for key, value in filters.items():
+        stmt = stmt.where(getattr(model, key) == value)
+    return db.session.execute(stmt).scalar_one()

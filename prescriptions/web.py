@@ -1,0 +1,152 @@
+"""Request hooks: first-run setup, session lifetime, security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, abort, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, logout_user
+
+from . import queries
+from .domain import vocab
+from .extensions import db, login_manager
+from .forms import OnceForm
+from .models import User
+from .operations import Actor
+
+#: Endpoints reachable before the first administrator exists.
+SETUP_OPEN = {"auth.setup", "health.healthz", "static"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Load the user named by the session, if that session has not been ended since."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_version != int(version) or not user.active:
+        return None
+    return user
+
+
+def setup_done(app: Flask) -> bool:
+    """Whether the first administrator exists (remembered once true)."""
+    if app.extensions.get("floorplan.setup_done"):
+        return True
+    done = db.session.execute(sa.select(User.id).limit(1)).first() is not None
+    if done:
+        app.extensions["floorplan.setup_done"] = True
+    return done
+
+
+def _now_ts() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Install the before/after request hooks on the app."""
+
+    @app.before_request
+    def _require_setup() -> Response | None:
+        if request.endpoint in SETUP_OPEN or setup_done(app):
+            return None
+        return redirect(url_for("auth.setup"))
+
+    @app.before_request
+    def _session_lifetime() -> Response | None:
+        if request.endpoint in ("static", "health.healthz"):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = _now_ts()
+        started = session.get("auth_at", 0)
+        seen = session.get("seen_at", 0)
+        idle = app.config["IDLE_TIMEOUT"].total_seconds()
+        absolute = app.config["ABSOLUTE_TIMEOUT"].total_seconds()
+        if now - seen > idle or now - started > absolute:
+            logout_user()
+            session.clear()
+            flash("Your session ended. Please sign in again.", "info")
+            return redirect(url_for("auth.login", next=request.full_path))
+        session["seen_at"] = now
+        return None
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            # Pages and PDFs carry patient data: never keep them in a browser or proxy cache.
+            headers["Cache-Control"] = "no-store"
+        return response
+
+
+def start_session(user: User) -> None:
+    """Record the start of a signed-in session (for the idle and absolute timeouts)."""
+    now = _now_ts()
+    session["auth_at"] = now
+    session["seen_at"] = now
+
+
+def acting() -> Actor:
+    """The signed-in user and their address, for operations and the audit trail."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user, request.remote_addr or "")
+
+
+def clinic_id() -> int:
+    """The signed-in user's clinic: every read is scoped to it."""
+    return int(current_user.clinic_id)
+
+
+def admin_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Allow administrators only; clinicians get a 403."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def vocab_label(enum_name: str, value: str) -> str:
+    """Template helper: the label of a stored vocabulary value (unknown values shown as is)."""
+    enum = getattr(vocab, enum_name)
+    try:
+        return vocab.label(enum(value))
+    except ValueError:
+        return value
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Helpers every template may call."""
+    app.jinja_env.globals["vocab_label"] = vocab_label
+
+
+def repeated_submission(form: OnceForm) -> ResponseReturnValue | None:
+    """Answer a repeat of an already saved form (a double click) with where the first one led."""
+    if request.method != "POST" or not form.once.data or not current_user.is_authenticated:
+        return None
+    target = queries.fetch_submission_target(clinic_id(), str(form.once.data))
+    if target is None:
+        return None
+    flash("That was already saved.", "info")
+    return redirect(target or url_for("patients.index"))
