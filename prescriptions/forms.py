@@ -8,7 +8,14 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -49,16 +56,36 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _refuse_control_characters(text: str | None, *, multiline: bool) -> None:
+    allowed = "\t\r\n" if multiline else "\t"
+    if text and any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in text):
+        raise ValidationError("Remove the control characters from this field.")
+
+
 class CleanString(StringField):
-    """A text field that trims white space and refuses control characters."""
+    """A one-line text field that trims white space and refuses control characters."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("filters", [strip])
         super().__init__(*args, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        if self.data and any(ord(ch) < 32 and ch not in "\t\r\n" for ch in self.data):
-            raise ValidationError("Remove the control characters from this field.")
+        _refuse_control_characters(self.data, multiline=False)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        self.data = self.data or ""
+
+
+class CleanText(TextAreaField):
+    """A multi-line text field that trims white space and refuses control characters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [strip])
+        super().__init__(*args, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        _refuse_control_characters(self.data, multiline=True)
 
 
 class WholeNumber(IntegerField):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import EmailField, SelectField, TextAreaField
+from wtforms import EmailField, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import queries
 from ..auth.forms import NewPasswordMixin
 from ..domain.vocab import Paper, Role
-from ..forms import CleanString, EmailAddress, OnceForm, VersionedForm, choices_of
+from ..forms import CleanString, CleanText, EmailAddress, OnceForm, VersionedForm, choices_of
 
 
 class UserForm(NewPasswordMixin, OnceForm):
@@ -25,9 +25,7 @@ class UserForm(NewPasswordMixin, OnceForm):
 
 class ClinicForm(VersionedForm):
     name = CleanString("Clinic name", validators=[InputRequired(), Length(max=120)])
-    address = TextAreaField(
-        "Address", filters=[lambda v: v.strip() if v else ""], validators=[Length(max=300)]
-    )
+    address = CleanText("Address", validators=[Length(max=300)])
     phone = CleanString(
         "Phone", validators=[InputRequired(), Length(max=40)], description="On every handout page."
     )

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, RadioField, SelectField
 from wtforms.validators import (
     InputRequired,
     Length,
@@ -21,6 +21,7 @@ from ..domain.vocab import CueSet, Diagnosis, Precaution, Relaxation
 from ..forms import (
     CheckboxesField,
     CleanString,
+    CleanText,
     EmailAddress,
     OnceForm,
     VersionedForm,
@@ -71,8 +72,8 @@ class PatientFields(FlaskForm):
         filters=[_text],
         validators=[Optional(), EmailAddress(), Length(max=254)],
     )
-    address = TextAreaField("Address", filters=[_text], validators=[Length(max=300)])
-    notes = TextAreaField("Notes", filters=[_text], validators=[Length(max=5000)])
+    address = CleanText("Address", validators=[Length(max=300)])
+    notes = CleanText("Notes", validators=[Length(max=5000)])
 
     def __init__(self, *args: Any, clinic_id: int, patient_id: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -149,7 +150,7 @@ class AssessmentForm(OnceForm):
     pads_per_day = _score("Pads a day", 0, 30)
     technique_confirmed = BooleanField("Technique confirmed (lifts, does not bear down)")
     iciq_total = _score("ICIQ-UI SF total", 0, 21, description="Total score only (0-21)")
-    notes = TextAreaField("Notes", filters=[_text], validators=[Length(max=5000)])
+    notes = CleanText("Notes", validators=[Length(max=5000)])
 
     def validate_relaxation(self, field: Any) -> None:
         if field.data not in {"", *Relaxation}:
