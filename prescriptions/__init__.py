@@ -89,8 +89,9 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .health import bp as health_bp
     from .patients.views import bp as patients_bp
+    from .plans.views import bp as plans_bp
 
-    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp):
+    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp, plans_bp):
         app.register_blueprint(blueprint)
 
 

@@ -7,9 +7,22 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
+from .domain.vocab import PlanStatus
 from .extensions import db
-from .models import Assessment, AuditEvent, Clinic, Patient, Submission, User
+from .models import (
+    Assessment,
+    AuditEvent,
+    Clinic,
+    ClinicExercise,
+    ClinicTemplate,
+    Patient,
+    Plan,
+    Submission,
+    User,
+    WarningAck,
+)
 
 #: Sort keys a patient list accepts (allow-list; never a raw column name from the request).
 PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
@@ -173,3 +186,92 @@ def count_rows(model: type, **filters: Any) -> int:
     for key, value in filters.items():
         stmt = stmt.where(getattr(model, key) == value)
     return db.session.execute(stmt).scalar_one()
+
+
+def fetch_plan(clinic_id: int, plan_id: int) -> Plan | None:
+    """One plan of the clinic, with its patient, author, items and acknowledgements."""
+    return db.session.scalar(
+        sa.select(Plan)
+        .where(Plan.clinic_id == clinic_id, Plan.id == plan_id)
+        .options(
+            joinedload(Plan.patient),
+            joinedload(Plan.author),
+            selectinload(Plan.items),
+            selectinload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
+        )
+    )
+
+
+def fetch_patient_plans(clinic_id: int, patient_id: int) -> list[Plan]:
+    """Every plan and revision of a patient, newest first, with their authors."""
+    return list(
+        db.session.scalars(
+            sa.select(Plan)
+            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
+            .options(joinedload(Plan.author))
+            .order_by(Plan.created_at.desc(), Plan.id.desc())
+        )
+    )
+
+
+def fetch_lineage_plans(clinic_id: int, patient_id: int) -> list[Plan]:
+    """A patient's plans with items loaded (for revision history)."""
+    return list(
+        db.session.scalars(
+            sa.select(Plan)
+            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
+            .options(selectinload(Plan.items), joinedload(Plan.author))
+            .order_by(Plan.id)
+        )
+    )
+
+
+def fetch_draft_revision(clinic_id: int, plan_id: int) -> Plan | None:
+    """The open draft revising a plan, if there is one."""
+    return db.session.scalar(
+        sa.select(Plan).where(
+            Plan.clinic_id == clinic_id,
+            Plan.revises_id == plan_id,
+            Plan.status == PlanStatus.DRAFT.value,
+        )
+    )
+
+
+def fetch_clinic_exercises(clinic_id: int) -> list[ClinicExercise]:
+    """A clinic's own exercises, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(ClinicExercise)
+            .where(ClinicExercise.clinic_id == clinic_id)
+            .order_by(ClinicExercise.name)
+        )
+    )
+
+
+def fetch_clinic_templates(clinic_id: int) -> list[ClinicTemplate]:
+    """A clinic's saved templates, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(ClinicTemplate)
+            .where(ClinicTemplate.clinic_id == clinic_id)
+            .order_by(ClinicTemplate.name)
+        )
+    )
+
+
+def fetch_clinic_template(clinic_id: int, template_id: int) -> ClinicTemplate | None:
+    """One of a clinic's templates."""
+    return db.session.scalar(
+        sa.select(ClinicTemplate).where(
+            ClinicTemplate.clinic_id == clinic_id, ClinicTemplate.id == template_id
+        )
+    )
+
+
+def fetch_patient_by_chart(clinic_id: int, chart_number: str) -> Patient | None:
+    """The clinic's patient with this chart number."""
+    return db.session.scalar(
+        sa.select(Patient).where(
+            Patient.clinic_id == clinic_id, Patient.chart_number == chart_number
+        )
+    )

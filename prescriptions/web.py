@@ -14,6 +14,7 @@ from flask_login import current_user, logout_user
 
 from . import queries
 from .domain import vocab
+from .domain.history import dose_text
 from .extensions import db, login_manager
 from .forms import OnceForm
 from .models import User
@@ -139,6 +140,7 @@ def vocab_label(enum_name: str, value: str) -> str:
 def register_template_helpers(app: Flask) -> None:
     """Helpers every template may call."""
     app.jinja_env.globals["vocab_label"] = vocab_label
+    app.jinja_env.globals["dose_text"] = dose_text
 
 
 def repeated_submission(form: OnceForm) -> ResponseReturnValue | None:

@@ -84,6 +84,7 @@ def show(patient_id: int) -> ResponseReturnValue:
         patient=patient,
         assessments=assessments,
         latest=assessments[0] if assessments else None,
+        plans=queries.fetch_patient_plans(clinic_id(), patient.id),
     )
 
 

@@ -1,0 +1,401 @@
+"""Plans: create from a template, edit all four weeks, issue, revise, complete, cancel, copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import operations as ops
+from .. import queries
+from ..domain.catalogue import Exercise
+from ..domain.history import compare_items, describe_change
+from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
+from ..domain.rules import Severity, blocking_issue, blocking_save
+from ..errors import render_error
+from ..extensions import db
+from ..models import Patient, Plan
+from ..planning import (
+    CLINIC_TEMPLATE_PREFIX,
+    as_template,
+    assessment_facts,
+    catalogue_of,
+    dose_grid,
+    findings_for,
+    plan_items,
+    template_choices,
+    warning_key,
+)
+from ..web import acting, clinic_id, repeated_submission
+from .editor import apply_action
+from .forms import (
+    CancelForm,
+    CopyForm,
+    ExerciseForm,
+    IssueForm,
+    NewPlanForm,
+    PlanEditForm,
+    TemplateForm,
+    editor_formdata,
+    item_row,
+)
+
+bp = Blueprint("plans", __name__)
+
+LOCKED = "This plan was issued and can no longer change. Revise it to make a new draft."
+
+
+def _plan_or_404(plan_id: int) -> Plan:
+    return queries.fetch_plan(clinic_id(), plan_id) or abort(404)
+
+
+def _catalogue() -> dict[str, Exercise]:
+    return catalogue_of(queries.fetch_clinic_exercises(clinic_id()))
+
+
+def _template(code: str) -> Template | None:
+    if code.startswith(CLINIC_TEMPLATE_PREFIX):
+        ident = code.removeprefix(CLINIC_TEMPLATE_PREFIX)
+        row = queries.fetch_clinic_template(clinic_id(), int(ident)) if ident.isdigit() else None
+        return as_template(row) if row else None
+    return BUILTIN_TEMPLATES.get(code)
+
+
+@bp.route("/patients/<int:patient_id>/plans/new", methods=["GET", "POST"])
+@login_required
+def new(patient_id: int) -> ResponseReturnValue:
+    """Start a plan: choose a template; the progression fills four weeks from the assessment."""
+    patient = queries.fetch_patient(clinic_id(), patient_id) or abort(404)
+    choices = template_choices(queries.fetch_clinic_templates(clinic_id()))
+    form = NewPlanForm(templates=[(c.code, c.name) for c in choices])
+    if repeat := repeated_submission(form):
+        return repeat
+    latest = queries.fetch_latest_assessment(clinic_id(), patient.id)
+    if not form.is_submitted():
+        form.template.data = _suggested_template(patient)
+    if form.validate_on_submit():
+        template = _template(form.template.data)
+        if template is None:
+            abort(404)
+        if ops.claim_submission(form.once.data, clinic_id()) is None:
+            items = propose_items(template, assessment_facts(latest))
+            plan = ops.create_plan(patient, template, items, acting(), start=form.start_date.data)
+            target = url_for("plans.edit", plan_id=plan.id)
+            ops.complete_submission(form.once.data, target)
+            db.session.commit()
+            flash("Draft created from the template. Check each week, then save.", "success")
+            return redirect(target)
+    status = 400 if form.errors else 200
+    return render_template(
+        "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
+    ), status
+
+
+def _suggested_template(patient: Patient) -> str:
+    """The built-in template that fits the patient's diagnoses best."""
+    diagnoses = set(patient.diagnoses)
+    for diagnosis, code in (
+        ("pelvic_pain", "down_training"),
+        ("post_prostatectomy", "post_prostatectomy"),
+        ("postpartum", "postpartum"),
+        ("mixed_ui", "balanced"),
+        ("urge_ui", "balanced"),
+    ):
+        if diagnosis in diagnoses:
+            return code
+    return "strengthening"
+
+
+@bp.get("/plans/<int:plan_id>")
+@login_required
+def show(plan_id: int) -> ResponseReturnValue:
+    """The plan: the four-week grid, its status, and what can be done with it next."""
+    plan = _plan_or_404(plan_id)
+    exercises = _catalogue()
+    items = plan_items(plan.items)
+    findings = findings_for(plan, items, exercises) if plan.is_editable else ()
+    warnings = [f for f in findings if f.severity == Severity.WARNING]
+    return render_template(
+        "plans/show.html",
+        plan=plan,
+        grid=dose_grid(items, exercises),
+        findings=findings,
+        blocking=blocking_issue(findings),
+        issue_form=IssueForm(warnings=[(warning_key(f), f.message) for f in warnings]),
+        cancel_form=CancelForm(),
+        copy_form=CopyForm(),
+        template_form=TemplateForm(),
+        draft_revision=queries.fetch_draft_revision(clinic_id(), plan.id)
+        if plan.status == "issued"
+        else None,
+    )
+
+
+@bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(plan_id: int) -> ResponseReturnValue:
+    """Edit all four weeks on one page; errors beside the cell, nothing saved until clean."""
+    plan = _plan_or_404(plan_id)
+    if not plan.is_editable:
+        if request.method == "POST":
+            return render_error(409, LOCKED)
+        flash(LOCKED, "info")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    exercises = _catalogue()
+    if request.method == "GET":
+        form = PlanEditForm(formdata=_stored_formdata(plan), exercises=exercises)
+        return _editor(plan, form, 200)
+    form = PlanEditForm(exercises=exercises)
+    action = request.form.get("action", "save")
+    if action != "save":
+        rows = apply_action(form.rows(), action, exercises)
+        details = {name: request.form.get(name) for name in _DETAILS}
+        details["large_print"] = bool(request.form.get("large_print"))
+        rebuilt = PlanEditForm(formdata=editor_formdata(details, rows), exercises=exercises)
+        return _editor(plan, rebuilt, 200)
+    if form.validate():
+        if form.version_number() != plan.version:
+            return _conflict()
+        items = form.domain_items()
+        blocking = blocking_save(findings_for(plan, items, exercises))
+        if not blocking:
+            try:
+                ops.update_plan(
+                    plan,
+                    items,
+                    acting(),
+                    title=form.title.data,
+                    start_date=form.start_date.data,
+                    notes_to_patient=form.notes_to_patient.data or "",
+                    paper=form.paper.data or None,
+                    large_print=bool(form.large_print.data),
+                    cue_set=form.cue_set.data or None,
+                )
+                db.session.commit()
+            except StaleDataError:
+                db.session.rollback()
+                return _conflict()
+            flash("Plan saved.", "success")
+            return redirect(url_for("plans.show", plan_id=plan.id))
+        form.attach(blocking)
+    return _editor(plan, form, 400)
+
+
+_DETAILS = ("version", "title", "start_date", "notes_to_patient", "paper", "cue_set")
+
+
+def _stored_formdata(plan: Plan) -> Any:
+    details: dict[str, Any] = {
+        "version": plan.version,
+        "title": plan.title,
+        "start_date": plan.start_date.isoformat(),
+        "notes_to_patient": plan.notes_to_patient,
+        "paper": plan.paper or "",
+        "large_print": plan.large_print,
+        "cue_set": plan.cue_set or "",
+    }
+    return editor_formdata(details, [item_row(i) for i in plan_items(plan.items)])
+
+
+def _editor(plan: Plan, form: PlanEditForm, status: int) -> ResponseReturnValue:
+    return render_template("plans/edit.html", plan=plan, form=form), status
+
+
+def _conflict() -> ResponseReturnValue:
+    return render_error(
+        409,
+        "Someone else saved this plan after you opened it. Their changes are kept. "
+        "Open the plan again to see them, then make your change.",
+    )
+
+
+@bp.post("/plans/<int:plan_id>/issue")
+@login_required
+def issue(plan_id: int) -> ResponseReturnValue:
+    """Issue a draft once every warning is acknowledged; errors refuse."""
+    plan = _plan_or_404(plan_id)
+    if not plan.is_editable:
+        return render_error(409, "This plan is not a draft, so it can't be issued again.")
+    findings = findings_for(plan, plan_items(plan.items), _catalogue())
+    warnings = [(warning_key(f), f.message) for f in findings if f.severity == Severity.WARNING]
+    form = IssueForm(warnings=warnings)
+    blocking = blocking_issue(findings)
+    if blocking:
+        for finding in blocking:
+            flash(finding.message, "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    ops.issue_plan(plan, acting(), warnings)
+    db.session.commit()
+    flash("Plan issued. Print the handout for the patient.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+@bp.post("/plans/<int:plan_id>/revise")
+@login_required
+def revise(plan_id: int) -> ResponseReturnValue:
+    """Open a new draft revision of an issued plan (or the one already open)."""
+    plan = _plan_or_404(plan_id)
+    existing = queries.fetch_draft_revision(clinic_id(), plan.id)
+    if existing is not None:
+        return redirect(url_for("plans.edit", plan_id=existing.id))
+    try:
+        revision = ops.revise_plan(plan, acting())
+    except ops.PlanStateError as error:
+        return render_error(409, str(error))
+    db.session.commit()
+    flash(f"Revision {revision.revision} is a draft. Issuing it replaces the current plan.", "info")
+    return redirect(url_for("plans.edit", plan_id=revision.id))
+
+
+@bp.post("/plans/<int:plan_id>/complete")
+@login_required
+def complete(plan_id: int) -> ResponseReturnValue:
+    """Mark an issued plan completed."""
+    plan = _plan_or_404(plan_id)
+    try:
+        ops.complete_plan(plan, acting())
+    except ops.PlanStateError as error:
+        return render_error(409, str(error))
+    db.session.commit()
+    flash("Plan marked as completed.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+@bp.post("/plans/<int:plan_id>/cancel")
+@login_required
+def cancel(plan_id: int) -> ResponseReturnValue:
+    """Cancel a plan with a reason; it stays on record."""
+    plan = _plan_or_404(plan_id)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors) or "Say why the plan is cancelled.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="cancel"))
+    try:
+        ops.cancel_plan(plan, form.reason.data, acting())
+    except ops.PlanStateError as error:
+        return render_error(409, str(error))
+    db.session.commit()
+    flash("Plan cancelled. It stays on the patient's record.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+@bp.post("/plans/<int:plan_id>/copy")
+@login_required
+def copy(plan_id: int) -> ResponseReturnValue:
+    """Copy a plan's weeks to another patient of the clinic as a new draft."""
+    plan = _plan_or_404(plan_id)
+    form = CopyForm()
+    if repeat := repeated_submission(form):
+        return repeat
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
+    target = queries.fetch_patient_by_chart(clinic_id(), form.chart_number.data)
+    if target is None:
+        flash(f"No patient has the chart number {form.chart_number.data}.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
+    if ops.claim_submission(form.once.data, clinic_id()) is not None:
+        return redirect(url_for("patients.show", patient_id=target.id))
+    copied = ops.copy_plan(plan, target, acting(), start=form.start_date.data)
+    url = url_for("plans.edit", plan_id=copied.id)
+    ops.complete_submission(form.once.data, url)
+    db.session.commit()
+    flash(f"Copied to {target.display_name} as a draft.", "success")
+    return redirect(url)
+
+
+@bp.post("/plans/<int:plan_id>/save-template")
+@login_required
+def save_template(plan_id: int) -> ResponseReturnValue:
+    """Keep this plan's four weeks as a clinic template."""
+    plan = _plan_or_404(plan_id)
+    form = TemplateForm()
+    if repeat := repeated_submission(form):
+        return repeat
+    if not form.validate_on_submit():
+        flash(" ".join(form.name.errors) or "Give the template a name.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="template"))
+    url = url_for("plans.show", plan_id=plan.id)
+    if ops.claim_submission(form.once.data, clinic_id()) is None:
+        ops.save_clinic_template(plan, form.name.data, acting())
+        ops.complete_submission(form.once.data, url)
+        db.session.commit()
+        flash(f"Saved as the clinic template “{form.name.data}”.", "success")
+    return redirect(url)
+
+
+@bp.get("/plans/<int:plan_id>/history")
+@login_required
+def history(plan_id: int) -> ResponseReturnValue:
+    """Every revision of this plan and what changed, week by week."""
+    plan = _plan_or_404(plan_id)
+    by_id = {p.id: p for p in queries.fetch_lineage_plans(clinic_id(), plan.patient_id)}
+    root = plan
+    while root.revises_id is not None and root.revises_id in by_id:
+        root = by_id[root.revises_id]
+    chain = [by_id[root.id]]
+    children = {p.revises_id: p for p in by_id.values() if p.revises_id is not None}
+    while chain[-1].id in children:
+        chain.append(children[chain[-1].id])
+    exercises = _catalogue()
+    entries = []
+    for previous, current in zip([None, *chain[:-1]], chain, strict=True):
+        lines: list[str] = []
+        if previous is not None:
+            for change in compare_items(plan_items(previous.items), plan_items(current.items)):
+                lines.extend(describe_change(change, exercises))
+        entries.append({"plan": current, "changes": lines, "first": previous is None})
+    return render_template("plans/history.html", plan=plan, entries=entries)
+
+
+@bp.route("/exercises", methods=["GET", "POST"])
+@login_required
+def exercises() -> ResponseReturnValue:
+    """The exercise catalogue: built-in exercises and the clinic's own."""
+    form = ExerciseForm()
+    if repeat := repeated_submission(form):
+        return repeat
+    own = queries.fetch_clinic_exercises(clinic_id())
+    if form.validate_on_submit():
+        code = _exercise_code(form.name.data, {row.code for row in own})
+        if ops.claim_submission(form.once.data, clinic_id()) is None:
+            ops.add_clinic_exercise(
+                clinic_id(),
+                acting(),
+                code=code,
+                name=form.name.data,
+                kind=form.kind.data,
+                params=sorted({*form.params.data, "reps", "sets", "sessions_per_day"}),
+                summary=form.summary.data,
+                steps=form.steps.data,
+                breathing=form.breathing.data or "",
+                feel=form.feel.data or "",
+                mistakes=form.mistakes.data or "",
+            )
+            ops.complete_submission(form.once.data, url_for("plans.exercises"))
+            db.session.commit()
+            flash(f"“{form.name.data}” can now be added to plans.", "success")
+        return redirect(url_for("plans.exercises"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "plans/exercises.html", form=form, catalogue=catalogue_of(own).values()
+    ), status
+
+
+def _exercise_code(name: str, taken: set[str]) -> str:
+    """A stable code for a clinic exercise, unique in the clinic and never a built-in code."""
+    base = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name.lower())
+    base = "c_" + ("_".join(filter(None, base.split("_"))) or "exercise")[:30]
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}_{n}", n + 1
+    return code

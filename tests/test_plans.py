@@ -1,0 +1,325 @@
+"""Plan lifecycle through the views: create, edit, issue, revise, complete, cancel, copy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from prescriptions.extensions import db
+from prescriptions.models import AuditEvent, ClinicTemplate, Plan, PlanItem, WarningAck
+from tests.conftest import count
+
+
+@pytest.fixture
+def patient_id(clinician, make_patient, make_assessment):
+    pid = make_patient(clinician.clinic_id, given_name="Hoa", family_name="Nguyễn")
+    make_assessment(pid, clinician.id, endurance_s=4, repetitions=6, relaxation="full")
+    return pid
+
+
+def new_plan(client, patient_id, template="strengthening", once="p-1"):
+    response = client.post(
+        f"/patients/{patient_id}/plans/new",
+        data={"template": template, "start_date": "2026-11-30", "once": once},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(re.search(r"/plans/(\d+)/edit", response.location).group(1))
+
+
+def editor_data(client, plan_id):
+    """The editor's form as the browser would send it back."""
+    page = client.get(f"/plans/{plan_id}/edit").get_data(as_text=True)
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
+        data[name] = value
+    for name in re.findall(r'<input[^>]*type="text"[^>]*name="([^"]+)"(?![^>]*value=)', page):
+        data.setdefault(name, "")
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
+            r'<option value="([^"]*)"', body
+        )
+        data[name] = chosen.group(1)
+    data.pop("action", None)
+    return data
+
+
+def test_new_plan_starts_from_the_assessment(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    with app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        assert plan.status == "draft" and plan.title
+        first = [i for i in plan.items if i.week == 1 and i.exercise_code == "slow_hold"][0]
+        assert first.hold_s == 4  # the patient held 4 s, not the template's number
+        assert (plan.end_date - plan.start_date).days == 27
+    page = signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
+    for week in range(1, 5):
+        assert f"Week {week}" in page
+
+
+def test_new_plan_double_click_makes_one_plan(app, signed_in, patient_id):
+    new_plan(signed_in, patient_id, once="same")
+    new_plan(signed_in, patient_id, once="same")
+    assert count(Plan, app) == 1
+
+
+def test_new_plan_bad_input(app, signed_in, patient_id):
+    response = signed_in.post(
+        f"/patients/{patient_id}/plans/new",
+        data={"template": "nonsense", "start_date": "not a date", "once": "x"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Not a valid choice" in page and "Not a valid date value" in page
+    assert count(Plan, app) == 0
+
+
+def test_edit_a_dose_in_week_two(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    week2 = [k for k, v in data.items() if k.endswith("-week") and v == "2"][0]
+    prefix = week2.removesuffix("week")
+    data[prefix + "reps"] = "9"
+    data["notes_to_patient"] = "Keep going!"
+    response = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        assert [i.reps for i in plan.items if i.week == 2][0] == 9
+        assert plan.notes_to_patient == "Keep going!"
+
+
+def test_editor_errors_sit_beside_the_cell_and_nothing_is_saved(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    with app.app_context():
+        before = [(i.week, i.hold_s, i.reps) for i in db.session.get(Plan, plan_id).items]
+    data["items-0-hold_s"] = "16"  # over the 15 s block
+    data["items-1-reps"] = "lots"
+    response = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Enter a whole number." in page
+    assert 'value="lots"' in page  # what was typed is kept
+    data["items-1-reps"] = "8"
+    response = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="items-0-hold_s-error">[^<]*15', page)
+    with app.app_context():
+        after = [(i.week, i.hold_s, i.reps) for i in db.session.get(Plan, plan_id).items]
+    assert after == before
+
+
+def test_structural_editor_actions_do_not_save(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    rows = len([k for k in data if k.endswith("-week")])
+    added = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "add:1"})
+    assert added.status_code == 200
+    assert added.get_data(as_text=True).count('name="items-') > 0
+    assert len(re.findall(r'name="items-\d+-week"', added.get_data(as_text=True))) == rows + 1
+    removed = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "remove:0"})
+    assert len(re.findall(r'name="items-\d+-week"', removed.get_data(as_text=True))) == rows - 1
+    with app.app_context():
+        assert count(PlanItem, app) == rows
+
+
+def test_copy_week_forward_then_save(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    page = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "copy:1"})
+    copied = editor_from_html(page.get_data(as_text=True))
+    response = signed_in.post(f"/plans/{plan_id}/edit", data={**copied, "action": "save"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        items = db.session.get(Plan, plan_id).items
+        week1 = [(i.exercise_code, i.hold_s, i.reps) for i in items if i.week == 1]
+        week2 = [(i.exercise_code, i.hold_s, i.reps) for i in items if i.week == 2]
+    assert week1 == week2
+
+
+def editor_from_html(page):
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
+        data[name] = value
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
+            r'<option value="([^"]*)"', body
+        )
+        data[name] = chosen.group(1)
+    data.pop("action", None)
+    return data
+
+
+def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient_id, clinician):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    data["items-0-hold_s"] = "12"  # warn above 10 s
+    data["items-0-rest_s"] = "12"
+    assert (
+        signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"}).status_code == 302
+    )
+    page = signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
+    keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
+    assert keys and any(k.startswith("hold.contract_long") for k in keys)
+    refused = signed_in.post(f"/plans/{plan_id}/issue", data={})
+    assert refused.status_code == 302
+    with app.app_context():
+        assert db.session.get(Plan, plan_id).status == "draft"
+    assert "Tick every warning" in signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
+    issued = signed_in.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys})
+    assert issued.status_code == 302
+    with app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        assert plan.status == "issued" and plan.issued_by_id == clinician.id
+        acks = db.session.scalars(db.select(WarningAck)).all()
+        assert {a.code for a in acks} == set(keys)
+        assert all(a.acknowledged_by_id == clinician.id for a in acks)
+
+
+def issue(client, plan_id):
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
+    assert client.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys}).status_code == 302
+
+
+def test_issued_plans_are_read_only(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    data = editor_data(signed_in, plan_id)
+    issue(signed_in, plan_id)
+    response = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"})
+    assert response.status_code == 409
+    assert "Revise it" in response.get_data(as_text=True)
+    assert signed_in.get(f"/plans/{plan_id}/edit").status_code == 302
+    assert signed_in.post(f"/plans/{plan_id}/issue", data={}).status_code == 409
+
+
+def test_revise_then_issue_supersedes_and_history_shows_the_change(app, signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    issue(signed_in, plan_id)
+    response = signed_in.post(f"/plans/{plan_id}/revise")
+    revision_id = int(re.search(r"/plans/(\d+)/edit", response.location).group(1))
+    assert revision_id != plan_id
+    again = signed_in.post(f"/plans/{plan_id}/revise")  # the open draft, not a second one
+    assert again.location.endswith(f"/plans/{revision_id}/edit")
+    data = editor_data(signed_in, revision_id)
+    week2 = [k for k, v in data.items() if k.endswith("-week") and v == "2"][0].removesuffix("week")
+    data[week2 + "reps"] = "10"
+    assert (
+        signed_in.post(f"/plans/{revision_id}/edit", data={**data, "action": "save"}).status_code
+        == 302
+    )
+    issue(signed_in, revision_id)
+    with app.app_context():
+        old, new = db.session.get(Plan, plan_id), db.session.get(Plan, revision_id)
+        assert (old.status, new.status, new.revision, new.revises_id) == (
+            "superseded",
+            "issued",
+            2,
+            plan_id,
+        )
+    page = signed_in.get(f"/plans/{revision_id}/history").get_data(as_text=True)
+    assert "Revision 1" in page and "Revision 2" in page
+    assert re.search(r"Week 2 · [^<]*reps \d+ → 10", page)
+
+
+def test_complete_and_cancel(app, signed_in, patient_id):
+    first = new_plan(signed_in, patient_id, once="a")
+    issue(signed_in, first)
+    assert signed_in.post(f"/plans/{first}/complete").status_code == 302
+    assert signed_in.post(f"/plans/{first}/complete").status_code == 409
+    second = new_plan(signed_in, patient_id, once="b")
+    assert signed_in.post(f"/plans/{second}/cancel", data={"reason": ""}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Plan, second).status == "draft"
+    assert (
+        signed_in.post(f"/plans/{second}/cancel", data={"reason": "Patient moved"}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.get(Plan, first).status == "completed"
+        cancelled = db.session.get(Plan, second)
+        assert (cancelled.status, cancelled.status_reason) == ("cancelled", "Patient moved")
+        actions = set(db.session.scalars(db.select(AuditEvent.action)))
+        assert {"plan.create", "plan.issue", "plan.complete", "plan.cancel"} <= actions
+
+
+def test_copy_to_another_patient_and_save_as_template(
+    app, signed_in, clinician, patient_id, make_patient
+):
+    other = make_patient(clinician.clinic_id, chart_number="OTHER-1")
+    plan_id = new_plan(signed_in, patient_id)
+    response = signed_in.post(
+        f"/plans/{plan_id}/copy",
+        data={"chart_number": "OTHER-1", "start_date": "2026-12-07", "once": "c"},
+    )
+    assert response.status_code == 302
+    missing = signed_in.post(
+        f"/plans/{plan_id}/copy",
+        data={"chart_number": "NOPE", "start_date": "2026-12-07", "once": "d"},
+    )
+    assert missing.status_code == 302
+    assert (
+        signed_in.post(
+            f"/plans/{plan_id}/save-template", data={"name": "My strength", "once": "t"}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        copies = db.session.scalars(db.select(Plan).where(Plan.patient_id == other)).all()
+        assert len(copies) == 1 and len(copies[0].items) == len(db.session.get(Plan, plan_id).items)
+        template = db.session.scalar(db.select(ClinicTemplate))
+        assert template.name == "My strength" and template.clinic_id == clinician.clinic_id
+    # and a plan can start from the clinic template
+    new_from_template = new_plan(signed_in, other, template=f"clinic:{template.id}", once="n")
+    with app.app_context():
+        assert db.session.get(Plan, new_from_template).title == "My strength"
+
+
+def test_clinic_exercise_joins_the_catalogue(app, signed_in, patient_id):
+    data = {
+        "name": "Bridge with squeeze",
+        "kind": "contract",
+        "params": ["hold_s", "rest_s"],
+        "summary": "Builds strength in a position you use every day.",
+        "steps": "Lie on your back.\nLift your hips.",
+        "breathing": "Breathe out as you lift.",
+        "feel": "",
+        "mistakes": "",
+        "once": "e",
+    }
+    assert signed_in.post("/exercises", data=data).status_code == 302
+    assert signed_in.post("/exercises", data=data).status_code == 302
+    page = signed_in.get("/exercises").get_data(as_text=True)
+    assert page.count("<strong>Bridge with squeeze</strong>") == 1
+    plan_id = new_plan(signed_in, patient_id)
+    assert "c_bridge_with_squeeze" in signed_in.get(f"/plans/{plan_id}/edit").get_data(as_text=True)
+    bad = signed_in.post("/exercises", data={**data, "name": "", "kind": "dance", "once": "f"})
+    assert bad.status_code == 400
+
+
+def test_patient_record_lists_every_plan_and_revision(signed_in, patient_id):
+    plan_id = new_plan(signed_in, patient_id)
+    issue(signed_in, plan_id)
+    signed_in.post(f"/plans/{plan_id}/revise")
+    page = signed_in.get(f"/patients/{patient_id}").get_data(as_text=True)
+    assert page.count(f'/plans/{plan_id}"') == 1
+    assert "Issued" in page and "Draft" in page
+
+
+def test_another_clinics_plan_is_a_404(app, signed_in, other_clinic, make_user):
+    from tests.conftest import login
+
+    foreign = app.test_client()
+    with app.app_context():
+        from prescriptions.models import User
+
+        email = db.session.get(User, other_clinic["user"]).email
+    login(foreign, email)
+    plan_id = new_plan(foreign, other_clinic["patient"])
+    for path in ("", "/edit", "/history"):
+        assert signed_in.get(f"/plans/{plan_id}{path}").status_code == 404
+    for path in ("/edit", "/issue", "/revise", "/complete", "/cancel", "/copy", "/save-template"):
+        assert signed_in.post(f"/plans/{plan_id}{path}", data={"reason": "x"}).status_code == 404
+    assert signed_in.get(f"/patients/{other_clinic['patient']}/plans/new").status_code == 404
