@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from . import operations as ops
 from . import queries
-from .domain.vocab import CueSet, Diagnosis, Relaxation, Role
+from .domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, propose_items
+from .domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
 from .extensions import db
-from .models import Assessment, Clinic, Patient, User, utcnow
+from .models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, utcnow
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
 DEMO_EMAIL = "demo@floorplan.test"
@@ -70,12 +72,15 @@ def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
             clinic, email=DEMO_EMAIL, name="Dr Jo Demo", role=Role.CLINICIAN, password=password
         )
     start = queries.count_rows(Patient, clinic_id=clinic.id)
-    _insert_patients(clinic, user, rng, start, patients)
+    patient_rows = _insert_patients(clinic, user, rng, start, patients)
+    _insert_plans(clinic.id, user.id, rng, patient_rows)
     ops.record_event(ops.SYSTEM, "demo.seed", clinic, f"{patients} patients", clinic_id=clinic.id)
     return DemoResult(clinic.id, user.id, DEMO_EMAIL, password, patients, created_user)
 
 
-def _insert_patients(clinic: Clinic, user: User, rng: random.Random, start: int, n: int) -> None:
+def _insert_patients(
+    clinic: Clinic, user: User, rng: random.Random, start: int, n: int
+) -> list[tuple[int, list[str], AssessmentFacts]]:
     now = utcnow()
     today = date.today()
     rows = []
@@ -111,7 +116,8 @@ def _insert_patients(clinic: Clinic, user: User, rng: random.Random, start: int,
         .order_by(Patient.id)
     ).all()
     assessments = []
-    for patient_id in ids:
+    seeded = []
+    for patient_id, row in zip(ids, rows, strict=True):
         for visit in range(rng.choice((1, 1, 2))):
             grade = rng.randint(1, 4) + visit
             assessments.append(
@@ -134,9 +140,216 @@ def _insert_patients(clinic: Clinic, user: User, rng: random.Random, start: int,
                     "created_at": now,
                 }
             )
+        latest = assessments[-1]
+        facts = AssessmentFacts(
+            oxford_grade=latest["oxford_grade"],
+            endurance_s=latest["endurance_s"],
+            repetitions=latest["repetitions"],
+            fast_contractions=latest["fast_contractions"],
+            relaxation=Relaxation(latest["relaxation"]),
+            pain=latest["pain"],
+            technique_confirmed=latest["technique_confirmed"],
+        )
+        seeded.append((patient_id, row["diagnoses"], facts))
     for chunk in _chunks(assessments, 2000):
         db.session.execute(sa.insert(Assessment), chunk)
+    return seeded
 
 
-def _chunks(rows: list[dict[str, object]], size: int) -> list[list[dict[str, object]]]:
+#: (template of the current plan, template of the earlier completed plan)
+_PLAN_MIX = {
+    "pelvic_pain": ("down_training", "down_training"),
+    "post_prostatectomy": ("post_prostatectomy", "strengthening"),
+    "postpartum": ("postpartum", "postpartum"),
+    "mixed_ui": ("balanced", "strengthening"),
+    "urge_ui": ("balanced", "down_training"),
+}
+_DEFAULT_MIX = ("strengthening", "balanced")
+
+
+def _insert_plans(
+    clinic_id: int,
+    author_id: int,
+    rng: random.Random,
+    patients: list[tuple[int, list[str], AssessmentFacts]],
+) -> None:
+    """Four plans a patient: a completed one, an issued one and its revision, and a draft."""
+    today = date.today()
+    now = utcnow()
+    proposals: dict[tuple[str, AssessmentFacts], tuple[Item, ...]] = {}
+
+    def items_for(code: str, facts: AssessmentFacts) -> tuple[Item, ...]:
+        key = (code, facts)
+        if key not in proposals:
+            proposals[key] = propose_items(BUILTIN_TEMPLATES[code], facts)
+        return proposals[key]
+
+    def plan_row(patient_id: int, code: str, start: date, status: str, **extra: object) -> dict:
+        template = BUILTIN_TEMPLATES[code]
+        issued = status != PlanStatus.DRAFT
+        return {
+            "clinic_id": clinic_id,
+            "patient_id": patient_id,
+            "author_id": author_id,
+            "template_code": code,
+            "title": template.name,
+            "approach": template.approach,
+            "purpose": template.purpose,
+            "start_date": start,
+            "end_date": start + timedelta(days=ops.PLAN_LENGTH_DAYS),
+            "status": status,
+            "status_reason": "",
+            "revision": 1,
+            "revises_id": None,
+            "notes_to_patient": "",
+            "paper": None,
+            "large_print": False,
+            "cue_set": None,
+            "issued_at": now if issued else None,
+            "issued_by_id": author_id if issued else None,
+            "closed_at": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            **extra,
+        }
+
+    firsts, drafts, plan_items = [], [], []
+    for patient_id, diagnoses, facts in patients:
+        mix = next((_PLAN_MIX[d] for d in diagnoses if d in _PLAN_MIX), _DEFAULT_MIX)
+        current, earlier = mix
+        # the draft is the next four-week block, being prepared from the current template
+        draft = current
+        started = today - timedelta(days=rng.randint(8, 20))
+        firsts.append(
+            (
+                plan_row(patient_id, earlier, started - timedelta(days=35), PlanStatus.COMPLETED),
+                earlier,
+                facts,
+            )
+        )
+        firsts.append(
+            (
+                plan_row(
+                    patient_id,
+                    current,
+                    started,
+                    PlanStatus.SUPERSEDED,
+                    status_reason="Replaced by revision 2",
+                ),
+                current,
+                facts,
+            )
+        )
+        drafts.append((plan_row(patient_id, draft, today, PlanStatus.DRAFT), draft, facts))
+    first_ids = _insert_returning_ids([row for row, _, _ in firsts])
+    revisions = []
+    for plan_id, (row, code, facts) in zip(first_ids, firsts, strict=True):
+        plan_items.extend(_item_rows(plan_id, items_for(code, facts)))
+        if row["status"] == PlanStatus.SUPERSEDED:
+            revised = [_step_down(i) for i in items_for(code, facts)]
+            revisions.append(
+                (
+                    {
+                        **row,
+                        "status": PlanStatus.ISSUED.value,
+                        "status_reason": "",
+                        "revision": 2,
+                        "revises_id": plan_id,
+                    },
+                    revised,
+                )
+            )
+    revision_ids = _insert_returning_ids([row for row, _ in revisions])
+    for plan_id, (_, items) in zip(revision_ids, revisions, strict=True):
+        plan_items.extend(_item_rows(plan_id, items))
+    draft_ids = _insert_returning_ids([row for row, _, _ in drafts])
+    for plan_id, (_, code, facts) in zip(draft_ids, drafts, strict=True):
+        plan_items.extend(_item_rows(plan_id, items_for(code, facts)))
+    for chunk in _chunks(plan_items, 5000):
+        db.session.execute(sa.insert(PlanItem), chunk)
+    _insert_logs(clinic_id, author_id, rng, revision_ids, revisions, today, now)
+
+
+def _step_down(item: Item) -> Item:
+    """The revision eases week 2 a little, as after a review of the first week."""
+    if item.week == 2 and item.reps > 4:
+        return replace(item, reps=item.reps - 1)
+    return item
+
+
+def _insert_returning_ids(rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    result = db.session.execute(
+        sa.insert(Plan).returning(Plan.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
+
+
+def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
+    return [
+        {
+            "plan_id": plan_id,
+            "week": item.week,
+            "seq": item.order,
+            "exercise_code": item.exercise,
+            "position": item.position.value,
+            "hold_s": item.hold_s,
+            "rest_s": item.rest_s,
+            "reps": item.reps,
+            "sets": item.sets,
+            "sessions_per_day": item.sessions_per_day,
+            "effort_pct": item.effort_pct,
+            "note": item.note,
+        }
+        for item in items
+    ]
+
+
+_TRIGGERS = ("cough", "sneeze", "lifting", "running", "laughing", "on the way to the toilet")
+
+
+def _insert_logs(
+    clinic_id: int,
+    author_id: int,
+    rng: random.Random,
+    plan_ids: list[int],
+    plans: list[tuple[dict, list[Item]]],
+    today: date,
+    now: datetime,
+) -> None:
+    """Returned logging sheets for the issued plans, up to yesterday."""
+    rows = []
+    for plan_id, (plan, items) in zip(plan_ids, plans, strict=True):
+        start: date = plan["start_date"]
+        keen = rng.random()  # some patients keep up, some struggle
+        for offset in range(min((today - start).days, 28)):
+            week = offset // 7 + 1
+            prescribed = max((i.sessions_per_day for i in items if i.week == week), default=0)
+            done = sum(rng.random() < keen + 0.15 for _ in range(prescribed))
+            leaks = max(0, int(rng.gauss(2.5 - week * 0.4, 1.2)))
+            rows.append(
+                {
+                    "clinic_id": clinic_id,
+                    "plan_id": plan_id,
+                    "day": start + timedelta(days=offset),
+                    "sessions_done": done,
+                    "longest_hold_s": rng.randint(3, 4 + 2 * week) if done else None,
+                    "leaks": leaks,
+                    "leak_trigger": rng.choice(_TRIGGERS) if leaks else "",
+                    "urgency": rng.randint(0, 2),
+                    "pain": rng.randint(0, 3),
+                    "note": "",
+                    "entered_by_id": author_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+            )
+    for chunk in _chunks(rows, 5000):
+        db.session.execute(sa.insert(LogEntry), chunk)
+
+
+def _chunks(rows: list[dict], size: int) -> list[list[dict]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
