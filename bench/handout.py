@@ -1,0 +1,86 @@
+"""Handout render speed: warm median, cold first render, size and pages. Prints; asserts nothing.
+
+Run from the repository root:  python bench/handout.py [--renders 50] [--large-print] [--paper a4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pdf import HandoutOptions, render_handout  # noqa: E402
+from pdf.sample import sample_snapshot  # noqa: E402
+
+# Runs in a fresh interpreter: the import (fonts are registered lazily, on first render) and the
+# first render, timed separately.
+COLD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+t0 = time.perf_counter()
+from pdf import HandoutOptions, render_handout
+from pdf.sample import sample_snapshot
+t1 = time.perf_counter()
+render_handout(sample_snapshot(), HandoutOptions(paper={paper!r}, large_print={large!r}))
+t2 = time.perf_counter()
+print(json.dumps({{"import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000}}))
+"""
+
+
+def page_count(pdf: bytes) -> int:
+    """Count page objects (ReportLab writes no object streams, so a scan is enough)."""
+    return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renders", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--paper", choices=("a4", "letter"), default="a4")
+    parser.add_argument("--large-print", action="store_true")
+    args = parser.parse_args()
+
+    options = HandoutOptions(paper=args.paper, large_print=args.large_print)
+    snapshot = sample_snapshot()
+
+    cold_code = COLD.format(root=str(ROOT), paper=args.paper, large=args.large_print)
+    out = subprocess.run(
+        [sys.executable, "-c", cold_code], check=True, capture_output=True, text=True
+    )
+    cold = json.loads(out.stdout)
+
+    for _ in range(args.warmup):
+        pdf = render_handout(snapshot, options)
+    times = []
+    for _ in range(args.renders):
+        start = time.perf_counter()
+        pdf = render_handout(snapshot, options)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+
+    print(f"handout: {args.paper}, {'large' if args.large_print else 'normal'} print")
+    print(f"pages: {page_count(pdf)}")
+    print(f"bytes: {len(pdf)} ({len(pdf) / 1024:.1f} KiB)")
+    print(
+        f"warm: median {statistics.median(times):.1f} ms over {args.renders} renders "
+        f"(min {times[0]:.1f}, p90 {times[int(len(times) * 0.9) - 1]:.1f}, "
+        f"max {times[-1]:.1f}) after {args.warmup} warm-up renders"
+    )
+    print(
+        f"cold: first render {cold['first_ms']:.1f} ms in a fresh process "
+        f"(import {cold['import_ms']:.1f} ms before it)"
+    )
+
+
+if __name__ == "__main__":
+    main()
