@@ -255,13 +255,18 @@ def dose_grid(snap: HandoutSnapshot, st: HandoutStyles, width: float) -> list[Fl
     ]
     for code, name in _row_order(snap):
         row: list[Flowable] = [Para(markup(name), st.cell_head)]
+        # A note is read once: later weeks carrying the same note leave it out of the grid.
+        noted: set[str] = set()
         for week in snap.weeks:
             doses = [d for d in week.doses if d.exercise_code == code]
             if doses:
-                text = "<br/><br/>".join(
-                    "<br/>".join(markup(line) for line in dose_lines(d, week.sessions_per_day))
-                    for d in doses
-                )
+                cells = []
+                for d in doses:
+                    note = one_line(d.note)
+                    lines = dose_lines(d, week.sessions_per_day, with_note=note not in noted)
+                    noted.add(note)
+                    cells.append("<br/>".join(markup(line) for line in lines))
+                text = "<br/><br/>".join(cells)
                 row.append(Para(text, st.cell))
             else:
                 row.append(Para(f'<font color="{MUTED.hexval()}">Not this week</font>', st.cell))

@@ -119,7 +119,7 @@ def dose_count(dose: Dose) -> str:
     return times if dose.sets <= 1 else f"{dose.sets} sets of {dose.reps}"
 
 
-def dose_lines(dose: Dose, week_sessions: int | None = None) -> list[str]:
+def dose_lines(dose: Dose, week_sessions: int | None = None, with_note: bool = True) -> list[str]:
     """A dose as short lines for the week grid; sessions shown only if unlike the week's."""
     lines = []
     if dose.hold_s:
@@ -135,7 +135,7 @@ def dose_lines(dose: Dose, week_sessions: int | None = None) -> list[str]:
         detail.append(f"{dose.effort_pct}% effort")
     if detail:
         lines.append(", ".join(detail))
-    if one_line(dose.note):
+    if with_note and one_line(dose.note):
         lines.append(one_line(dose.note))
     return lines
 

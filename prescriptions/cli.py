@@ -12,10 +12,12 @@ from flask.cli import with_appcontext
 from . import operations as ops
 from . import queries
 from .audit import verify_chain
-from .domain.vocab import Role
+from .domain.vocab import Paper, Role
 from .extensions import db
-from .models import AuditEvent
+from .handouts import handout_options, render_plan_handout
+from .models import AuditEvent, Clinic
 from .passwords import password_problem
+from .planning import catalogue_of
 
 
 def _new_password(email: str, name: str) -> str:
@@ -84,4 +86,31 @@ def audit_verify_command() -> None:
     click.echo(f"Audit chain intact ({queries.count_rows(AuditEvent)} events).")
 
 
-commands = [create_user_command, seed_demo_command, audit_verify_command]
+@click.command("handout")
+@click.argument("plan_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--paper", type=click.Choice([p.value for p in Paper]), help="Default: the plan's.")
+@click.option("--large-print", is_flag=True, default=None, help="Body text at 16 pt or more.")
+@click.option("--log-sheets-only", is_flag=True)
+@with_appcontext
+def handout_command(
+    plan_id: int, output: str, paper: str | None, large_print: bool | None, log_sheets_only: bool
+) -> None:
+    """Write a plan's handout to a PDF file."""
+    plan = queries.fetch_plan(None, plan_id)
+    if plan is None:
+        raise click.ClickException(f"No plan has the id {plan_id}.")
+    clinic = db.session.get(Clinic, plan.clinic_id)
+    options = handout_options(
+        plan, clinic, paper=paper, large_print=large_print, log_sheets_only=log_sheets_only
+    )
+    exercises = catalogue_of(queries.fetch_clinic_exercises(plan.clinic_id))
+    pdf = render_plan_handout(plan, clinic, exercises, options)
+    with open(output, "wb") as file:
+        file.write(pdf)
+    ops.record_event(ops.SYSTEM, "plan.print", plan, output, clinic_id=plan.clinic_id)
+    db.session.commit()
+    click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
+
+
+commands = [create_user_command, seed_demo_command, audit_verify_command, handout_command]

@@ -89,6 +89,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def patient_search(search: str) -> list[sa.ColumnElement[bool]]:
+    """Conditions matching every word of a search in a patient's names or chart number."""
+    conditions = []
+    for term in search.split()[:4]:
+        like = f"%{_escape_like(term)}%"
+        conditions.append(
+            sa.or_(
+                Patient.given_name.ilike(like, escape="\\"),
+                Patient.family_name.ilike(like, escape="\\"),
+                Patient.preferred_name.ilike(like, escape="\\"),
+                Patient.chart_number.ilike(like, escape="\\"),
+            )
+        )
+    return conditions
+
+
 def fetch_patients(
     clinic_id: int,
     *,
@@ -103,16 +119,7 @@ def fetch_patients(
     stmt = stmt.where(
         Patient.archived_at.is_not(None) if archived else Patient.archived_at.is_(None)
     )
-    for term in search.split()[:4]:
-        like = f"%{_escape_like(term)}%"
-        stmt = stmt.where(
-            sa.or_(
-                Patient.given_name.ilike(like, escape="\\"),
-                Patient.family_name.ilike(like, escape="\\"),
-                Patient.preferred_name.ilike(like, escape="\\"),
-                Patient.chart_number.ilike(like, escape="\\"),
-            )
-        )
+    stmt = stmt.where(*patient_search(search))
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     ).scalar_one()
@@ -188,12 +195,16 @@ def count_rows(model: type, **filters: Any) -> int:
     return db.session.execute(stmt).scalar_one()
 
 
-def fetch_plan(clinic_id: int, plan_id: int) -> Plan | None:
-    """One plan of the clinic, with its patient, author, items and acknowledgements."""
+def fetch_plan(clinic_id: int | None, plan_id: int) -> Plan | None:
+    """One plan of the clinic, with its patient, author, items and acknowledgements.
+
+    Only the server's own command line passes clinic_id=None (it acts for every clinic).
+    """
+    stmt = sa.select(Plan).where(Plan.id == plan_id)
+    if clinic_id is not None:
+        stmt = stmt.where(Plan.clinic_id == clinic_id)
     return db.session.scalar(
-        sa.select(Plan)
-        .where(Plan.clinic_id == clinic_id, Plan.id == plan_id)
-        .options(
+        stmt.options(
             joinedload(Plan.patient),
             joinedload(Plan.author),
             selectinload(Plan.items),
@@ -275,3 +286,34 @@ def fetch_patient_by_chart(clinic_id: int, chart_number: str) -> Patient | None:
             Patient.clinic_id == clinic_id, Patient.chart_number == chart_number
         )
     )
+
+
+def fetch_plans_by_ids(clinic_id: int, plan_ids: list[int]) -> list[Plan]:
+    """The clinic's plans with these ids (others silently absent), ready to print."""
+    if not plan_ids:
+        return []
+    plans = db.session.scalars(
+        sa.select(Plan)
+        .where(Plan.clinic_id == clinic_id, Plan.id.in_(plan_ids))
+        .options(joinedload(Plan.patient), joinedload(Plan.author), selectinload(Plan.items))
+    ).all()
+    order = {plan_id: n for n, plan_id in enumerate(plan_ids)}
+    return sorted(plans, key=lambda p: order[p.id])
+
+
+def fetch_current_plans(clinic_id: int, *, search: str = "", limit: int = 100) -> list[Plan]:
+    """Issued plans of active patients, by patient name, for batch printing."""
+    stmt = (
+        sa.select(Plan)
+        .join(Plan.patient)
+        .where(
+            Plan.clinic_id == clinic_id,
+            Plan.status == PlanStatus.ISSUED.value,
+            Patient.archived_at.is_(None),
+        )
+        .options(joinedload(Plan.patient))
+        .order_by(Patient.family_name, Patient.given_name, Plan.id)
+        .limit(limit)
+    )
+    stmt = stmt.where(*patient_search(search))
+    return list(db.session.scalars(stmt))

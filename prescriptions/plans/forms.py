@@ -280,3 +280,29 @@ class ExerciseForm(OnceForm):
     breathing = CleanText("Breathing", validators=[Length(max=1000)])
     feel = CleanText("What you should feel", validators=[Length(max=1000)])
     mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
+
+
+class HandoutOptionsForm(Form):
+    """Query-string options for one handout (read-only request: no CSRF)."""
+
+    paper = SelectField(choices=choices_of(Paper, blank="Default"), default="")
+    large_print = SelectField(
+        choices=[SelectChoice("", "Default"), SelectChoice("1", "Yes"), SelectChoice("0", "No")],
+        default="",
+        coerce=lambda v: None if v in ("", None) else v == "1",
+    )
+    sheets = BooleanField()
+
+
+class BatchPrintForm(FlaskForm):
+    plans = SelectMultipleField("Plans to print", coerce=int)
+
+    def __init__(self, *args: Any, plans: Sequence[tuple[int, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plans.choices = [SelectChoice(plan_id, str(plan_id)) for plan_id, _ in plans]
+
+    def validate_plans(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError("Tick at least one plan to print.")
+        if len(field.data) > 50:
+            raise ValidationError("Print at most 50 handouts at once.")

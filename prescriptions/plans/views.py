@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import operations as ops
@@ -17,6 +26,7 @@ from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
 from ..domain.rules import Severity, blocking_issue, blocking_save
 from ..errors import render_error
 from ..extensions import db
+from ..handouts import download_name, handout_options, render_batch, render_plan_handout
 from ..models import Patient, Plan
 from ..planning import (
     CLINIC_TEMPLATE_PREFIX,
@@ -32,9 +42,11 @@ from ..planning import (
 from ..web import acting, clinic_id, repeated_submission
 from .editor import apply_action
 from .forms import (
+    BatchPrintForm,
     CancelForm,
     CopyForm,
     ExerciseForm,
+    HandoutOptionsForm,
     IssueForm,
     NewPlanForm,
     PlanEditForm,
@@ -399,3 +411,48 @@ def _exercise_code(name: str, taken: set[str]) -> str:
     while code in taken:
         code, n = f"{base}_{n}", n + 1
     return code
+
+
+@bp.get("/plans/<int:plan_id>/handout.pdf")
+@login_required
+def handout(plan_id: int) -> ResponseReturnValue:
+    """The patient's handout as a PDF (recorded as printed; never cached)."""
+    plan = _plan_or_404(plan_id)
+    form = HandoutOptionsForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        abort(400)
+    clinic = current_user.clinic
+    options = handout_options(
+        plan,
+        clinic,
+        paper=form.paper.data or None,
+        large_print=form.large_print.data,
+        log_sheets_only=bool(form.sheets.data),
+    )
+    pdf = render_plan_handout(plan, clinic, _catalogue(), options)
+    ops.record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
+    db.session.commit()
+    return _pdf_response(pdf, download_name(plan))
+
+
+def _pdf_response(pdf: bytes, name: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@bp.route("/print", methods=["GET", "POST"])
+@login_required
+def batch() -> ResponseReturnValue:
+    """Pick several patients' current plans and print their handouts as one PDF."""
+    search = request.args.get("q", "").strip()[:100]
+    plans = queries.fetch_current_plans(clinic_id(), search=search)
+    form = BatchPrintForm(plans=[(p.id, p) for p in plans])
+    if form.validate_on_submit():
+        chosen = queries.fetch_plans_by_ids(clinic_id(), [int(i) for i in form.plans.data])
+        pdf = render_batch(chosen, current_user.clinic, _catalogue())
+        ops.record_event(acting(), "plan.print_batch", None, ", ".join(str(p.id) for p in chosen))
+        db.session.commit()
+        return _pdf_response(pdf, f"handouts-{len(chosen)}.pdf")
+    status = 400 if form.errors else 200
+    return render_template("plans/print.html", form=form, plans=plans, search=search), status

@@ -1,0 +1,163 @@
+"""From a stored plan to the frozen snapshot the PDF renderer prints (no rendering here)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from pdf import (
+    ClinicHeader,
+    Dose,
+    ExerciseGuide,
+    HandoutOptions,
+    HandoutSnapshot,
+    WeekPlan,
+    render_handout,
+    render_handouts,
+)
+
+from .domain.catalogue import (
+    BLOCK_NOTE,
+    FINDING_THE_MUSCLES,
+    FLARE_ADVICE,
+    WHEN_TO_STOP,
+    Exercise,
+)
+from .domain.progression import WEEKS, Item
+from .domain.vocab import CueSet, Paper, PlanStatus, label
+from .models import Clinic, Plan
+from .planning import plan_items
+
+
+HANDOUT_TITLE = "Your pelvic floor exercise plan"
+
+
+def cue_set_of(plan: Plan) -> CueSet:
+    """The wording the handout uses: the plan's choice, else the patient's."""
+    value = plan.cue_set or plan.patient.cue_set
+    return CueSet(value) if value in CueSet._value2member_map_ else CueSet.NEUTRAL
+
+
+def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise]) -> HandoutSnapshot:
+    """Everything the handout prints, frozen, so rendering never touches the database."""
+    cue = cue_set_of(plan)
+    items = plan_items(plan.items)
+    patient = plan.patient
+    return HandoutSnapshot(
+        clinic=ClinicHeader(
+            name=clinic.name,
+            phone=clinic.phone,
+            address=clinic.address,
+            email=clinic.email,
+            footer_text=clinic.footer_text,
+            logo=clinic.logo,
+        ),
+        patient_name=patient.called,
+        patient_full_name=patient.display_name,
+        chart_number=patient.chart_number,
+        therapist=plan.author.name,
+        # The template's name ("Balanced") speaks to clinicians; the patient reads this.
+        title=HANDOUT_TITLE,
+        purpose=plan.purpose,
+        start=plan.start_date,
+        end=plan.end_date,
+        revision=plan.revision,
+        is_draft=plan.status == PlanStatus.DRAFT,
+        notes_to_patient=plan.notes_to_patient,
+        finding_the_muscles=FINDING_THE_MUSCLES[cue],
+        exercises=tuple(_guide(exercises[code], cue) for code in _codes(items, exercises)),
+        weeks=tuple(_week(plan, week, items, exercises) for week in WEEKS),
+        when_to_stop=WHEN_TO_STOP,
+        flare_advice=FLARE_ADVICE,
+        block_note=BLOCK_NOTE,
+    )
+
+
+def handout_options(
+    plan: Plan,
+    clinic: Clinic,
+    *,
+    paper: str | None = None,
+    large_print: bool | None = None,
+    log_sheets_only: bool = False,
+) -> HandoutOptions:
+    """Print options: what was asked for, else the plan's, else the clinic's paper."""
+    chosen = paper or plan.paper or clinic.paper
+    if chosen not in Paper._value2member_map_:
+        chosen = Paper.A4.value
+    return HandoutOptions(
+        paper=chosen,
+        large_print=plan.large_print if large_print is None else large_print,
+        log_sheets_only=log_sheets_only,
+    )
+
+
+def download_name(plan: Plan) -> str:
+    """A file name like handout-HP-0042-2026-11-30.pdf (safe characters only)."""
+    chart = re.sub(r"[^A-Za-z0-9._-]+", "-", plan.patient.chart_number).strip("-") or "plan"
+    return f"handout-{chart}-{plan.start_date.isoformat()}.pdf"
+
+
+def _codes(items: tuple[Item, ...], exercises: dict[str, Exercise]) -> list[str]:
+    """Exercise codes in order of first appearance (unknown codes are skipped)."""
+    seen: dict[str, None] = {}
+    for item in sorted(items, key=lambda i: (i.week, i.order)):
+        if item.exercise in exercises:
+            seen.setdefault(item.exercise, None)
+    return list(seen)
+
+
+def _guide(exercise: Exercise, cue: CueSet) -> ExerciseGuide:
+    words = exercise.instructions_for(cue)
+    return ExerciseGuide(
+        code=exercise.code,
+        name=exercise.patient_name,
+        summary=exercise.summary,
+        steps=words.steps,
+        breathing=words.breathing,
+        feel=words.feel,
+        mistakes=words.mistakes,
+    )
+
+
+def _week(
+    plan: Plan, week: int, items: tuple[Item, ...], exercises: dict[str, Exercise]
+) -> WeekPlan:
+    in_week = sorted((i for i in items if i.week == week and i.exercise in exercises),
+                     key=lambda i: i.order)  # fmt: skip
+    starts = plan.start_date + timedelta(days=7 * (week - 1))
+    return WeekPlan(
+        number=week,
+        starts=starts,
+        ends=starts + timedelta(days=6),
+        sessions_per_day=max((i.sessions_per_day for i in in_week), default=0),
+        doses=tuple(
+            Dose(
+                exercise_code=i.exercise,
+                exercise_name=exercises[i.exercise].patient_name,
+                position=label(i.position),
+                hold_s=i.hold_s,
+                rest_s=i.rest_s,
+                reps=i.reps,
+                sets=i.sets,
+                sessions_per_day=i.sessions_per_day,
+                effort_pct=i.effort_pct,
+                note=i.note,
+            )
+            for i in in_week
+        ),
+    )
+
+
+def render_plan_handout(
+    plan: Plan, clinic: Clinic, exercises: dict[str, Exercise], options: HandoutOptions
+) -> bytes:
+    """One plan's handout as PDF bytes."""
+    return render_handout(handout_snapshot(plan, clinic, exercises), options)
+
+
+def render_batch(plans: list[Plan], clinic: Clinic, exercises: dict[str, Exercise]) -> bytes:
+    """Several plans' handouts in one PDF, each with its own options and page numbers."""
+    return render_handouts(
+        [(handout_snapshot(p, clinic, exercises), handout_options(p, clinic)) for p in plans]
+    )
