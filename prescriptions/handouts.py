@@ -28,7 +28,6 @@ from .domain.vocab import CueSet, Paper, PlanStatus, label
 from .models import Clinic, Plan
 from .planning import plan_items
 
-
 HANDOUT_TITLE = "Your pelvic floor exercise plan"
 
 
