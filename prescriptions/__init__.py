@@ -90,8 +90,9 @@ def register_blueprints(app: Flask) -> None:
     from .health import bp as health_bp
     from .patients.views import bp as patients_bp
     from .plans.views import bp as plans_bp
+    from .records.views import bp as records_bp
 
-    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp, plans_bp):
+    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp, plans_bp, records_bp):
         app.register_blueprint(blueprint)
 
 

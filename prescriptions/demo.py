@@ -335,6 +335,7 @@ def _insert_logs(
                     "plan_id": plan_id,
                     "day": start + timedelta(days=offset),
                     "sessions_done": done,
+                    "sessions_prescribed": prescribed,
                     "longest_hold_s": rng.randint(3, 4 + 2 * week) if done else None,
                     "leaks": leaks,
                     "leak_trigger": rng.choice(_TRIGGERS) if leaks else "",

@@ -264,13 +264,18 @@ class LogEntry(db.Model):
     """One day of a returned logging sheet."""
 
     __tablename__ = "log_entry"
-    __table_args__ = (sa.UniqueConstraint("plan_id", "day", name="uq_log_plan_day"),)
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "day", name="uq_log_plan_day"),
+        sa.Index("ix_log_clinic_day", "clinic_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id"))
     day: Mapped[date]
     sessions_done: Mapped[int] = mapped_column(default=0)
+    #: what the plan prescribed for that day when it was logged, so adherence is one sum
+    sessions_prescribed: Mapped[int] = mapped_column(default=0)
     longest_hold_s: Mapped[int | None]
     leaks: Mapped[int | None]
     leak_trigger: Mapped[str] = mapped_column(sa.String(120), default="")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from .models import (
     Clinic,
     ClinicExercise,
     ClinicTemplate,
+    LogEntry,
     Patient,
     Plan,
     Submission,
@@ -203,14 +204,15 @@ def fetch_plan(clinic_id: int | None, plan_id: int) -> Plan | None:
     stmt = sa.select(Plan).where(Plan.id == plan_id)
     if clinic_id is not None:
         stmt = stmt.where(Plan.clinic_id == clinic_id)
-    return db.session.scalar(
-        stmt.options(
-            joinedload(Plan.patient),
-            joinedload(Plan.author),
-            selectinload(Plan.items),
-            selectinload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
-        )
+    # Acknowledgements ride on the plan's own row (few, often none); items come in one more
+    # statement. A refresh after the handout's commit then costs two statements, not three.
+    stmt = stmt.options(
+        joinedload(Plan.patient),
+        joinedload(Plan.author),
+        joinedload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
+        selectinload(Plan.items),
     )
+    return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
 def fetch_patient_plans(clinic_id: int, patient_id: int) -> list[Plan]:
@@ -317,3 +319,118 @@ def fetch_current_plans(clinic_id: int, *, search: str = "", limit: int = 100) -
     )
     stmt = stmt.where(*patient_search(search))
     return list(db.session.scalars(stmt))
+
+
+def fetch_logs(
+    clinic_id: int, plan_id: int, first: date | None = None, last: date | None = None
+) -> list[LogEntry]:
+    """A plan's logged days, by date (optionally within a date range)."""
+    stmt = sa.select(LogEntry).where(LogEntry.clinic_id == clinic_id, LogEntry.plan_id == plan_id)
+    if first is not None:
+        stmt = stmt.where(LogEntry.day >= first)
+    if last is not None:
+        stmt = stmt.where(LogEntry.day <= last)
+    return list(db.session.scalars(stmt.order_by(LogEntry.day)))
+
+
+def fetch_plans_ending(clinic_id: int, first: date, last: date, limit: int = 20) -> list[Plan]:
+    """Issued plans whose last day falls between two dates, soonest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Plan)
+            .where(
+                Plan.clinic_id == clinic_id,
+                Plan.status == PlanStatus.ISSUED.value,
+                Plan.end_date.between(first, last),
+            )
+            .options(joinedload(Plan.patient))
+            .order_by(Plan.end_date, Plan.id)
+            .limit(limit)
+        )
+    )
+
+
+def fetch_drafts(clinic_id: int, author_id: int, limit: int = 20) -> list[Plan]:
+    """Drafts this clinician started and has not issued, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Plan)
+            .where(
+                Plan.clinic_id == clinic_id,
+                Plan.author_id == author_id,
+                Plan.status == PlanStatus.DRAFT.value,
+            )
+            .options(joinedload(Plan.patient))
+            .order_by(Plan.created_at, Plan.id)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LowAdherence:
+    plan: Plan
+    done: int
+    prescribed: int
+
+    @property
+    def adherence(self) -> float:
+        return self.done / self.prescribed if self.prescribed else 0.0
+
+
+def fetch_low_adherence(
+    clinic_id: int, first: date, last: date, below: float = 0.5, limit: int = 20
+) -> list[LowAdherence]:
+    """Issued plans whose logged days in a date range reached under `below` of the sessions."""
+    done = sa.func.sum(LogEntry.sessions_done)
+    prescribed = sa.func.sum(LogEntry.sessions_prescribed)
+    totals = (
+        sa.select(LogEntry.plan_id, done.label("done"), prescribed.label("prescribed"))
+        .where(LogEntry.clinic_id == clinic_id, LogEntry.day.between(first, last))
+        .group_by(LogEntry.plan_id)
+        .having(done < prescribed * below)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Plan, totals.c.done, totals.c.prescribed)
+        .join(totals, totals.c.plan_id == Plan.id)
+        .where(Plan.clinic_id == clinic_id, Plan.status == PlanStatus.ISSUED.value)
+        .options(joinedload(Plan.patient))
+        .order_by((totals.c.done * 1.0 / totals.c.prescribed), Plan.id)
+        .limit(limit)
+    ).all()
+    return [LowAdherence(plan, int(d), int(p)) for plan, d, p in rows]
+
+
+def fetch_audit_events(
+    clinic_id: int,
+    *,
+    action: str = "",
+    actor: str = "",
+    first: date | None = None,
+    last: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """The clinic's audit trail, newest first, filtered."""
+    stmt = sa.select(AuditEvent).where(AuditEvent.clinic_id == clinic_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor.ilike(f"%{_escape_like(actor)}%", escape="\\"))
+    if first is not None:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(first, datetime.min.time()))
+    if last is not None:
+        stmt = stmt.where(
+            AuditEvent.at < datetime.combine(last, datetime.min.time()) + timedelta(days=1)
+        )
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    items = list(
+        db.session.scalars(
+            stmt.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)

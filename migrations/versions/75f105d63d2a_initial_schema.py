@@ -211,6 +211,7 @@ def upgrade():
     sa.Column('plan_id', sa.Integer(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('sessions_done', sa.Integer(), nullable=False),
+    sa.Column('sessions_prescribed', sa.Integer(), nullable=False),
     sa.Column('longest_hold_s', sa.Integer(), nullable=True),
     sa.Column('leaks', sa.Integer(), nullable=True),
     sa.Column('leak_trigger', sa.String(length=120), nullable=False),
@@ -228,7 +229,7 @@ def upgrade():
     sa.UniqueConstraint('plan_id', 'day', name='uq_log_plan_day')
     )
     with op.batch_alter_table('log_entry', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_log_entry_clinic_id'), ['clinic_id'], unique=False)
+        batch_op.create_index('ix_log_clinic_day', ['clinic_id', 'day'], unique=False)
 
     op.create_table('plan_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -278,7 +279,7 @@ def downgrade():
 
     op.drop_table('plan_item')
     with op.batch_alter_table('log_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_log_entry_clinic_id'))
+        batch_op.drop_index('ix_log_clinic_day')
 
     op.drop_table('log_entry')
     with op.batch_alter_table('plan', schema=None) as batch_op:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import EmailField, SelectField
+from wtforms import DateField, EmailField, Form, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import queries
@@ -45,3 +45,12 @@ class ClinicForm(VersionedForm):
         other = queries.fetch_clinic_by_name(field.data or "")
         if other is not None and other.id != self._clinic_id:
             raise ValidationError("Another clinic already uses this name.")
+
+
+class AuditFilterForm(Form):
+    """Filters of the audit page (a GET form: no CSRF)."""
+
+    action = SelectField("What", default="", validate_choice=True)
+    actor = CleanString("Who (email contains)", validators=[Length(max=254)])
+    first = DateField("From", validators=[Optional()])
+    last = DateField("To", validators=[Optional()])

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
 
 from .. import operations as ops
 from .. import queries
+from ..audit import verify_chain
 from ..errors import render_error
 from ..extensions import db
 from ..web import acting, admin_required, clinic_id, repeated_submission
-from .forms import ClinicForm, UserForm
+from .forms import AuditFilterForm, ClinicForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,3 +87,48 @@ def clinic_settings() -> ResponseReturnValue:
         return redirect(url_for("admin.clinic_settings"))
     status = 400 if form.errors else 200
     return render_template("admin/clinic.html", form=form, clinic=clinic), status
+
+
+AUDIT_GROUPS = {
+    "": "Everything",
+    "auth.": "Sign-ins and sign-outs",
+    "patient.": "Patients",
+    "assessment.": "Assessments",
+    "plan.": "Plans (including printing)",
+    "log.": "Returned logs",
+    "export.": "Exports",
+    "user.": "Accounts",
+    "clinic.": "Clinic settings",
+    "template.": "Templates",
+    "exercise.": "Exercises",
+}
+
+
+@bp.get("/audit")
+@admin_required
+def audit() -> ResponseReturnValue:
+    """The clinic's audit trail, filtered by kind, person and dates."""
+    form = AuditFilterForm(request.args, meta={"csrf": False})
+    form.action.choices = [SelectChoice(k, v) for k, v in AUDIT_GROUPS.items()]
+    valid = form.validate()
+    page = queries.fetch_audit_events(
+        clinic_id(),
+        action=form.action.data if valid else "",
+        actor=(form.actor.data or "") if valid else "",
+        first=form.first.data if valid else None,
+        last=form.last.data if valid else None,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template("admin/audit.html", form=form, page=page), 200 if valid else 400
+
+
+@bp.get("/audit/verify")
+@admin_required
+def verify_audit() -> ResponseReturnValue:
+    """Check the whole chain now and say whether it is intact."""
+    broken = verify_chain(ops.audit_key())
+    if broken is None:
+        flash("The audit trail is intact: every row links to the one before it.", "success")
+    else:
+        flash(f"The audit trail is broken at event {broken.event_id}: {broken.reason}.", "error")
+    return redirect(url_for("admin.audit"))

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import operations as ops
 from .. import queries
+from ..charts import assessment_charts
 from ..errors import render_error
 from ..extensions import db
 from ..models import Patient
@@ -20,13 +21,6 @@ bp = Blueprint("patients", __name__)
 
 def _patient_or_404(patient_id: int) -> Patient:
     return queries.fetch_patient(clinic_id(), patient_id) or abort(404)
-
-
-@bp.get("/")
-@login_required
-def home() -> ResponseReturnValue:
-    """The start page."""
-    return redirect(url_for("patients.index"))
 
 
 @bp.get("/patients")
@@ -84,6 +78,11 @@ def show(patient_id: int) -> ResponseReturnValue:
         patient=patient,
         assessments=assessments,
         latest=assessments[0] if assessments else None,
+        charts=assessment_charts(
+            [a.assessed_on.strftime("%d %b") for a in reversed(assessments)],
+            [a.oxford_grade for a in reversed(assessments)],
+            [a.endurance_s for a in reversed(assessments)],
+        ),
         plans=queries.fetch_patient_plans(clinic_id(), patient.id),
     )
 

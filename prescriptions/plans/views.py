@@ -20,6 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import operations as ops
 from .. import queries
+from ..charts import progress_charts
+from ..domain.adherence import DayLog, overall, summarise
 from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change
 from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
@@ -130,9 +132,19 @@ def show(plan_id: int) -> ResponseReturnValue:
     items = plan_items(plan.items)
     findings = findings_for(plan, items, exercises) if plan.is_editable else ()
     warnings = [f for f in findings if f.severity == Severity.WARNING]
+    weeks = summarise(
+        plan.start_date,
+        (
+            DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain)
+            for e in queries.fetch_logs(clinic_id(), plan.id)
+        ),
+    )
     return render_template(
         "plans/show.html",
         plan=plan,
+        weeks=weeks,
+        overall=overall(weeks),
+        charts=progress_charts(weeks),
         grid=dose_grid(items, exercises),
         findings=findings,
         blocking=blocking_issue(findings),

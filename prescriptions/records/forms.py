@@ -1,0 +1,86 @@
+"""The weekly log form: mirrors the paper logging sheet, one row a day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from ..forms import CleanString, WholeNumber
+
+VALUE_FIELDS = (
+    "sessions_done",
+    "longest_hold_s",
+    "leaks",
+    "leak_trigger",
+    "urgency",
+    "pain",
+    "note",
+)
+
+URGENCY = [
+    SelectChoice("", "–"),
+    SelectChoice("0", "0 none"),
+    SelectChoice("1", "1 mild"),
+    SelectChoice("2", "2 moderate"),
+    SelectChoice("3", "3 severe"),
+]
+
+
+def _range(low: int, high: int) -> list[Any]:
+    return [Optional(), NumberRange(low, high, message=f"{low} to {high}.")]
+
+
+class DayForm(Form):
+    version = HiddenField()
+    sessions_done = WholeNumber("Sessions done", validators=_range(0, 10))
+    longest_hold_s = WholeNumber("Longest hold (s)", validators=_range(0, 120))
+    leaks = WholeNumber("Leaks", validators=_range(0, 50))
+    leak_trigger = CleanString("Leaks caused by", validators=[Length(max=120)])
+    urgency = SelectField(
+        "Urgency",
+        choices=URGENCY,
+        coerce=lambda v: None if v in ("", None) else int(v),
+        validators=[Optional()],
+    )
+    pain = WholeNumber("Pain (0-10)", validators=_range(0, 10))
+    note = CleanString("Notes", validators=[Length(max=300)])
+
+    def is_filled(self) -> bool:
+        """Whether anything was written on this day's line."""
+        return any(getattr(self, name).data not in (None, "") for name in VALUE_FIELDS)
+
+    def values(self) -> dict[str, Any]:
+        """The day's values, ready for operations.save_week_log."""
+        return {name: getattr(self, name).data for name in VALUE_FIELDS} | {
+            "leak_trigger": self.leak_trigger.data or "",
+            "note": self.note.data or "",
+        }
+
+
+class LogWeekForm(FlaskForm):
+    days = FieldList(FormField(DayForm), min_entries=7, max_entries=7)
+
+    def __init__(self, *args: Any, prescribed: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prescribed = prescribed
+
+    def validate_days(self, field: Any) -> None:
+        problems = False
+        for entry in field:
+            row = entry.form
+            if not row.is_filled():
+                continue
+            if row.sessions_done.data is None and not row.sessions_done.errors:
+                row.sessions_done.errors.append("How many sessions? 0 if none.")
+                problems = True
+            elif (row.sessions_done.data or 0) > self.prescribed:
+                row.sessions_done.errors.append(
+                    f"At most {self.prescribed} a day were prescribed this week."
+                )
+                problems = True
+        if problems:
+            raise ValidationError("Check the days marked below.")

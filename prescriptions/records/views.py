@@ -1,0 +1,113 @@
+"""Returned logs, adherence, and the clinician's start page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import operations as ops
+from .. import queries
+from ..domain.adherence import prescribed_per_day, week_days
+from ..domain.progression import WEEKS
+from ..errors import render_error
+from ..extensions import db
+from ..models import LogEntry
+from ..planning import plan_items
+from ..web import acting, clinic_id
+from .forms import LogWeekForm
+
+bp = Blueprint("records", __name__)
+
+
+@bp.get("/")
+@login_required
+def start() -> ResponseReturnValue:
+    """What needs the clinician's attention: plans ending, drafts, patients falling behind."""
+    today = date.today()
+    return render_template(
+        "records/start.html",
+        today=today,
+        ending=queries.fetch_plans_ending(clinic_id(), today, today + timedelta(days=7)),
+        drafts=queries.fetch_drafts(clinic_id(), current_user.id),
+        behind=queries.fetch_low_adherence(
+            clinic_id(), today - timedelta(days=7), today - timedelta(days=1)
+        ),
+    )
+
+
+@bp.route("/plans/<int:plan_id>/weeks/<int:week>/log", methods=["GET", "POST"])
+@login_required
+def week_log(plan_id: int, week: int) -> ResponseReturnValue:
+    """Enter a returned logging sheet: one line a day, as on paper; partial weeks are fine."""
+    plan = queries.fetch_plan(clinic_id(), plan_id) or abort(404)
+    if week not in WEEKS:
+        abort(404)
+    if plan.is_editable:
+        flash("Issue the plan first: a draft has no logging sheets.", "info")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    days = week_days(plan.start_date, week)
+    prescribed = prescribed_per_day(plan_items(plan.items), week)
+    existing = {
+        entry.day: entry for entry in queries.fetch_logs(clinic_id(), plan.id, days[0], days[-1])
+    }
+    if request.method == "GET":
+        form = LogWeekForm(
+            data={"days": [_row(existing.get(d)) for d in days]}, prescribed=prescribed
+        )
+        return render_template(
+            "records/log.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
+        )
+    form = LogWeekForm(prescribed=prescribed)
+    # FieldList renumbers rows it receives, so every day's line must come back to stay on its day.
+    complete = all(f"days-{n}-sessions_done" in request.form for n in range(len(days)))
+    if not complete:
+        form.form_errors.append("The form came back incomplete. Please open the week again.")
+    elif form.validate_on_submit():
+        entries = [
+            ops.DayEntry(
+                day=day,
+                version=int(row.form.version.data)
+                if str(row.form.version.data).isdigit()
+                else None,
+                values=row.form.values(),
+            )
+            for day, row in zip(days, form.days, strict=True)
+            if row.form.is_filled()
+        ]
+        try:
+            changed = ops.save_week_log(plan, entries, existing, prescribed, acting())
+            db.session.commit()
+        except (ops.LogConflict, StaleDataError):
+            db.session.rollback()
+            return render_error(
+                409,
+                "Someone else saved this week's log after you opened it. Their entries are kept. "
+                "Open the week again to see them, then add yours.",
+            )
+        flash(
+            f"Week {week} log saved ({changed} day{'s' if changed != 1 else ''} changed).",
+            "success",
+        )
+        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="progress"))
+    return render_template(
+        "records/log.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
+    ), 400
+
+
+def _row(entry: LogEntry | None) -> dict[str, object]:
+    if entry is None:
+        return {}
+    return {
+        "version": entry.version,
+        "sessions_done": entry.sessions_done,
+        "longest_hold_s": entry.longest_hold_s,
+        "leaks": entry.leaks,
+        "leak_trigger": entry.leak_trigger,
+        "urgency": entry.urgency,
+        "pain": entry.pain,
+        "note": entry.note,
+    }

@@ -1,0 +1,229 @@
+"""Returned logs, adherence on the plan page, the start page and the audit trail."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from prescriptions.extensions import db
+from prescriptions.models import AuditEvent, LogEntry, Plan
+from tests.conftest import count
+from tests.test_plans import editor_data, issue, new_plan
+
+
+@pytest.fixture
+def issued_plan(signed_in, clinician, make_patient, make_assessment):
+    pid = make_patient(clinician.clinic_id, given_name="Rosa", family_name="Logger")
+    make_assessment(pid, clinician.id)
+    plan_id = new_plan(signed_in, pid)
+    issue(signed_in, plan_id)
+    return plan_id
+
+
+def prescribed(app, plan_id, week):
+    with app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        return max(i.sessions_per_day for i in plan.items if i.week == week)
+
+
+FIELDS = (
+    "version",
+    "sessions_done",
+    "longest_hold_s",
+    "leaks",
+    "leak_trigger",
+    "urgency",
+    "pain",
+    "note",
+)
+
+
+def whole_week(filled: dict[str, str]) -> dict[str, str]:
+    """A week as the browser sends it: every field of every day, the unfilled ones empty."""
+    return {f"days-{n}-{f}": "" for n in range(7) for f in FIELDS} | filled
+
+
+def log_form(client, plan_id, week):
+    page = client.get(f"/plans/{plan_id}/weeks/{week}/log").get_data(as_text=True)
+    return {n: v for n, v in re.findall(r'name="(days-\d+-version)"[^>]*value="([^"]*)"', page)}
+
+
+def test_enter_a_partial_week(app, signed_in, issued_plan):
+    per_day = prescribed(app, issued_plan, 1)
+    data = {
+        "days-0-sessions_done": str(per_day),
+        "days-0-longest_hold_s": "5",
+        "days-0-leaks": "1",
+        "days-0-leak_trigger": "sneeze",
+        "days-0-urgency": "2",
+        "days-0-pain": "3",
+        "days-0-note": "Felt good",
+        "days-2-sessions_done": "1",
+    }
+    response = signed_in.post(f"/plans/{issued_plan}/weeks/1/log", data=whole_week(data))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        entries = db.session.scalars(sa.select(LogEntry).order_by(LogEntry.day)).all()
+        start = db.session.get(Plan, issued_plan).start_date
+    assert [e.day for e in entries] == [start, start + timedelta(days=2)]
+    first = entries[0]
+    assert (first.sessions_done, first.sessions_prescribed, first.leaks, first.urgency) == (
+        per_day,
+        per_day,
+        1,
+        2,
+    )
+    assert first.leak_trigger == "sneeze" and first.pain == 3
+    page = signed_in.get(f"/plans/{issued_plan}").get_data(as_text=True)
+    assert 'id="adherence-chart"' in page and 'role="img"' in page
+    done = per_day + 1
+    assert f"{done} of {2 * per_day}" in page  # week 1 over the two logged days
+    assert count(AuditEvent, app, action="log.save") == 1
+
+
+def test_log_values_are_checked_against_the_plan(app, signed_in, issued_plan):
+    per_day = prescribed(app, issued_plan, 1)
+    response = signed_in.post(
+        f"/plans/{issued_plan}/weeks/1/log",
+        data=whole_week(
+            {
+                "days-0-sessions_done": str(per_day + 1),
+                "days-1-leaks": "2",  # a filled day without sessions
+                "days-2-sessions_done": "1",
+                "days-2-urgency": "7",
+                "days-3-sessions_done": "1",
+                "days-3-pain": "11",
+                "days-4-note": "x" * 301,
+            }
+        ),
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"At most {per_day} a day were prescribed this week." in page
+    assert "How many sessions? 0 if none." in page
+    assert "Not a valid choice" in page
+    assert "0 to 10." in page
+    assert count(LogEntry, app) == 0
+
+
+def test_editing_a_log_keeps_one_row_per_day_and_guards_the_version(app, signed_in, issued_plan):
+    assert (
+        signed_in.post(
+            f"/plans/{issued_plan}/weeks/2/log", data=whole_week({"days-0-sessions_done": "1"})
+        ).status_code
+        == 302
+    )
+    versions = log_form(signed_in, issued_plan, 2)
+    assert versions["days-0-version"] == "1"
+    stale = dict(versions)
+    update = whole_week({**versions, "days-0-sessions_done": "2", "days-0-leaks": "1"})
+    assert signed_in.post(f"/plans/{issued_plan}/weeks/2/log", data=update).status_code == 302
+    # a second clerk who opened the form before that save
+    conflict = signed_in.post(
+        f"/plans/{issued_plan}/weeks/2/log", data=whole_week({**stale, "days-0-sessions_done": "0"})
+    )
+    assert conflict.status_code == 409
+    # a twin who opened an empty form tries to create the same day
+    twin = signed_in.post(
+        f"/plans/{issued_plan}/weeks/2/log", data=whole_week({"days-0-sessions_done": "0"})
+    )
+    assert twin.status_code == 409
+    with app.app_context():
+        entries = db.session.scalars(sa.select(LogEntry)).all()
+    assert len(entries) == 1 and (entries[0].sessions_done, entries[0].leaks) == (2, 1)
+
+
+def test_an_incomplete_week_form_is_refused(app, signed_in, issued_plan):
+    response = signed_in.post(
+        f"/plans/{issued_plan}/weeks/1/log",
+        data={"days-0-sessions_done": "1", "days-2-sessions_done": "1"},
+    )
+    assert response.status_code == 400
+    assert "came back incomplete" in response.get_data(as_text=True)
+    assert count(LogEntry, app) == 0
+
+
+def test_drafts_have_no_log_and_bad_weeks_are_404(signed_in, clinician, make_patient, issued_plan):
+    draft = new_plan(signed_in, make_patient(clinician.clinic_id), once="draft")
+    assert signed_in.get(f"/plans/{draft}/weeks/1/log").status_code == 302
+    assert signed_in.get(f"/plans/{issued_plan}/weeks/5/log").status_code == 404
+    assert signed_in.get(f"/plans/{issued_plan}/weeks/0/log").status_code == 404
+
+
+def test_another_clinics_log_is_a_404(app, signed_in, other_clinic):
+    from tests.test_handout_views import _foreign_plan
+
+    plan = _foreign_plan(app, other_clinic)
+    assert signed_in.get(f"/plans/{plan}/weeks/1/log").status_code == 404
+    assert signed_in.post(f"/plans/{plan}/weeks/1/log", data={}).status_code == 404
+
+
+def test_start_page(app, signed_in, clinician, make_patient, issued_plan):
+    today = date.today()
+    draft = new_plan(signed_in, make_patient(clinician.clinic_id, family_name="Drafty"), once="d")
+    behind = make_patient(clinician.clinic_id, family_name="Behind")
+    behind_plan = new_plan(signed_in, behind, once="b")
+    data = editor_data(signed_in, behind_plan)
+    data["start_date"] = (today - timedelta(days=24)).isoformat()  # ends in 3 days
+    assert (
+        signed_in.post(f"/plans/{behind_plan}/edit", data={**data, "action": "save"}).status_code
+        == 302
+    )
+    issue(signed_in, behind_plan)
+    with app.app_context():
+        plan = db.session.get(Plan, behind_plan)
+        for offset in range(1, 4):
+            db.session.add(
+                LogEntry(
+                    clinic_id=plan.clinic_id,
+                    plan_id=plan.id,
+                    day=today - timedelta(days=offset),
+                    sessions_done=1,
+                    sessions_prescribed=3,
+                    entered_by_id=clinician.id,
+                )
+            )
+        db.session.commit()
+    page = signed_in.get("/").get_data(as_text=True)
+    ending = page.split('id="ending"')[1].split("</section>")[0]
+    assert "Behind" in ending and "Logger" not in ending
+    drafts = page.split('id="drafts"')[1].split("</section>")[0]
+    assert f"/plans/{draft}" in drafts and "Drafty" in drafts
+    falling = page.split('id="behind"')[1].split("</section>")[0]
+    assert "Behind" in falling and "3 of 9 sessions (33%)" in falling and "Logger" not in falling
+
+
+def test_audit_page_filters_and_is_for_admins(app, admin_client, signed_in, issued_plan):
+    assert signed_in.get("/admin/audit").status_code == 403
+    page = admin_client.get("/admin/audit?action=plan.").get_data(as_text=True)
+    assert "plan.issue" in page and "auth.login" not in page
+    page = admin_client.get("/admin/audit?action=auth.").get_data(as_text=True)
+    assert "auth.login" in page
+    assert admin_client.get("/admin/audit?action=evil").status_code == 400
+    assert admin_client.get("/admin/audit?first=not-a-date").status_code == 400
+    verified = admin_client.get("/admin/audit/verify", follow_redirects=True)
+    assert "The audit trail is intact" in verified.get_data(as_text=True)
+
+
+def test_audit_verify_finds_an_edited_and_a_removed_row(app, runner, issued_plan):
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0
+    with app.app_context():
+        ids = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        db.session.execute(
+            sa.update(AuditEvent).where(AuditEvent.id == ids[3]).values(detail="tampered")
+        )
+        db.session.commit()
+    result = runner.invoke(args=["audit-verify"])
+    assert (
+        result.exit_code == 1 and f"event {ids[3]}" in result.output and "edited" in result.output
+    )
+    with app.app_context():
+        db.session.execute(sa.delete(AuditEvent).where(AuditEvent.id == ids[3]))
+        db.session.commit()
+    result = runner.invoke(args=["audit-verify"])
+    assert (
+        result.exit_code == 1 and f"event {ids[4]}" in result.output and "removed" in result.output
+    )
