@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production by create_app
+# Refused in production by create_app.
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  # nosec B105
 
 DEFAULTS: dict[str, object] = {
     "SECRET_KEY": DEV_SECRET_KEY,

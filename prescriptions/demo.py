@@ -55,7 +55,8 @@ class DemoResult:
 
 def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
     """Create (or extend) the demo clinic with a clinician and `patients` patients."""
-    rng = random.Random(seed)  # noqa: S311 - repeatable demo data, not secrets
+    # Repeatable demo data, not secrets.
+    rng = random.Random(seed)  # noqa: S311  # nosec B311
     clinic = queries.fetch_clinic_by_name(DEMO_CLINIC)
     if clinic is None:
         clinic = ops.create_clinic(

@@ -56,6 +56,13 @@ class Actor:
 SYSTEM = Actor(None, "cli")
 
 
+def _acting_user(by: Actor) -> User:
+    """The signed-in user behind an action that must be attributed to a person."""
+    if by.user is None:
+        raise PermissionError("This change must be made by a signed-in user.")
+    return by.user
+
+
 def audit_key() -> bytes:
     """The HMAC key of the audit chain (FLOORPLAN_AUDIT_KEY, else derived from the secret key)."""
     configured = current_app.config.get("AUDIT_KEY")
@@ -259,11 +266,11 @@ ASSESSMENT_FIELDS = (
 
 def add_assessment(patient: Patient, by: Actor, **fields: Any) -> Assessment:
     """Record an assessment of a patient by the acting clinician."""
-    assert by.user is not None
+    user = _acting_user(by)
     assessment = Assessment(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
-        clinician_id=by.user.id,
+        clinician_id=user.id,
         **_only(fields, ASSESSMENT_FIELDS),
     )
     db.session.add(assessment)
@@ -299,11 +306,11 @@ def create_plan(
     notes_to_patient: str = "",
 ) -> Plan:
     """Start a draft plan for a patient from a template's (already progressed) items."""
-    assert by.user is not None
+    user = _acting_user(by)
     plan = Plan(
         clinic_id=patient.clinic_id,
         patient=patient,
-        author_id=by.user.id,
+        author_id=user.id,
         template_code=template.code,
         title=template.name,
         approach=template.approach,
@@ -338,17 +345,17 @@ def update_plan(plan: Plan, items: Sequence[Item], by: Actor, **details: Any) ->
 
 def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -> Plan:
     """Issue a draft: acknowledged warnings are kept, and the revision it replaces is superseded."""
-    assert by.user is not None
+    user = _acting_user(by)
     if plan.status != PlanStatus.DRAFT:
         raise PlanStateError("Only a draft can be issued.")
     now = utcnow()
     for key, message in acknowledged:
         plan.acknowledgements.append(
-            WarningAck(code=key[:60], message=message[:400], acknowledged_by_id=by.user.id)
+            WarningAck(code=key[:60], message=message[:400], acknowledged_by_id=user.id)
         )
     plan.status = PlanStatus.ISSUED.value
     plan.issued_at = now
-    plan.issued_by_id = by.user.id
+    plan.issued_by_id = user.id
     if plan.revises_id is not None:
         previous = db.session.get(Plan, plan.revises_id)
         if previous is not None and previous.status == PlanStatus.ISSUED:
@@ -363,13 +370,13 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
 
 def revise_plan(plan: Plan, by: Actor) -> Plan:
     """A new draft revision of an issued plan, with the same items and options."""
-    assert by.user is not None
+    user = _acting_user(by)
     if plan.status != PlanStatus.ISSUED:
         raise PlanStateError("Only an issued plan can be revised.")
     revision = Plan(
         clinic_id=plan.clinic_id,
         patient_id=plan.patient_id,
-        author_id=by.user.id,
+        author_id=user.id,
         template_code=plan.template_code,
         title=plan.title,
         approach=plan.approach,
@@ -415,11 +422,11 @@ def cancel_plan(plan: Plan, reason: str, by: Actor) -> Plan:
 
 def copy_plan(plan: Plan, patient: Patient, by: Actor, *, start: date) -> Plan:
     """A new draft for another patient with the same items and notes."""
-    assert by.user is not None
+    user = _acting_user(by)
     copy = Plan(
         clinic_id=patient.clinic_id,
         patient=patient,
-        author_id=by.user.id,
+        author_id=user.id,
         template_code=plan.template_code,
         title=plan.title,
         approach=plan.approach,
@@ -439,14 +446,14 @@ def copy_plan(plan: Plan, patient: Patient, by: Actor, *, start: date) -> Plan:
 
 def save_clinic_template(plan: Plan, name: str, by: Actor) -> ClinicTemplate:
     """Keep a plan's items as a clinic template."""
-    assert by.user is not None
+    user = _acting_user(by)
     template = ClinicTemplate(
         clinic_id=plan.clinic_id,
         name=name,
         approach=plan.approach,
         purpose=plan.purpose,
         items=[item.as_dict() for item in plan_items(plan.items)],
-        created_by_id=by.user.id,
+        created_by_id=user.id,
     )
     db.session.add(template)
     db.session.flush()
@@ -501,7 +508,7 @@ def save_week_log(
     by: Actor,
 ) -> int:
     """Create or update the logged days of one plan week; returns how many days changed."""
-    assert by.user is not None
+    user = _acting_user(by)
     if plan.status == PlanStatus.DRAFT:
         raise PlanStateError("A draft has no log: issue the plan first.")
     changed = 0
@@ -516,7 +523,7 @@ def save_week_log(
                 plan_id=plan.id,
                 day=entry.day,
                 sessions_prescribed=prescribed,
-                entered_by_id=by.user.id,
+                entered_by_id=user.id,
                 **values,
             )
             db.session.add(row)
@@ -527,7 +534,7 @@ def save_week_log(
             if any(getattr(row, k) != v for k, v in values.items()):
                 for key, value in values.items():
                     setattr(row, key, value)
-                row.entered_by_id = by.user.id
+                row.entered_by_id = user.id
                 changed += 1
     try:
         db.session.flush()

@@ -28,7 +28,7 @@ SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
-def _server_schema() -> Iterator[None]:
+def server_schema() -> Iterator[None]:
     """On PostgreSQL, build the schema once per run."""
     if SERVER_URL:
         app = create_app(_config(SERVER_URL))
@@ -58,7 +58,7 @@ def database_url(tmp_path: Any) -> str:
 
 @pytest.fixture
 def app_factory(
-    database_url: str, tmp_path: Any, _server_schema: None
+    database_url: str, tmp_path: Any, server_schema: None
 ) -> Iterator[Callable[..., Flask]]:
     """Build an app on the test database with extra config; the schema exists, and is emptied."""
     built: list[Flask] = []
@@ -78,11 +78,16 @@ def app_factory(
         with built[0].app_context():
             db.session.remove()
             if SERVER_URL:
-                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-                db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-                db.session.commit()
+                empty_server_database()
             db.session.remove()
             db.engine.dispose()
+
+
+def empty_server_database() -> None:
+    """Empty every table of the PostgreSQL test database (inside an app context)."""
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
 
 
 @pytest.fixture

@@ -1,0 +1,113 @@
+"""Session lifetime, session ids, server-side session ending and login rate limits."""
+
+from __future__ import annotations
+
+import time
+
+from prescriptions.extensions import db
+from prescriptions.models import AuditEvent, User
+from tests.conftest import PASSWORD, count, login
+
+
+def test_idle_timeout(app, signed_in):
+    assert signed_in.get("/patients").status_code == 200
+    with signed_in.session_transaction() as session:
+        session["seen_at"] = time.time() - app.config["IDLE_TIMEOUT"].total_seconds() - 5
+    response = signed_in.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
+    assert signed_in.get("/patients").status_code == 302  # the session is gone, not just paused
+
+
+def test_activity_keeps_the_session_alive(app, signed_in):
+    with signed_in.session_transaction() as session:
+        session["seen_at"] = time.time() - app.config["IDLE_TIMEOUT"].total_seconds() + 60
+    assert signed_in.get("/patients").status_code == 200
+    with signed_in.session_transaction() as session:
+        assert time.time() - session["seen_at"] < 5
+
+
+def test_absolute_timeout_even_when_active(app, signed_in):
+    with signed_in.session_transaction() as session:
+        session["auth_at"] = time.time() - app.config["ABSOLUTE_TIMEOUT"].total_seconds() - 5
+    response = signed_in.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_new_session_id_at_every_sign_in(client, clinician):
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    login(client, clinician.email)
+    with client.session_transaction() as session:
+        first = session["sid"]
+        assert "planted" not in session  # nothing from before sign-in carries over
+    client.post("/logout")
+    login(client, clinician.email)
+    with client.session_transaction() as session:
+        assert session["sid"] != first
+
+
+def test_logout_ends_the_session_on_the_server(app, client, clinician):
+    login(client, clinician.email)
+    with client.session_transaction() as session:
+        stolen = dict(session)  # a copy of the cookie's contents, as an attacker might keep
+    client.post("/logout")
+    thief = app.test_client()
+    with thief.session_transaction() as session:
+        session.update(stolen)
+    response = thief.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_deactivation_ends_open_sessions(app, admin_client, clinician):
+    other = app.test_client()
+    login(other, clinician.email)
+    assert other.get("/patients").status_code == 200
+    admin_client.post(f"/admin/users/{clinician.id}/deactivate")
+    assert other.get("/patients").status_code == 302
+
+
+def test_login_is_limited_per_account(app, client, clinician):
+    limit = app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+    for _ in range(limit):
+        assert login(client, clinician.email, "wrong password here").status_code == 400
+    response = login(client, clinician.email)  # even the right password waits now
+    assert response.status_code == 429
+    assert "Too many failed attempts. Please wait 15 minutes" in response.get_data(as_text=True)
+    assert client.get("/patients").status_code == 302
+    # another account from the same address is not blocked by this one's failures
+    with app.app_context():
+        other_email = db.session.get(User, clinician.id).email.replace("user", "other")
+    assert login(client, other_email, "x" * 12).status_code == 400
+    assert count(AuditEvent, app, action="auth.login_failed") == limit + 1
+    assert count(AuditEvent, app, action="auth.login_throttled") == 1
+
+
+def test_login_is_limited_per_address(app, clinician):
+    limit = app.config["LOGIN_LIMIT_PER_ADDRESS"]
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for n in range(limit):
+        login(attacker, f"guess{n}@nowhere.test", "wrong password here")
+    response = login(attacker, clinician.email)
+    assert response.status_code == 429
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert login(neighbour, clinician.email, PASSWORD).status_code == 302
+
+
+def test_old_failures_fall_out_of_the_window(app, client, clinician):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    for _ in range(app.config["LOGIN_LIMIT_PER_ACCOUNT"]):
+        login(client, clinician.email, "wrong password here")
+    with app.app_context():
+        db.session.execute(
+            sa.update(AuditEvent)
+            .where(AuditEvent.action == "auth.login_failed")
+            .values(at=AuditEvent.at - app.config["LOGIN_LIMIT_WINDOW"] - timedelta(minutes=1))
+        )
+        db.session.commit()
+    assert login(client, clinician.email).status_code == 302
