@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import DateField, EmailField, Form, SelectField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, EmailField, Form, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import queries
 from ..auth.forms import NewPasswordMixin
 from ..domain.vocab import Paper, Role
 from ..forms import CleanString, CleanText, EmailAddress, OnceForm, VersionedForm, choices_of
+from ..logos import LogoError, clean_logo
 
 
 class UserForm(NewPasswordMixin, OnceForm):
@@ -36,10 +38,25 @@ class ClinicForm(VersionedForm):
         validators=[Length(max=300)],
         description="A short line printed at the foot of every handout page, e.g. opening hours.",
     )
+    logo_upload = FileField(
+        "Logo", description="PNG or JPEG, up to 512 KB. Printed at the top of the handout."
+    )
+    remove_logo = BooleanField("Remove the current logo")
 
-    def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, clinic_id: int, max_logo_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clinic_id = clinic_id
+        self._max_logo_bytes = max_logo_bytes
+        self.logo_png: bytes | None = None
+
+    def validate_logo_upload(self, field: Any) -> None:
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", ""):
+            return
+        try:
+            self.logo_png = clean_logo(upload.read(self._max_logo_bytes + 1), self._max_logo_bytes)
+        except LogoError as error:
+            raise ValidationError(str(error)) from error
 
     def validate_name(self, field: Any) -> None:
         other = queries.fetch_clinic_by_name(field.data or "")

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -67,7 +77,9 @@ def set_active(user_id: int, action: str) -> ResponseReturnValue:
 def clinic_settings() -> ResponseReturnValue:
     """The clinic's details as printed on handouts."""
     clinic = current_user.clinic
-    form = ClinicForm(obj=clinic, clinic_id=clinic.id)
+    form = ClinicForm(
+        obj=clinic, clinic_id=clinic.id, max_logo_bytes=current_app.config["LOGO_MAX_BYTES"]
+    )
     if not form.is_submitted():
         form.version.data = str(clinic.version)
     if form.validate_on_submit():
@@ -77,8 +89,13 @@ def clinic_settings() -> ResponseReturnValue:
             name: getattr(form, name).data
             for name in ("name", "address", "phone", "email", "paper", "footer_text")
         }
+        fields = {k: v or "" for k, v in fields.items()}
+        if form.logo_png is not None:
+            fields["logo"] = form.logo_png
+        elif form.remove_logo.data:
+            fields["logo"] = None
         try:
-            ops.update_clinic(clinic, acting(), **{k: v or "" for k, v in fields.items()})
+            ops.update_clinic(clinic, acting(), **fields)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -87,6 +104,14 @@ def clinic_settings() -> ResponseReturnValue:
         return redirect(url_for("admin.clinic_settings"))
     status = 400 if form.errors else 200
     return render_template("admin/clinic.html", form=form, clinic=clinic), status
+
+
+@bp.get("/clinic/logo.png")
+@admin_required
+def logo() -> ResponseReturnValue:
+    """The clinic's stored logo, for the settings page."""
+    data = current_user.clinic.logo or abort(404)
+    return Response(data, mimetype="image/png")
 
 
 AUDIT_GROUPS = {
