@@ -368,31 +368,36 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
     return plan
 
 
+def _draft_from(plan: Plan, author: User, **overrides: Any) -> Plan:
+    """A new draft carrying another plan's weeks, texts and handout options."""
+    fields: dict[str, Any] = {
+        "clinic_id": plan.clinic_id,
+        "patient_id": plan.patient_id,
+        "author_id": author.id,
+        "template_code": plan.template_code,
+        "title": plan.title,
+        "approach": plan.approach,
+        "purpose": plan.purpose,
+        "start_date": plan.start_date,
+        "end_date": plan.end_date,
+        "notes_to_patient": plan.notes_to_patient,
+        "paper": plan.paper,
+        "large_print": plan.large_print,
+        "cue_set": plan.cue_set,
+        "items": item_rows(plan_items(plan.items)),
+    }
+    draft = Plan(**(fields | overrides))
+    db.session.add(draft)
+    db.session.flush()
+    return draft
+
+
 def revise_plan(plan: Plan, by: Actor) -> Plan:
     """A new draft revision of an issued plan, with the same items and options."""
     user = _acting_user(by)
     if plan.status != PlanStatus.ISSUED:
         raise PlanStateError("Only an issued plan can be revised.")
-    revision = Plan(
-        clinic_id=plan.clinic_id,
-        patient_id=plan.patient_id,
-        author_id=user.id,
-        template_code=plan.template_code,
-        title=plan.title,
-        approach=plan.approach,
-        purpose=plan.purpose,
-        start_date=plan.start_date,
-        end_date=plan.end_date,
-        revision=plan.revision + 1,
-        revises_id=plan.id,
-        notes_to_patient=plan.notes_to_patient,
-        paper=plan.paper,
-        large_print=plan.large_print,
-        cue_set=plan.cue_set,
-        items=item_rows(plan_items(plan.items)),
-    )
-    db.session.add(revision)
-    db.session.flush()
+    revision = _draft_from(plan, user, revision=plan.revision + 1, revises_id=plan.id)
     record_event(by, "plan.revise", revision, f"revision {revision.revision} of plan {plan.id}")
     return revision
 
@@ -422,24 +427,15 @@ def cancel_plan(plan: Plan, reason: str, by: Actor) -> Plan:
 
 def copy_plan(plan: Plan, patient: Patient, by: Actor, *, start: date) -> Plan:
     """A new draft for another patient with the same items and notes."""
-    user = _acting_user(by)
-    copy = Plan(
+    copy = _draft_from(
+        plan,
+        _acting_user(by),
         clinic_id=patient.clinic_id,
-        patient=patient,
-        author_id=user.id,
-        template_code=plan.template_code,
-        title=plan.title,
-        approach=plan.approach,
-        purpose=plan.purpose,
+        patient_id=patient.id,
         start_date=start,
         end_date=start + timedelta(days=PLAN_LENGTH_DAYS),
-        notes_to_patient=plan.notes_to_patient,
-        paper=plan.paper,
-        large_print=plan.large_print,
-        items=item_rows(plan_items(plan.items)),
+        cue_set=None,  # the new patient's own wording
     )
-    db.session.add(copy)
-    db.session.flush()
     record_event(by, "plan.copy", copy, f"from plan {plan.id}")
     return copy
 
