@@ -87,12 +87,14 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .exports.views import bp as exports_bp
     from .health import bp as health_bp
     from .patients.views import bp as patients_bp
     from .plans.views import bp as plans_bp
     from .records.views import bp as records_bp
 
-    for blueprint in (health_bp, auth_bp, admin_bp, patients_bp, plans_bp, records_bp):
+    blueprints = (health_bp, auth_bp, admin_bp, patients_bp, plans_bp, records_bp, exports_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

@@ -113,4 +113,52 @@ def handout_command(
     click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
 
 
-commands = [create_user_command, seed_demo_command, audit_verify_command, handout_command]
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """Back up the whole database to FILE (.json, .json.gz, or .sqlite on SQLite)."""
+    from .backup import BackupError, write_backup
+
+    try:
+        summary = write_backup(file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    ops.record_event(ops.SYSTEM, "backup.create", None, summary.describe())
+    db.session.commit()
+    click.echo(f"Backed up {summary.describe()}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore_command(file: str) -> None:
+    """Restore a backup FILE into this database, which must be empty."""
+    from .backup import BackupError, restore_backup
+
+    try:
+        summary = restore_backup(file)
+    except BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was restored.") from None
+    broken = verify_chain(ops.audit_key())
+    ops.record_event(ops.SYSTEM, "backup.restore", None, summary.describe())
+    db.session.commit()
+    click.echo(f"Restored {summary.describe()}.")
+    if broken is not None:
+        click.echo(
+            f"Warning: the restored audit chain does not verify at event {broken.event_id} "
+            f"({broken.reason}). Is FLOORPLAN_SECRET_KEY (or FLOORPLAN_AUDIT_KEY) the same as "
+            "on the server that made the backup?",
+            err=True,
+        )
+
+
+commands = [
+    create_user_command,
+    seed_demo_command,
+    audit_verify_command,
+    handout_command,
+    backup_command,
+    restore_command,
+]

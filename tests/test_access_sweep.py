@@ -21,6 +21,8 @@ from prescriptions.models import User
 from tests.conftest import login
 from tests.test_plans import issue, new_plan
 
+#: Administrator-only routes outside the admin blueprint.
+ADMIN_ONLY = {"exports.clinic_csv"}
 #: Reachable without signing in, by design.
 PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup"}
 #: Which of a foreign clinic's records fills each kind of id in a route.
@@ -47,6 +49,10 @@ def _values(rule: Rule, records: dict[str, int]) -> dict[str, Any] | None:
         else:
             return None
     return values
+
+
+def _admin_only(rule: Rule) -> bool:
+    return rule.endpoint.startswith("admin.") or rule.endpoint in ADMIN_ONLY
 
 
 def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
@@ -80,7 +86,7 @@ def test_another_clinics_ids_are_404_everywhere(app, signed_in, admin_client, fo
         if rule.endpoint in PUBLIC or not any(n in FOREIGN for n in rule.arguments):
             continue
         url = _url(app, rule, _values(rule, foreign))
-        client = admin_client if rule.endpoint.startswith("admin.") else signed_in
+        client = admin_client if _admin_only(rule) else signed_in
         for method in METHODS:
             if method not in rule.methods:
                 continue
@@ -105,7 +111,7 @@ def test_anonymous_requests_are_sent_to_sign_in(app, client, clinician, foreign)
 
 def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, foreign):
     own = {"patient": 0, "plan": 0, "user": clinician.id}
-    admin_rules = [r for r in _rules(app) if r.endpoint.startswith("admin.")]
+    admin_rules = [r for r in _rules(app) if _admin_only(r)]
     assert admin_rules
     for rule in admin_rules:
         url = _url(app, rule, _values(rule, own))
@@ -131,7 +137,7 @@ def test_scanner_baseline_on_every_page(
     for rule in _rules(app):
         if "GET" not in rule.methods or rule.endpoint in ("static", "auth.setup"):
             continue
-        client = admin_client if rule.endpoint.startswith("admin.") else signed_in
+        client = admin_client if _admin_only(rule) else signed_in
         url = _url(app, rule, _values(rule, own))
         response = client.get(url)
         assert response.status_code < 500, url

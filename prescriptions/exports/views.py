@@ -1,0 +1,115 @@
+"""Exports: a patient's record as JSON, the clinic's plans, items and logs as CSV, FHIR plans.
+
+Every export is scoped to the signed-in clinic, audited and committed before a byte is sent,
+and downloaded as an attachment (never cached: see web.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from .. import operations as ops
+from .. import queries
+from ..extensions import db
+from ..models import utcnow
+from ..planning import catalogue_of
+from ..web import acting, admin_required, clinic_id
+from . import build, reads
+
+bp = Blueprint("exports", __name__)
+
+#: CSV exports: name -> (its columns, the read that returns one page of rows)
+CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., reads.Page]]] = {
+    "plans": (build.PLAN_COLUMNS, reads.fetch_plan_rows),
+    "items": (build.ITEM_COLUMNS, reads.fetch_item_rows),
+    "logs": (build.LOG_COLUMNS, reads.fetch_log_rows),
+}
+
+
+def _exercise_names() -> dict[str, str]:
+    exercises = catalogue_of(queries.fetch_clinic_exercises(clinic_id()))
+    return {code: exercise.name for code, exercise in exercises.items()}
+
+
+def _safe(text: str) -> str:
+    """A file-name-safe version of a chart number or title."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60] or "record"
+
+
+def _attachment(body: Any, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/exports")
+@login_required
+def index() -> ResponseReturnValue:
+    """What can be exported, with links to the clinic-wide CSV files."""
+    return render_template("exports/index.html", kinds=list(CSV_EXPORTS))
+
+
+@bp.get("/patients/<int:patient_id>/export.json")
+@login_required
+def patient_record(patient_id: int) -> ResponseReturnValue:
+    """One patient's whole record as JSON: details, assessments, plans with items, logs."""
+    clinic = clinic_id()
+    patient = queries.fetch_patient(clinic, patient_id) or abort(404)
+    record = build.patient_record(
+        current_user.clinic,
+        patient,
+        list(reversed(queries.fetch_assessments(clinic, patient.id))),
+        reads.fetch_record_plans(clinic, patient.id),
+        reads.fetch_record_logs(clinic, patient.id),
+        reads.fetch_staff_names(clinic),
+        _exercise_names(),
+        utcnow(),
+    )
+    filename = f"patient-{_safe(patient.chart_number)}-record.json"
+    ops.record_event(acting(), "export.patient_json", patient, filename)
+    db.session.commit()
+    body = json.dumps(record, ensure_ascii=False, indent=2)
+    return _attachment(body, "application/json", filename)
+
+
+@bp.get("/exports/<any(plans, items, logs):kind>.csv")
+@admin_required  # the whole clinic's records at once: administrators only
+def clinic_csv(kind: str) -> ResponseReturnValue:
+    """The clinic's plans, plan items or logged days as one CSV file, streamed page by page."""
+    columns, fetch_page = CSV_EXPORTS[kind]
+    clinic = clinic_id()
+    names = _exercise_names() if kind == "items" else {}
+    filename = f"{_safe(current_user.clinic.name)}-{kind}.csv"
+    ops.record_event(acting(), f"export.{kind}_csv", current_user.clinic, filename)
+    db.session.commit()
+
+    def pages() -> Iterator[list[dict[str, Any]]]:
+        after: int | None = 0
+        while after is not None:
+            rows, after = fetch_page(clinic, after)
+            # End the read between pages: a slow download must not hold the database.
+            db.session.commit()
+            records = [dict(row._mapping) for row in rows]
+            yield list(build.item_records(records, names)) if kind == "items" else records
+
+    body = stream_with_context(build.csv_chunks(columns, pages()))
+    return _attachment(body, "text/csv; charset=utf-8", filename)
+
+
+@bp.get("/plans/<int:plan_id>/fhir.json")
+@login_required
+def plan_fhir(plan_id: int) -> ResponseReturnValue:
+    """A plan as a FHIR R4 Bundle (Patient, Practitioner, Organization, Goal, CarePlan)."""
+    plan = queries.fetch_plan(clinic_id(), plan_id) or abort(404)
+    bundle = build.plan_bundle(plan, current_user.clinic, _exercise_names(), utcnow())
+    filename = f"plan-{plan.id}-r{plan.revision}-fhir.json"
+    ops.record_event(acting(), "export.plan_fhir", plan, filename)
+    db.session.commit()
+    return _attachment(bundle.model_dump_json(indent=2), "application/fhir+json", filename)
