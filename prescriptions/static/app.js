@@ -18,3 +18,9 @@ document.addEventListener("submit", (event) => {
 window.addEventListener("pageshow", () => {
   document.querySelectorAll("button[type=submit]:disabled").forEach((b) => { b.disabled = false; });
 });
+
+// A form shown again with errors starts at the first field to fix, not at the autofocus field.
+const firstInvalid = document.querySelector("[aria-invalid=true]");
+if (firstInvalid) {
+  firstInvalid.focus();
+}
