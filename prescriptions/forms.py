@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,9 @@ from wtforms.validators import ValidationError
 
 from .domain.vocab import label
 
+#: what a one-time token may look like (secrets.token_urlsafe; it fits submission.token)
+ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 
 class OnceForm(FlaskForm):
     """A create form carrying a one-time token, so a double click makes one record."""
@@ -29,7 +33,9 @@ class OnceForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self.once.data:
+        # A missing or tampered token (too long for the column, NUL, any other character) is
+        # replaced by a fresh one: the submission is then simply not protected from repeats.
+        if not ONCE_TOKEN.fullmatch(str(self.once.data or "")):
             self.once.data = secrets.token_urlsafe(24)
 
 
@@ -40,8 +46,9 @@ class VersionedForm(FlaskForm):
 
     def version_number(self) -> int:
         """The version the user saw, or -1 when the field was tampered with."""
-        data = self.version.data or ""
-        return int(data) if str(data).isdigit() else -1
+        data = str(self.version.data or "")
+        # isdigit() alone also admits "²" and other digits int() refuses
+        return int(data) if data.isascii() and data.isdigit() else -1
 
 
 class CheckboxesField(SelectMultipleField):
@@ -117,3 +124,9 @@ def choices_of(enum: type[StrEnum], *, blank: str | None = None) -> list[SelectC
     """Select/radio/checkbox choices for a vocabulary, optionally led by a blank choice."""
     options = [SelectChoice(member.value, label(member)) for member in enum]
     return [SelectChoice("", blank), *options] if blank is not None else options
+
+
+def whole_number(value: Any) -> int | None:
+    """A non-negative integer typed as ASCII digits, else None ("²" is a digit int() refuses)."""
+    text = str(value if value is not None else "")
+    return int(text) if text.isascii() and text.isdigit() else None

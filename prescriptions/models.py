@@ -70,6 +70,7 @@ class Patient(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "chart_number", name="uq_patient_chart"),
         sa.Index("ix_patient_clinic_name", "clinic_id", "family_name", "given_name"),
+        sa.Index("ix_patient_clinic_created", "clinic_id", "created_at", "id"),  # "newest first"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,12 +177,14 @@ class Plan(db.Model):
     __table_args__ = (
         sa.Index("ix_plan_patient", "patient_id", "created_at"),
         sa.Index("ix_plan_clinic_status_end", "clinic_id", "status", "end_date"),
+        # a clinician's drafts, oldest first (start page); also serves the author foreign key
+        sa.Index("ix_plan_author_status_created", "author_id", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
     patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     #: built-in template code, or "clinic:<id>" for a clinic template
     template_code: Mapped[str] = mapped_column(sa.String(40))
     title: Mapped[str] = mapped_column(sa.String(120))

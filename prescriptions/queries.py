@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .domain.vocab import PlanStatus
 from .extensions import db
@@ -313,7 +313,8 @@ def fetch_current_plans(clinic_id: int, *, search: str = "", limit: int = 100) -
             Plan.status == PlanStatus.ISSUED.value,
             Patient.archived_at.is_(None),
         )
-        .options(joinedload(Plan.patient))
+        # the patient is already joined for the filter and sort; a joinedload would join it twice
+        .options(contains_eager(Plan.patient))
         .order_by(Patient.family_name, Patient.given_name, Plan.id)
         .limit(limit)
     )
@@ -325,7 +326,14 @@ def fetch_logs(
     clinic_id: int, plan_id: int, first: date | None = None, last: date | None = None
 ) -> list[LogEntry]:
     """A plan's logged days, by date (optionally within a date range)."""
-    stmt = sa.select(LogEntry).where(LogEntry.clinic_id == clinic_id, LogEntry.plan_id == plan_id)
+    # Scoped through the plan, not log_entry.clinic_id: given that column, SQLite (which keeps
+    # no statistics unless ANALYZE runs) walks every log of the clinic by ix_log_clinic_day
+    # instead of this plan's few by uq_log_plan_day: 150 ms instead of 0.1 ms at 10,000 patients.
+    stmt = (
+        sa.select(LogEntry)
+        .join(Plan, Plan.id == LogEntry.plan_id)
+        .where(LogEntry.plan_id == plan_id, Plan.clinic_id == clinic_id)
+    )
     if first is not None:
         stmt = stmt.where(LogEntry.day >= first)
     if last is not None:

@@ -16,7 +16,7 @@ from . import queries
 from .domain import vocab
 from .domain.history import dose_text
 from .extensions import db, login_manager
-from .forms import OnceForm
+from .forms import OnceForm, whole_number
 from .models import User
 from .operations import Actor
 
@@ -32,11 +32,11 @@ CSP = (
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Load the user named by the session, if that session has not been ended since."""
-    ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    ident, _, version = (whole_number(part) for part in user_id.partition(":"))
+    if ident is None or version is None:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_version != int(version) or not user.active:
+    user = db.session.get(User, ident)
+    if user is None or user.session_version != version or not user.active:
         return None
     return user
 

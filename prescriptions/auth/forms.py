@@ -13,8 +13,16 @@ from ..forms import CleanString, EmailAddress, choices_of
 from ..passwords import MAX_LENGTH, password_problem
 
 
+def _no_control_characters(form: Any, field: Any) -> None:
+    # The email is looked up and audited as typed: PostgreSQL refuses NUL in text (was a 500).
+    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+        raise ValidationError("Remove the control characters from this field.")
+
+
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    email = EmailField(
+        "Email", validators=[InputRequired(), Length(max=254), _no_control_characters]
+    )
     password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)])
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain.catalogue import SLOW_HOLD, Exercise
 from ..domain.progression import WEEKS
+from ..forms import whole_number
 from .forms import MAX_ITEMS_PER_WEEK, new_row
 
 Row = dict[str, Any]
@@ -14,7 +15,7 @@ Row = dict[str, Any]
 
 def _week_of(row: Mapping[str, Any]) -> int | None:
     value = str(row.get("week", ""))
-    return int(value) if value.isdigit() else None
+    return whole_number(value)
 
 
 def _indexes(rows: list[Row], week: int) -> list[int]:
@@ -24,9 +25,9 @@ def _indexes(rows: list[Row], week: int) -> list[int]:
 def apply_action(rows: list[Row], action: str, exercises: Mapping[str, Exercise]) -> list[Row]:
     """The rows after one editor action such as "add:2", "remove:5", "up:3" or "copy:1"."""
     verb, _, argument = action.partition(":")
-    if not argument.isdigit():
+    number = whole_number(argument)
+    if number is None:
         return rows
-    number = int(argument)
     rows = [dict(row) for row in rows]
     if verb == "add" and number in WEEKS:
         in_week = _indexes(rows, number)

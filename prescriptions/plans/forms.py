@@ -183,7 +183,8 @@ def _typed(field: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if str(value).isdigit() else None
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def editor_formdata(
@@ -282,6 +283,17 @@ class ExerciseForm(OnceForm):
     mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
 
 
+def _yes_no_default(value: Any) -> bool | None:
+    """Empty is the default, "1" yes, "0" no; anything else is refused (not taken as no)."""
+    if value in ("", None):
+        return None
+    if value in ("1", True):
+        return True
+    if value in ("0", False):
+        return False
+    raise ValueError("Not a valid choice.")
+
+
 class HandoutOptionsForm(Form):
     """Query-string options for one handout (read-only request: no CSRF)."""
 
@@ -289,7 +301,7 @@ class HandoutOptionsForm(Form):
     large_print = SelectField(
         choices=[SelectChoice("", "Default"), SelectChoice("1", "Yes"), SelectChoice("0", "No")],
         default="",
-        coerce=lambda v: None if v in ("", None) else v == "1",
+        coerce=_yes_no_default,
     )
     sheets = BooleanField()
 

@@ -28,6 +28,7 @@ from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
 from ..domain.rules import Severity, blocking_issue, blocking_save
 from ..errors import render_error
 from ..extensions import db
+from ..forms import whole_number
 from ..handouts import download_name, handout_options, render_batch, render_plan_handout
 from ..models import Patient, Plan
 from ..planning import (
@@ -73,7 +74,8 @@ def _catalogue() -> dict[str, Exercise]:
 def _template(code: str) -> Template | None:
     if code.startswith(CLINIC_TEMPLATE_PREFIX):
         ident = code.removeprefix(CLINIC_TEMPLATE_PREFIX)
-        row = queries.fetch_clinic_template(clinic_id(), int(ident)) if ident.isdigit() else None
+        template_id = whole_number(ident)
+        row = queries.fetch_clinic_template(clinic_id(), template_id) if template_id else None
         return as_template(row) if row else None
     return BUILTIN_TEMPLATES.get(code)
 
@@ -442,9 +444,10 @@ def handout(plan_id: int) -> ResponseReturnValue:
         log_sheets_only=bool(form.sheets.data),
     )
     pdf = render_plan_handout(plan, clinic, _catalogue(), options)
+    name = download_name(plan)  # before the commit, which expires the loaded plan
     ops.record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
     db.session.commit()
-    return _pdf_response(pdf, download_name(plan))
+    return _pdf_response(pdf, name)
 
 
 def _pdf_response(pdf: bytes, name: str) -> Response:

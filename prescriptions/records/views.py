@@ -15,6 +15,7 @@ from ..domain.adherence import prescribed_per_day, week_days
 from ..domain.progression import WEEKS
 from ..errors import render_error
 from ..extensions import db
+from ..forms import whole_number
 from ..models import LogEntry
 from ..planning import plan_items
 from ..web import acting, clinic_id
@@ -70,9 +71,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
         entries = [
             ops.DayEntry(
                 day=day,
-                version=int(row.form.version.data)
-                if str(row.form.version.data).isdigit()
-                else None,
+                version=whole_number(row.form.version.data),
                 values=row.form.values(),
             )
             for day, row in zip(days, form.days, strict=True)
