@@ -50,7 +50,7 @@ def page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
 
 
-def demo_snapshot() -> HandoutSnapshot:
+def demo_snapshot(folder: str) -> HandoutSnapshot:
     """The demo clinic's first issued plan, as the handout endpoint would print it."""
     import sqlalchemy as sa
 
@@ -62,7 +62,6 @@ def demo_snapshot() -> HandoutSnapshot:
     from prescriptions.planning import catalogue_of
     from prescriptions.queries import fetch_clinic_exercises, fetch_plan
 
-    folder = tempfile.mkdtemp(prefix="floorplan-bench-")
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "SECRET_KEY": "bench"}
     )
@@ -74,7 +73,10 @@ def demo_snapshot() -> HandoutSnapshot:
         )
         plan = fetch_plan(result.clinic_id, plan_id)
         clinic = db.session.get(Clinic, result.clinic_id)
-        return handout_snapshot(plan, clinic, catalogue_of(fetch_clinic_exercises(clinic.id)))
+        snapshot = handout_snapshot(plan, clinic, catalogue_of(fetch_clinic_exercises(clinic.id)))
+        db.session.remove()
+        db.engine.dispose()
+        return snapshot
 
 
 def main() -> None:
@@ -87,9 +89,15 @@ def main() -> None:
     parser.add_argument("--source", choices=("demo", "sample"), default="demo")
     args = parser.parse_args()
 
+    with tempfile.TemporaryDirectory(prefix="floorplan-bench-") as folder:
+        measure(args, folder)
+
+
+def measure(args: argparse.Namespace, folder: str) -> None:
+    """Build the snapshot in `folder`, render it cold and warm, and print the figures."""
     options = HandoutOptions(paper=args.paper, large_print=args.large_print)
-    snapshot = demo_snapshot() if args.source == "demo" else sample_snapshot()
-    pickled = Path(tempfile.mkdtemp(prefix="floorplan-bench-")) / "snapshot.pickle"
+    snapshot = demo_snapshot(folder) if args.source == "demo" else sample_snapshot()
+    pickled = Path(folder) / "snapshot.pickle"
     pickled.write_bytes(pickle.dumps(snapshot))
 
     cold_code = COLD.format(
@@ -110,7 +118,7 @@ def main() -> None:
     times.sort()
 
     print(
-        f"handout: {args.source} ({snapshot.title}, {len(snapshot.exercises)} exercises), "
+        f"handout: {args.source} ({snapshot.chart_number}, {len(snapshot.exercises)} exercises), "
         f"{args.paper}, {'large' if args.large_print else 'normal'} print"
     )
     print(f"pages: {page_count(pdf)}")
