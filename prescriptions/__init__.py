@@ -85,6 +85,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature."""
+    from .web import RecordId
+
+    app.url_map.converters["int"] = RecordId
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .exports.views import bp as exports_bp

@@ -18,7 +18,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from .domain.vocab import label
 
@@ -46,9 +46,8 @@ class VersionedForm(FlaskForm):
 
     def version_number(self) -> int:
         """The version the user saw, or -1 when the field was tampered with."""
-        data = str(self.version.data or "")
-        # isdigit() alone also admits "²" and other digits int() refuses
-        return int(data) if data.isascii() and data.isdigit() else -1
+        number = whole_number(self.version.data)
+        return -1 if number is None else number
 
 
 class CheckboxesField(SelectMultipleField):
@@ -61,6 +60,14 @@ class CheckboxesField(SelectMultipleField):
 def strip(value: Any) -> Any:
     """Trim surrounding white space from text input."""
     return value.strip() if isinstance(value, str) else value
+
+
+def _clean_text_checks(field: Any, *, multiline: bool) -> None:
+    """Shared by the text fields: required means something besides spaces; no control codes."""
+    if field.flags.required and not field.data:
+        # InputRequired looks at the raw input, where "   " counts; the trimmed value is empty.
+        raise StopValidation("This field is required.")
+    _refuse_control_characters(field.data, multiline=multiline)
 
 
 def _refuse_control_characters(text: str | None, *, multiline: bool) -> None:
@@ -77,7 +84,7 @@ class CleanString(StringField):
         super().__init__(*args, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        _refuse_control_characters(self.data, multiline=False)
+        _clean_text_checks(self, multiline=False)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
@@ -92,7 +99,7 @@ class CleanText(TextAreaField):
         super().__init__(*args, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        _refuse_control_characters(self.data, multiline=True)
+        _clean_text_checks(self, multiline=True)
 
 
 class WholeNumber(IntegerField):

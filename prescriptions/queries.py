@@ -93,6 +93,8 @@ def _escape_like(text: str) -> str:
 def patient_search(search: str) -> list[sa.ColumnElement[bool]]:
     """Conditions matching every word of a search in a patient's names or chart number."""
     conditions = []
+    # Control characters match no name, and PostgreSQL refuses NUL in text outright.
+    search = "".join(ch if ch.isprintable() else " " for ch in search)
     for term in search.split()[:4]:
         like = f"%{_escape_like(term)}%"
         conditions.append(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, abort, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
+from werkzeug.routing import IntegerConverter
 
 from . import queries
 from .domain import vocab
@@ -152,3 +153,11 @@ def repeated_submission(form: OnceForm) -> ResponseReturnValue | None:
         return None
     flash("That was already saved.", "info")
     return redirect(target or url_for("patients.index"))
+
+
+class RecordId(IntegerConverter):
+    """`<int:...>` in routes, bounded to what an id column holds: larger numbers are a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)

@@ -175,3 +175,28 @@ def test_session_cookie_flags(app_factory, clinician):
     production = app_factory(ENV_NAME="production", SECRET_KEY="p" * 40).test_client()
     cookie = login(production, clinician.email).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_ids_too_large_for_the_database_are_404(signed_in):
+    for path in (
+        "/plans/99999999999999999999",
+        "/plans/2147483648/handout.pdf",
+        "/patients/2147483648",
+    ):
+        assert signed_in.get(path).status_code == 404, path
+
+
+def test_search_with_control_characters(signed_in, clinician, make_patient):
+    make_patient(clinician.clinic_id, family_name="Nul")
+    assert signed_in.get("/patients?q=a%00b").status_code == 200
+    assert "Nul" in signed_in.get("/patients?q=%00Nul").get_data(as_text=True)
+    assert signed_in.get("/print?q=a%00b").status_code == 200
+
+
+def test_a_name_of_spaces_is_no_name(app, signed_in):
+    from tests.test_patients import NEW
+
+    response = signed_in.post("/patients/new", data={**NEW, "given_name": "   "})
+    assert response.status_code == 400 and "This field is required." in response.get_data(
+        as_text=True
+    )

@@ -34,6 +34,7 @@ from ..forms import (
     VersionedForm,
     WholeNumber,
     choices_of,
+    whole_number,
 )
 
 MAX_ITEMS_PER_WEEK = 12
@@ -115,7 +116,7 @@ class PlanEditForm(VersionedForm):
         """(row index, entry) per week, in the order they appear."""
         weeks: dict[int, list[tuple[int, Any]]] = {w: [] for w in WEEKS}
         for index, entry in enumerate(self.items):
-            week = _int(entry.form.week.data)
+            week = whole_number(entry.form.week.data)
             if week in weeks:
                 weeks[week].append((index, entry))
         return weeks
@@ -182,11 +183,6 @@ def _typed(field: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _int(value: Any) -> int | None:
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
 def editor_formdata(
     base: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
 ) -> MultiDict[str, Any]:
@@ -198,7 +194,7 @@ def editor_formdata(
                 data.add(key, "y")
         elif value is not None:
             data.add(key, str(value))
-    ordered = sorted(rows, key=lambda r: _int(r.get("week")) or 0)
+    ordered = sorted(rows, key=lambda r: whole_number(r.get("week")) or 0)
     for index, row in enumerate(ordered):
         for name in ROW_FIELDS:
             value = row.get(name)
