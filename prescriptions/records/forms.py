@@ -10,16 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from ..forms import CleanString, WholeNumber
-
-VALUE_FIELDS = (
-    "sessions_done",
-    "longest_hold_s",
-    "leaks",
-    "leak_trigger",
-    "urgency",
-    "pain",
-    "note",
-)
+from ..operations import LOG_FIELDS
 
 URGENCY = [
     SelectChoice("", "–"),
@@ -51,11 +42,11 @@ class DayForm(Form):
 
     def is_filled(self) -> bool:
         """Whether anything was written on this day's line."""
-        return any(getattr(self, name).data not in (None, "") for name in VALUE_FIELDS)
+        return any(getattr(self, name).data not in (None, "") for name in LOG_FIELDS)
 
     def values(self) -> dict[str, Any]:
         """The day's values, ready for operations.save_week_log."""
-        return {name: getattr(self, name).data for name in VALUE_FIELDS} | {
+        return {name: getattr(self, name).data for name in LOG_FIELDS} | {
             "leak_trigger": self.leak_trigger.data or "",
             "note": self.note.data or "",
         }
