@@ -46,7 +46,8 @@ max_requests = 2000
 max_requests_jitter = 200
 
 # The heartbeat file is written every few seconds; on a disk-backed /tmp that can stall workers.
-_SHM = "/dev/shm"  # noqa: S108 - gunicorn makes its own private files there (mkstemp)
+# gunicorn makes its own private files there (mkstemp), so a shared directory is safe.
+_SHM = "/dev/shm"  # noqa: S108  # nosec B108
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 
 # Logs to stdout/stderr for the service manager or container runtime to collect. The access log
