@@ -111,3 +111,17 @@ def test_old_failures_fall_out_of_the_window(app, client, clinician):
         )
         db.session.commit()
     assert login(client, clinician.email).status_code == 302
+
+
+def test_forms_opened_in_parallel_tabs_after_sign_in_share_a_csrf_secret(app_factory, clinician):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login", data={"email": clinician.email, "password": PASSWORD, "csrf_token": token}
+    )
+    with client.session_transaction() as session:
+        assert "csrf_token" in session  # set at sign-in, before any form is opened

@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -18,6 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from .. import operations as ops
 from .. import queries
@@ -71,6 +73,10 @@ def _sign_in(user: ops.User) -> None:
     session.clear()  # nothing from before sign-in carries over
     login_user(user)
     session["sid"] = secrets.token_hex(16)
+    # A fresh CSRF secret now, so forms opened at once in several tabs share it (none overwrites
+    # another's). Flask-WTF caches the request's token in g: drop it, it belonged to the old one.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
     start_session(user)
 
 
