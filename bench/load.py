@@ -30,14 +30,12 @@ import os
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from typing import IO
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
+from scratch import database_answers, free_port, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -184,21 +183,6 @@ def timed_get(client: Client, path: str) -> tuple[bool, float, str]:
 
 
 # --- the scratch database and the server ---------------------------------------------------------
-
-
-def port_open(url: str) -> bool:
-    parts = urlsplit(url.replace("+psycopg", ""))
-    try:
-        with socket.create_connection((parts.hostname or HOST, parts.port or 5432), 0.5):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def flask(env: dict[str, str], *args: str) -> None:
@@ -375,24 +359,19 @@ def main() -> None:
     started = time.monotonic()
     if urlsplit(args.server_url.replace("+psycopg", "")).hostname not in (HOST, "localhost"):
         sys.exit("Refusing: this bench only talks to a database on 127.0.0.1.")
-    if not port_open(args.server_url):
+    if not database_answers(args.server_url):
         print(f"SKIPPED: PostgreSQL does not answer at {args.server_url}; start it and run again.")
         return
-    name = f"floorplan_load_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(args.server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
-    print(f"scratch database {name}; {args.requests} requests per scenario, {args.threads} "
-          f"threads, budget {args.budget:.0f} s")  # fmt: skip
+    print(f"{args.requests} requests per scenario, {args.threads} threads, "
+          f"budget {args.budget:.0f} s")  # fmt: skip
     try:
-        with tempfile.TemporaryDirectory(prefix="floorplan-load-") as workdir:
+        with (
+            scratch_database(args.server_url, "floorplan_load") as url,
+            tempfile.TemporaryDirectory(prefix="floorplan-load-") as workdir,
+        ):
             run(args, url, Path(workdir), started)
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        print(f"dropped {name}; total {time.monotonic() - started:.1f} s")
+        print(f"dropped the scratch database; total {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,10 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +29,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from scratch import database_answers, scratch_database  # noqa: E402
 
 from prescriptions import PROJECT_ROOT, create_app  # noqa: E402
 from prescriptions.demo import DEMO_EMAIL, seed_demo  # noqa: E402
@@ -41,31 +38,6 @@ from prescriptions.models import LogEntry, Patient, Plan, PlanItem  # noqa: E402
 
 PASSWORD = "bench demo password"  # noqa: S105 - a throwaway database's demo account
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def port_open(url: str) -> bool:
-    """Whether the database server named by a URL accepts TCP connections."""
-    parts = urlsplit(url.replace("+psycopg", ""))
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 0.5):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def scratch_postgres(server_url: str) -> Iterator[str]:
-    """A freshly created PostgreSQL database, dropped on exit."""
-    name = f"floorplan_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_app(url: str) -> Flask:
@@ -211,10 +183,10 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
     if args.no_postgres:
         return
-    if not port_open(args.postgres_url):
+    if not database_answers(args.postgres_url):
         print(f"\nPostgreSQL: skipped, nothing answers at {urlsplit(args.postgres_url).netloc}")
         return
-    with scratch_postgres(args.postgres_url) as url:
+    with scratch_database(args.postgres_url, "floorplan_bench") as url:
         run(f"PostgreSQL (scratch database {sa.make_url(url).database})", url, args)
 
 

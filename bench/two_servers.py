@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import sqlalchemy as sa
+from scratch import database_answers, free_port, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -57,39 +56,6 @@ class Deadline:
         if remaining <= 0:
             raise TimeoutError(f"over the {BUDGET_S:.0f} s budget")
         return min(cap, remaining)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    """Whether the database server named by a URL accepts TCP connections."""
-    parts = sa.make_url(url)
-    try:
-        with socket.create_connection((parts.host or "127.0.0.1", parts.port or 5432), 0.5):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped on exit even if servers still hold connections."""
-    name = f"floorplan_two_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        print(f"cleanup: dropped database {name}")
 
 
 def flask(args: list[str], env: dict[str, str], deadline: Deadline) -> str:
@@ -218,7 +184,7 @@ def run(server_url: str) -> None:
     with ExitStack() as stack:
         folder = Path(tempfile.mkdtemp(prefix="floorplan-two-"))
         stack.callback(shutil.rmtree, folder, ignore_errors=True)
-        url = stack.enter_context(scratch_database(server_url))
+        url = stack.enter_context(scratch_database(server_url, "floorplan_two"))
         env = {
             **os.environ,
             "FLOORPLAN_SQLALCHEMY_DATABASE_URI": url,
@@ -318,7 +284,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="a server's admin database")
     args = parser.parse_args()
-    if not answers(args.postgres_url):
+    if not database_answers(args.postgres_url):
         print(f"SKIP  no PostgreSQL answers at {sa.make_url(args.postgres_url).host}")
         return
     started = time.monotonic()

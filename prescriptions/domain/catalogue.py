@@ -35,6 +35,16 @@ FIELD_BOUNDS: dict[str, tuple[int, int]] = {
     "effort_pct": (10, 100),
 }
 
+#: how each dose parameter reads in a sentence: (name, unit), e.g. "hold 6 s"
+PARAM_LABELS: dict[str, tuple[str, str]] = {
+    "hold_s": ("hold", " s"),
+    "rest_s": ("rest", " s"),
+    "reps": ("reps", ""),
+    "sets": ("sets", ""),
+    "sessions_per_day": ("sessions a day", ""),
+    "effort_pct": ("effort", "%"),
+}
+
 # --- Clinical limits (CLINICAL.md "Limits a plan checks") -------------------------------------
 # Kept beside the exercises they limit: rules.py checks them, progression.py stays inside them.
 

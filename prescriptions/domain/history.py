@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from prescriptions.domain.catalogue import BUILTIN_EXERCISES, Exercise
+from prescriptions.domain.catalogue import BUILTIN_EXERCISES, PARAM_LABELS, Exercise
 from prescriptions.domain.progression import Item
 from prescriptions.domain.vocab import Position, label
 
@@ -22,16 +22,7 @@ COMPARED_FIELDS = (
     "note",
 )
 
-_LABELS = {
-    "position": ("position", ""),
-    "hold_s": ("hold", " s"),
-    "rest_s": ("rest", " s"),
-    "reps": ("reps", ""),
-    "sets": ("sets", ""),
-    "sessions_per_day": ("sessions a day", ""),
-    "effort_pct": ("effort", "%"),
-    "note": ("note", ""),
-}
+_LABELS = {"position": ("position", ""), **PARAM_LABELS, "note": ("note", "")}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from prescriptions.domain.catalogue import (
     LOAD_JUMP_WARN_PCT,
     NEAR_MAX_BLOCK,
     NEAR_MAX_WARN,
+    PARAM_LABELS,
     PARAMS,
     RELAX_HOLD_WARN_S,
     SESSIONS_WARN,
@@ -60,15 +61,6 @@ class PatientFacts:
 _SQUEEZE_KINDS = (Kind.CONTRACT, Kind.FUNCTIONAL)
 #: kinds whose "hold" is a held muscle, so down-training wants rest at least twice as long
 _HELD_KINDS = (Kind.CONTRACT, Kind.RELAX)
-
-_FIELD_LABELS = {
-    "hold_s": ("hold", " s"),
-    "rest_s": ("rest", " s"),
-    "reps": ("reps", ""),
-    "sets": ("sets", ""),
-    "sessions_per_day": ("sessions a day", ""),
-    "effort_pct": ("effort", "%"),
-}
 
 
 def _where(item: Item, exercise: Exercise | None) -> str:
@@ -135,7 +127,7 @@ def _structure(item: Item, exercise: Exercise | None) -> list[Finding]:
     where = _where(item, exercise)
     for param in PARAMS:
         value = getattr(item, param)
-        label, unit = _FIELD_LABELS[param]
+        label, unit = PARAM_LABELS[param]
         if param not in exercise.params:
             if value is not None:
                 found.append(
