@@ -21,15 +21,15 @@ from ..extensions import db
 from ..models import utcnow
 from ..planning import catalogue_of
 from ..web import acting, admin_required, clinic_id
-from . import build, reads
+from . import build
 
 bp = Blueprint("exports", __name__)
 
 #: CSV exports: name -> (its columns, the read that returns one page of rows)
-CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., reads.Page]]] = {
-    "plans": (build.PLAN_COLUMNS, reads.fetch_plan_rows),
-    "items": (build.ITEM_COLUMNS, reads.fetch_item_rows),
-    "logs": (build.LOG_COLUMNS, reads.fetch_log_rows),
+CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., queries.RowPage]]] = {
+    "plans": (build.PLAN_COLUMNS, queries.fetch_plan_rows),
+    "items": (build.ITEM_COLUMNS, queries.fetch_item_rows),
+    "logs": (build.LOG_COLUMNS, queries.fetch_log_rows),
 }
 
 
@@ -66,9 +66,9 @@ def patient_record(patient_id: int) -> ResponseReturnValue:
         current_user.clinic,
         patient,
         list(reversed(queries.fetch_assessments(clinic, patient.id))),
-        reads.fetch_record_plans(clinic, patient.id),
-        reads.fetch_record_logs(clinic, patient.id),
-        reads.fetch_staff_names(clinic),
+        queries.fetch_record_plans(clinic, patient.id),
+        queries.fetch_record_logs(clinic, patient.id),
+        queries.fetch_staff_names(clinic),
         _exercise_names(),
         utcnow(),
     )
