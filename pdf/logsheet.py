@@ -72,7 +72,9 @@ def _intro(week: WeekPlan, st: HandoutStyles, width: float, full: bool) -> list[
         lines.append(("This week, one session is:", BOLD))
         bullet_w = width - size * 1.2
         for dose in week.doses:
-            wrapped = wrap(dose_sentence(dose), fonts.regular, size, bullet_w, max_lines=2)
+            # The note is in the dose grid; here it would crowd the reminder (and be cut short).
+            sentence = dose_sentence(dose, with_note=False)
+            wrapped = wrap(sentence, fonts.regular, size, bullet_w, max_lines=2)
             lines += [(("• " if i == 0 else "   ") + line, PLAIN) for i, line in enumerate(wrapped)]
     n = week.sessions_per_day
     if n > 0:

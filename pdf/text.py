@@ -140,12 +140,13 @@ def dose_lines(dose: Dose, week_sessions: int | None = None, with_note: bool = T
     return lines
 
 
-def dose_sentence(dose: Dose) -> str:
+def dose_sentence(dose: Dose, with_note: bool = True) -> str:
     """A dose on one line for the log sheet: 'Slow holds: hold 5 s, rest 10 s, 8 times, lying'."""
     parts = [dose_amount(dose), dose_count(dose), one_line(dose.position).lower()]
     if dose.effort_pct is not None:
         parts.append(f"{dose.effort_pct}% effort")
-    parts.append(one_line(dose.note))
+    if with_note:
+        parts.append(one_line(dose.note))
     return f"{one_line(dose.exercise_name)}: " + ", ".join(p for p in parts if p)
 
 
