@@ -6,7 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.orm import DeclarativeBase, MappedAsDataclass  # noqa: F401
+from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):

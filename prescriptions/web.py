@@ -97,7 +97,7 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
 
-def start_session(user: User) -> None:
+def start_session() -> None:
     """Record the start of a signed-in session (for the idle and absolute timeouts)."""
     now = _now_ts()
     session["auth_at"] = now

@@ -77,7 +77,7 @@ def _sign_in(user: ops.User) -> None:
     # another's). Flask-WTF caches the request's token in g: drop it, it belonged to the old one.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     generate_csrf()
-    start_session(user)
+    start_session()
 
 
 @bp.route("/login", methods=["GET", "POST"])

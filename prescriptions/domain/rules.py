@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from prescriptions.domain.catalogue import (
     BUILTIN_EXERCISES,
@@ -68,7 +69,8 @@ def _where(item: Item, exercise: Exercise | None) -> str:
     return f"Week {item.week} · {name} (item {item.order})"
 
 
-def _error(
+def _finding(
+    severity: Severity,
     code: str,
     message: str,
     item: Item | None = None,
@@ -77,7 +79,7 @@ def _error(
 ) -> Finding:
     return Finding(
         code,
-        Severity.ERROR,
+        severity,
         message,
         week=item.week if item else week,
         order=item.order if item else None,
@@ -85,21 +87,8 @@ def _error(
     )
 
 
-def _warning(
-    code: str,
-    message: str,
-    item: Item | None = None,
-    field: str | None = None,
-    week: int | None = None,
-) -> Finding:
-    return Finding(
-        code,
-        Severity.WARNING,
-        message,
-        week=item.week if item else week,
-        order=item.order if item else None,
-        field=field,
-    )
+_error = partial(_finding, Severity.ERROR)
+_warning = partial(_finding, Severity.WARNING)
 
 
 def _structure(item: Item, exercise: Exercise | None) -> list[Finding]:
