@@ -55,12 +55,13 @@ def demo_snapshot(folder: str) -> HandoutSnapshot:
     import sqlalchemy as sa
 
     from prescriptions import create_app
-    from prescriptions.demo import seed_demo
+    from prescriptions.commands.demo import seed_demo
+    from prescriptions.exercises.queries import fetch_clinic_exercises
     from prescriptions.extensions import db
-    from prescriptions.handouts import handout_snapshot
+    from prescriptions.mapping.handouts import handout_snapshot
+    from prescriptions.mapping.plans import catalogue_of
     from prescriptions.models import Clinic, Plan
-    from prescriptions.planning import catalogue_of
-    from prescriptions.queries import fetch_clinic_exercises, fetch_plan
+    from prescriptions.plans.queries import fetch_plan
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "SECRET_KEY": "bench"}

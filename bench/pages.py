@@ -32,7 +32,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from scratch import database_answers, scratch_database  # noqa: E402
 
 from prescriptions import PROJECT_ROOT, create_app  # noqa: E402
-from prescriptions.demo import DEMO_EMAIL, seed_demo  # noqa: E402
+from prescriptions.commands.demo import DEMO_EMAIL, seed_demo  # noqa: E402
 from prescriptions.extensions import db  # noqa: E402
 from prescriptions.models import LogEntry, Patient, Plan, PlanItem  # noqa: E402
 

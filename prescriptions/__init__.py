@@ -92,9 +92,9 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
+    from .logs.views import bp as records_bp
     from .patients.views import bp as patients_bp
     from .plans.views import bp as plans_bp
-    from .records.views import bp as records_bp
 
     blueprints = (health_bp, auth_bp, admin_bp, patients_bp, plans_bp, records_bp, exports_bp)
     for blueprint in blueprints:
@@ -103,14 +103,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_error_handlers(app: Flask) -> None:
     """House-styled error pages; never a stack trace."""
-    from .errors import register
+    from .web.errors import register
 
     register(app)
 
 
 def register_commands(app: Flask) -> None:
     """The `flask --app app ...` commands."""
-    from .cli import commands
+    from .commands import commands
 
     for command in commands:
         app.cli.add_command(command)

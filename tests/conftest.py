@@ -19,9 +19,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from prescriptions import create_app
-from prescriptions import operations as ops
+from prescriptions.accounts.operations import create_clinic, create_user
+from prescriptions.assessments.operations import add_assessment
+from prescriptions.audit import SYSTEM, Actor
 from prescriptions.extensions import db
 from prescriptions.models import Assessment, Clinic, Patient, User
+from prescriptions.patients.operations import create_patient
 
 PASSWORD = "correct horse battery staple"
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -123,7 +126,7 @@ def make_clinic(app: Flask) -> Callable[..., int]:
     def make(**overrides: Any) -> int:
         fields = {"name": f"Clinic {next(counter)}", "phone": "+44 20 7946 0001", **overrides}
         with committing(app):
-            clinic = ops.create_clinic(fields.pop("name"), **fields)
+            clinic = create_clinic(fields.pop("name"), **fields)
             return clinic.id
 
     return make
@@ -145,7 +148,7 @@ def make_user(app: Flask, make_clinic: Callable[..., int]) -> Callable[..., int]
         }
         with committing(app):
             clinic = db.session.get(Clinic, clinic_id)
-            return ops.create_user(clinic, **fields).id
+            return create_user(clinic, **fields).id
 
     return make
 
@@ -172,7 +175,7 @@ def make_patient(app: Flask) -> Callable[..., int]:
             **overrides,
         }
         with committing(app):
-            return ops.create_patient(clinic_id, ops.SYSTEM, **fields).id
+            return create_patient(clinic_id, SYSTEM, **fields).id
 
     return make
 
@@ -198,7 +201,7 @@ def make_assessment(app: Flask) -> Callable[..., int]:
         with committing(app):
             patient = db.session.get(Patient, patient_id)
             user = db.session.get(User, user_id)
-            return ops.add_assessment(patient, ops.Actor(user), **fields).id
+            return add_assessment(patient, Actor(user), **fields).id
 
     return make
 
@@ -301,7 +304,7 @@ def count_queries(app: Flask) -> Callable[[], Any]:
 
 def count(model: type, app: Flask, **filters: Any) -> int:
     """Rows of a model matching the filters, read in a fresh context."""
-    from prescriptions.queries import count_rows
+    from prescriptions.database import count_rows
 
     with app.app_context():
         return count_rows(model, **filters)

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from prescriptions.auth.passwords import password_problem
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, User
-from prescriptions.passwords import password_problem
 from tests.conftest import PASSWORD, count, login
 
 SETUP = {

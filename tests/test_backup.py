@@ -14,11 +14,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from prescriptions import create_app
-from prescriptions import operations as ops
-from prescriptions.backup import FORMAT_VERSION
-from prescriptions.demo import seed_demo
+from prescriptions.accounts.operations import update_clinic
+from prescriptions.audit import SYSTEM
+from prescriptions.commands.backup import FORMAT_VERSION
+from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, Patient
+from prescriptions.patients.operations import create_patient
 from tests.conftest import PASSWORD, SERVER_URL, _config
 
 LOGO = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\x00"
@@ -30,7 +32,7 @@ def seeded(app: Flask) -> Flask:
     with app.app_context():
         result = seed_demo(4, PASSWORD)
         clinic = db.session.get(Clinic, result.clinic_id)
-        ops.update_clinic(clinic, ops.SYSTEM, logo=LOGO)
+        update_clinic(clinic, SYSTEM, logo=LOGO)
         db.session.commit()
     return app
 
@@ -128,8 +130,8 @@ def test_json_round_trip(seeded, runner, fresh_database, tmp_path, target, name)
     # New rows get new ids after the restored ones (sequences were moved on PostgreSQL).
     with restored.app_context():
         clinic = db.session.scalars(sa.select(Clinic)).first()
-        patient = ops.create_patient(
-            clinic.id, ops.SYSTEM, given_name="New", family_name="After", chart_number="N-1"
+        patient = create_patient(
+            clinic.id, SYSTEM, given_name="New", family_name="After", chart_number="N-1"
         )
         db.session.commit()
         assert patient.id > max(row[0] for row in _rows(seeded)["patient"])
@@ -228,7 +230,7 @@ def test_restore_refuses_other_formats(app, runner, tmp_path):
 def test_json_backup_reads_a_snapshot_without_blocking_writers(seeded):
     if SERVER_URL:
         pytest.skip("PostgreSQL readers never block writers")
-    from prescriptions.backup import _snapshot
+    from prescriptions.commands.backup import _snapshot
 
     with seeded.app_context():
         with _snapshot() as snapshot:
@@ -236,8 +238,8 @@ def test_json_backup_reads_a_snapshot_without_blocking_writers(seeded):
             clinic = db.session.scalars(sa.select(Clinic)).first()
             # The app's writers begin IMMEDIATE: this would wait out the busy timeout and fail
             # with "database is locked" if the backup's read held the write lock.
-            ops.create_patient(
-                clinic.id, ops.SYSTEM, given_name="During", family_name="Backup", chart_number="D1"
+            create_patient(
+                clinic.id, SYSTEM, given_name="During", family_name="Backup", chart_number="D1"
             )
             db.session.commit()
             after = snapshot.execute(sa.select(sa.func.count()).select_from(Patient)).scalar()

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.careplan import CarePlan
 
-from prescriptions.exports.build import (
+from prescriptions.exports.fhir import (
     VALID_CAREPLAN_INTENT,
     VALID_CAREPLAN_STATUS,
     VALID_PERIOD_UNITS,
     code_problems,
-    csv_cell,
 )
+from prescriptions.exports.tables import csv_cell
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, LogEntry, Plan, PlanItem, User
 from tests.conftest import count, login

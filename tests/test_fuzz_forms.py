@@ -60,16 +60,16 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
-from prescriptions import operations as ops
+from prescriptions.accounts import operations as accounts_ops
 from prescriptions.auth import views as auth_views
+from prescriptions.auth.passwords import password_problem
 from prescriptions.domain.adherence import prescribed_per_day
 from prescriptions.domain.catalogue import BUILTIN_EXERCISES, FIELD_BOUNDS
 from prescriptions.domain.progression import BUILTIN_TEMPLATES
 from prescriptions.domain.vocab import CueSet, Diagnosis, Kind, Paper, Precaution, Relaxation, Role
 from prescriptions.extensions import db
+from prescriptions.mapping.plans import plan_items
 from prescriptions.models import Clinic, LogEntry, Patient, Plan, PlanItem, User
-from prescriptions.passwords import password_problem
-from prescriptions.planning import plan_items
 from tests.conftest import PASSWORD, login
 from tests.test_plans import editor_data, issue, new_plan
 from tests.test_records import whole_week
@@ -436,7 +436,7 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     def cheap(password: str) -> str:
         return generate_password_hash(password, method="scrypt:1024:8:1")
 
-    monkeypatch.setattr(ops, "hash_password", cheap)
+    monkeypatch.setattr(accounts_ops, "hash_password", cheap)
     monkeypatch.setattr(auth_views, "DUMMY_HASH", cheap("not-a-real-password-ever"))
 
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from prescriptions.domain.catalogue import FINDING_THE_MUSCLES, exercise_catalogue
 from prescriptions.domain.vocab import CueSet
 from prescriptions.extensions import db
-from prescriptions.handouts import handout_snapshot
+from prescriptions.mapping.handouts import handout_snapshot
 from prescriptions.models import AuditEvent, Clinic, Plan
 from tests.conftest import count
 from tests.test_plans import issue, new_plan

@@ -8,8 +8,8 @@ import re
 from PIL import Image
 from pypdf import PdfReader
 
+from prescriptions.admin.logos import MAX_PIXELS
 from prescriptions.extensions import db
-from prescriptions.logos import MAX_PIXELS
 from prescriptions.models import Clinic
 
 

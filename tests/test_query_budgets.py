@@ -19,10 +19,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 
-from prescriptions import operations as ops
-from prescriptions import queries
+from prescriptions.accounts import operations as accounts_ops
+from prescriptions.accounts.operations import create_clinic, create_user
+from prescriptions.assessments.operations import add_assessment
+from prescriptions.assessments.queries import fetch_assessments
+from prescriptions.audit import Actor
+from prescriptions.database import count_rows
 from prescriptions.domain.progression import BUILTIN_TEMPLATES, Item, propose_items
+from prescriptions.exercises.operations import add_clinic_exercise
+from prescriptions.exercises.queries import fetch_clinic_exercises
+from prescriptions.logs.operations import DayEntry, save_week_log
+from prescriptions.logs.queries import fetch_logs
 from prescriptions.models import LogEntry, Patient, Plan, User
+from prescriptions.patients.operations import create_patient
+from prescriptions.plans.operations import complete_plan, create_plan, issue_plan, revise_plan
+from prescriptions.plans.queries import fetch_patient_plans, fetch_plan
 from tests.conftest import PASSWORD, committing, login
 
 BUDGET = 10
@@ -52,31 +63,33 @@ def _items(n: int, custom: list[str]) -> list[Item]:
     return items
 
 
-def _log_week(plan: Plan, week: int, by: ops.Actor, done: int) -> None:
+def _log_week(plan: Plan, week: int, by: Actor, done: int) -> None:
     """A returned sheet for one week of an issued plan, every day filled."""
     first = plan.start_date + timedelta(days=7 * (week - 1))
     entries = [
-        ops.DayEntry(first + timedelta(days=d), None, {"sessions_done": done, "leaks": 1})
+        DayEntry(first + timedelta(days=d), None, {"sessions_done": done, "leaks": 1})
         for d in range(7)
     ]
-    ops.save_week_log(plan, entries, {}, 3, by)
+    save_week_log(plan, entries, {}, 3, by)
 
 
 def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
     """A clinic with n of everything, through the operations layer."""
     today = date.today()
     with committing(app):
-        clinic = ops.create_clinic(f"Clinic of {n}", phone="+44 20 7946 0001")
-        lead = ops.create_user(
+        clinic = create_clinic(f"Clinic of {n}", phone="+44 20 7946 0001")
+        lead = create_user(
             clinic, email=f"lead{n}@budget.test", name="Lead", role="clinician", password=PASSWORD
         )
         with monkeypatch.context() as cheap:
             # Colleagues never sign in; a one-round hash keeps a hundred accounts fast to create.
             cheap.setattr(
-                ops, "hash_password", lambda p: generate_password_hash(p, "pbkdf2:sha256:1")
+                accounts_ops,
+                "hash_password",
+                lambda p: generate_password_hash(p, "pbkdf2:sha256:1"),
             )
             colleagues = [
-                ops.create_user(
+                create_user(
                     clinic, email=f"c{k}.{n}@budget.test", name=f"Colleague {k}",
                     role="clinician", password=PASSWORD,
                 )
@@ -84,11 +97,11 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
             ]  # fmt: skip
         # Different people assess and write plans, so no page gets its authors for free from
         # users another list already loaded.
-        assessors = [ops.Actor(user) for user in colleagues[:n]]
-        actors = [ops.Actor(user) for user in colleagues[n:]]
-        me = ops.Actor(lead)
+        assessors = [Actor(user) for user in colleagues[:n]]
+        actors = [Actor(user) for user in colleagues[n:]]
+        me = Actor(lead)
         custom = [
-            ops.add_clinic_exercise(
+            add_clinic_exercise(
                 clinic.id, me, code=f"c_bridge_{k}", name=f"Bridge {k}", kind="contract",
                 params=["hold_s", "reps", "sets", "sessions_per_day"], summary="Lift the hips.",
                 steps="Lie on your back.\nLift.", breathing="Breathe out.", feel="A lift.",
@@ -97,7 +110,7 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
             for k in range(n)
         ]  # fmt: skip
         patients = [
-            ops.create_patient(
+            create_patient(
                 clinic.id, me, given_name="Maria", family_name=f"Budget{k:03d}",
                 preferred_name="", date_of_birth=date(1970, 5, 17), chart_number=f"B{k:05d}",
                 cue_set="female", diagnoses=["stress_ui"], precautions=[], phone="", email="",
@@ -107,37 +120,37 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
         ]  # fmt: skip
         focus = patients[0]
         for k in range(n):
-            ops.add_assessment(
+            add_assessment(
                 focus, assessors[k], assessed_on=today - timedelta(days=7 * k), oxford_grade=3,
                 endurance_s=4, repetitions=6, fast_contractions=5, relaxation="full", pain=1,
                 leaks_per_week=5, pads_per_day=1, technique_confirmed=True, iciq_total=9, notes="",
             )  # fmt: skip
         # The focus patient's n plans: n - 3 completed ones, then a lineage of three revisions.
         for k in range(n - 3):
-            old = ops.create_plan(
+            old = create_plan(
                 focus, TEMPLATE, _items(4, custom), actors[k], start=today - timedelta(days=300)
             )
-            ops.issue_plan(old, actors[k], [])
-            ops.complete_plan(old, actors[k])
-        first = ops.create_plan(
+            issue_plan(old, actors[k], [])
+            complete_plan(old, actors[k])
+        first = create_plan(
             focus, TEMPLATE, _items(n, custom), actors[-1], start=today - timedelta(days=14)
         )
-        ops.issue_plan(first, actors[-1], [])
-        issued = ops.revise_plan(first, actors[-2])
+        issue_plan(first, actors[-1], [])
+        issued = revise_plan(first, actors[-2])
         warnings = [(f"rule_{k}:{k}", f"Warning {k} was considered.") for k in range(n)]
-        ops.issue_plan(issued, actors[-2], warnings)
+        issue_plan(issued, actors[-2], warnings)
         for week in (1, 2):
             _log_week(issued, week, me, done=1)
-        draft = ops.revise_plan(issued, me)
+        draft = revise_plan(issued, me)
         # Every other patient: an issued plan ending this week, logged poorly last week, and a
         # draft of the lead's, so the start page's three lists fill up too.
         for patient in patients[1:]:
-            ending = ops.create_plan(
+            ending = create_plan(
                 patient, TEMPLATE, _items(4, custom), me, start=today - timedelta(days=21)
             )
-            ops.issue_plan(ending, me, [])
+            issue_plan(ending, me, [])
             _log_week(ending, 3, me, done=0)
-            ops.create_plan(patient, TEMPLATE, _items(4, custom), me, start=today)
+            create_plan(patient, TEMPLATE, _items(4, custom), me, start=today)
         email, ids = lead.email, (focus.id, issued.id, draft.id)
     client = app.test_client()
     assert login(client, email).status_code == 302
@@ -150,18 +163,18 @@ def _check(app: Flask, world: World) -> None:
     """Guard the fixture: the world really holds n of each thing the pages show."""
     n = world.n
     with app.app_context():
-        issued = queries.fetch_plan(None, world.issued_id)
+        issued = fetch_plan(None, world.issued_id)
         clinic_id = issued.clinic_id
         assert len(issued.items) == n and len(issued.acknowledgements) == n
         assert issued.status == "issued" and issued.revision == 2
-        assert len(queries.fetch_logs(clinic_id, issued.id)) == 14
-        assert len(queries.fetch_plan(None, world.draft_id).items) == n
-        assert len(queries.fetch_patient_plans(clinic_id, world.patient_id)) == n
-        assert len(queries.fetch_assessments(clinic_id, world.patient_id)) == n
-        assert len(queries.fetch_clinic_exercises(clinic_id)) == n
-        assert queries.count_rows(Patient, clinic_id=clinic_id) == n
-        assert queries.count_rows(User, clinic_id=clinic_id) == 2 * n + 1
-        assert queries.count_rows(LogEntry, clinic_id=clinic_id) == 14 + 7 * (n - 1)
+        assert len(fetch_logs(clinic_id, issued.id)) == 14
+        assert len(fetch_plan(None, world.draft_id).items) == n
+        assert len(fetch_patient_plans(clinic_id, world.patient_id)) == n
+        assert len(fetch_assessments(clinic_id, world.patient_id)) == n
+        assert len(fetch_clinic_exercises(clinic_id)) == n
+        assert count_rows(Patient, clinic_id=clinic_id) == n
+        assert count_rows(User, clinic_id=clinic_id) == 2 * n + 1
+        assert count_rows(LogEntry, clinic_id=clinic_id) == 14 + 7 * (n - 1)
 
 
 @pytest.fixture

@@ -9,11 +9,18 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, EmailField, Form, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from .. import queries
+from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
 from ..auth.forms import NewPasswordMixin
 from ..domain.vocab import Paper, Role
-from ..forms import CleanString, CleanText, EmailAddress, OnceForm, VersionedForm, choices_of
-from ..logos import LogoError, clean_logo
+from ..web.forms import (
+    CleanString,
+    CleanText,
+    EmailAddress,
+    OnceForm,
+    VersionedForm,
+    choices_of,
+)
+from .logos import LogoError, clean_logo
 
 
 class UserForm(NewPasswordMixin, OnceForm):
@@ -22,7 +29,7 @@ class UserForm(NewPasswordMixin, OnceForm):
     role = SelectField("Role", choices=choices_of(Role), default=Role.CLINICIAN.value)
 
     def validate_email(self, field: Any) -> None:
-        if queries.fetch_user_by_email(field.data or ""):
+        if fetch_user_by_email(field.data or ""):
             raise ValidationError("An account with this email already exists.")
 
 
@@ -60,7 +67,7 @@ class ClinicForm(VersionedForm):
             raise ValidationError(str(error)) from error
 
     def validate_name(self, field: Any) -> None:
-        other = queries.fetch_clinic_by_name(field.data or "")
+        other = fetch_clinic_by_name(field.data or "")
         if other is not None and other.id != self._clinic_id:
             raise ValidationError("Another clinic already uses this name.")
 

@@ -18,12 +18,14 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from .. import operations as ops
-from .. import queries
-from ..audit import verify_chain
-from ..errors import render_error
+from ..accounts.operations import create_user, set_user_active, update_clinic
+from ..accounts.queries import fetch_user, fetch_users
+from ..audit import audit_key, verify_chain
+from ..audit.queries import fetch_audit_events
 from ..extensions import db
 from ..web import acting, admin_required, clinic_id, repeated_submission
+from ..web.errors import render_error
+from ..web.once import claim_submission, complete_submission
 from .forms import AuditFilterForm, ClinicForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -37,9 +39,9 @@ def users() -> ResponseReturnValue:
     if repeat := repeated_submission(form):
         return repeat
     if form.validate_on_submit():
-        earlier = ops.claim_submission(form.once.data, clinic_id())
+        earlier = claim_submission(form.once.data, clinic_id())
         if earlier is None:
-            user = ops.create_user(
+            user = create_user(
                 current_user.clinic,
                 email=form.email.data,
                 name=form.name.data,
@@ -47,25 +49,23 @@ def users() -> ResponseReturnValue:
                 password=form.password.data,
                 by=acting(),
             )
-            ops.complete_submission(form.once.data, url_for("admin.users"))
+            complete_submission(form.once.data, url_for("admin.users"))
             db.session.commit()
             flash(f"{user.name} can now sign in as {user.email}.", "success")
         return redirect(url_for("admin.users"))
     status = 400 if form.errors else 200
-    return render_template(
-        "admin/users.html", form=form, users=queries.fetch_users(clinic_id())
-    ), status
+    return render_template("admin/users.html", form=form, users=fetch_users(clinic_id())), status
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")
 @admin_required
 def set_active(user_id: int, action: str) -> ResponseReturnValue:
     """Activate or deactivate an account (deactivation ends its sessions)."""
-    user = queries.fetch_user(clinic_id(), user_id) or abort(404)
+    user = fetch_user(clinic_id(), user_id) or abort(404)
     if user.id == current_user.id:
         flash("You can't deactivate your own account.", "error")
         return redirect(url_for("admin.users"))
-    ops.set_user_active(user, action == "activate", acting())
+    set_user_active(user, action == "activate", acting())
     db.session.commit()
     verb = "can sign in again" if user.active else "is deactivated and was signed out"
     flash(f"{user.name} {verb}.", "success")
@@ -95,7 +95,7 @@ def clinic_settings() -> ResponseReturnValue:
         elif form.remove_logo.data:
             fields["logo"] = None
         try:
-            ops.update_clinic(clinic, acting(), **fields)
+            update_clinic(clinic, acting(), **fields)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -136,7 +136,7 @@ def audit() -> ResponseReturnValue:
     form = AuditFilterForm(request.args, meta={"csrf": False})
     form.action.choices = [SelectChoice(k, v) for k, v in AUDIT_GROUPS.items()]
     valid = form.validate()
-    page = queries.fetch_audit_events(
+    page = fetch_audit_events(
         clinic_id(),
         action=form.action.data if valid else "",
         actor=(form.actor.data or "") if valid else "",
@@ -151,7 +151,7 @@ def audit() -> ResponseReturnValue:
 @admin_required
 def verify_audit() -> ResponseReturnValue:
     """Check the whole chain now and say whether it is intact."""
-    broken = verify_chain(ops.audit_key())
+    broken = verify_chain(audit_key())
     if broken is None:
         flash("The audit trail is intact: every row links to the one before it.", "success")
     else:

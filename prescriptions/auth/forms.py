@@ -9,8 +9,8 @@ from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from ..domain.vocab import Paper
-from ..forms import CleanString, EmailAddress, choices_of
-from ..passwords import MAX_LENGTH, password_problem
+from ..web.forms import CleanString, EmailAddress, choices_of
+from .passwords import MAX_LENGTH, password_problem
 
 
 def _no_control_characters(form: Any, field: Any) -> None:

@@ -21,14 +21,16 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from .. import operations as ops
-from .. import queries
+from ..accounts.operations import change_password as change_password_op
+from ..accounts.operations import create_clinic, create_user, end_sessions, record_login
+from ..accounts.queries import count_failed_logins, fetch_user_by_email
+from ..audit import record_event
 from ..domain.vocab import Role
 from ..extensions import db
-from ..models import utcnow
-from ..passwords import DUMMY_HASH, verify_password
+from ..models import User, utcnow
 from ..web import acting, setup_done, start_session
 from .forms import ChangePasswordForm, LoginForm, SetupForm
+from .passwords import DUMMY_HASH, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -42,10 +44,10 @@ def setup() -> ResponseReturnValue:
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        clinic = ops.create_clinic(
+        clinic = create_clinic(
             form.clinic_name.data, phone=form.clinic_phone.data, paper=form.paper.data
         )
-        user = ops.create_user(
+        user = create_user(
             clinic,
             email=form.email.data,
             name=form.name.data,
@@ -69,7 +71,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _sign_in(user: ops.User) -> None:
+def _sign_in(user: User) -> None:
     session.clear()  # nothing from before sign-in carries over
     login_user(user)
     session["sid"] = secrets.token_hex(16)
@@ -92,23 +94,23 @@ def login() -> ResponseReturnValue:
         ip = request.remote_addr or ""
         since = utcnow() - current_app.config["LOGIN_LIMIT_WINDOW"]
         if (
-            queries.count_failed_logins(email=email, since=since)
+            count_failed_logins(email=email, since=since)
             >= current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-            or queries.count_failed_logins(ip=ip, since=since)
+            or count_failed_logins(ip=ip, since=since)
             >= current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
         ):
-            ops.record_event(acting(), "auth.login_throttled", actor=email)
+            record_event(acting(), "auth.login_throttled", actor=email)
             db.session.commit()
             minutes = int(current_app.config["LOGIN_LIMIT_WINDOW"].total_seconds() // 60)
             form.form_errors.append(
                 f"Too many failed attempts. Please wait {minutes} minutes and try again."
             )
             return render_template("auth/login.html", form=form), 429
-        user = queries.fetch_user_by_email(email)
+        user = fetch_user_by_email(email)
         # Check a hash even for unknown accounts so both cases take the same time.
         ok = verify_password(user.password_hash if user else DUMMY_HASH, form.password.data)
         ok = ok and user is not None and user.active
-        ops.record_login(user if ok else None, email, ok, acting())
+        record_login(user if ok else None, email, ok, acting())
         db.session.commit()
         if ok and user is not None:
             _sign_in(user)
@@ -124,7 +126,7 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     """Sign out, ending this user's sessions on the server too."""
-    ops.end_sessions(current_user, acting())
+    end_sessions(current_user, acting())
     db.session.commit()
     logout_user()
     session.clear()
@@ -141,7 +143,7 @@ def change_password() -> ResponseReturnValue:
         if not verify_password(current_user.password_hash, form.current.data):
             form.current.errors.append("That is not your current password.")
         else:
-            ops.change_password(current_user, form.password.data, acting())
+            change_password_op(current_user, form.password.data, acting())
             db.session.commit()
             _sign_in(current_user)
             flash("Your password is changed. Other sessions were signed out.", "success")

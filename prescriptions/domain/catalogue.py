@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from prescriptions.domain.vocab import CueSet, Kind
+from .vocab import CueSet, Kind
 
 SLOW_HOLD = "slow_hold"
 QUICK_FLICKS = "quick_flicks"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from prescriptions.domain.catalogue import BUILTIN_EXERCISES, PARAM_LABELS, Exercise
-from prescriptions.domain.progression import Item
-from prescriptions.domain.vocab import Position, label
+from .catalogue import BUILTIN_EXERCISES, PARAM_LABELS, Exercise
+from .progression import Item
+from .vocab import Position, label
 
 #: fields compared between matched items; `order` is left out because inserting one item
 #: renumbers the rest, which is not a change the clinician made to them

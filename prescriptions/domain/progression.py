@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from prescriptions.domain.catalogue import (
+from .catalogue import (
     BELLY_BREATHING,
     BUILTIN_EXERCISES,
     CONTRACT_HOLD_WARN_S,
@@ -19,7 +19,7 @@ from prescriptions.domain.catalogue import (
     SLOW_HOLD,
     Exercise,
 )
-from prescriptions.domain.vocab import Kind, Position, Relaxation
+from .vocab import Kind, Position, Relaxation
 
 STRENGTHENING = "strengthening"
 DOWN_TRAINING = "down_training"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 
-from prescriptions.domain.catalogue import (
+from .catalogue import (
     BUILTIN_EXERCISES,
     CONTRACT_HOLD_BLOCK_S,
     CONTRACT_HOLD_WARN_S,
@@ -21,14 +21,14 @@ from prescriptions.domain.catalogue import (
     SESSIONS_WARN,
     Exercise,
 )
-from prescriptions.domain.progression import (
+from .progression import (
     DOWN_TRAINING,
     WEEKS,
     Item,
     daily_load,
     load_jump_too_big,
 )
-from prescriptions.domain.vocab import Diagnosis, Kind, Precaution
+from .vocab import Diagnosis, Kind, Precaution
 
 
 class Severity(StrEnum):

@@ -15,26 +15,34 @@ from flask import Blueprint, Response, abort, render_template, stream_with_conte
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from .. import operations as ops
-from .. import queries
+from ..accounts.queries import fetch_staff_names
+from ..assessments.queries import fetch_assessments
+from ..audit import record_event
+from ..database import RowPage
+from ..exercises.queries import fetch_clinic_exercises
 from ..extensions import db
+from ..logs.queries import fetch_log_rows, fetch_record_logs
+from ..mapping.plans import catalogue_of
 from ..models import utcnow
-from ..planning import catalogue_of
+from ..patients.queries import fetch_patient
+from ..plans.queries import fetch_item_rows, fetch_plan, fetch_plan_rows, fetch_record_plans
 from ..web import acting, admin_required, clinic_id
-from . import build
+from .fhir import plan_bundle
+from .record import patient_record as patient_record_q
+from .tables import ITEM_COLUMNS, LOG_COLUMNS, PLAN_COLUMNS, csv_chunks, item_records
 
 bp = Blueprint("exports", __name__)
 
 #: CSV exports: name -> (its columns, the read that returns one page of rows)
-CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., queries.RowPage]]] = {
-    "plans": (build.PLAN_COLUMNS, queries.fetch_plan_rows),
-    "items": (build.ITEM_COLUMNS, queries.fetch_item_rows),
-    "logs": (build.LOG_COLUMNS, queries.fetch_log_rows),
+CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., RowPage]]] = {
+    "plans": (PLAN_COLUMNS, fetch_plan_rows),
+    "items": (ITEM_COLUMNS, fetch_item_rows),
+    "logs": (LOG_COLUMNS, fetch_log_rows),
 }
 
 
 def _exercise_names() -> dict[str, str]:
-    exercises = catalogue_of(queries.fetch_clinic_exercises(clinic_id()))
+    exercises = catalogue_of(fetch_clinic_exercises(clinic_id()))
     return {code: exercise.name for code, exercise in exercises.items()}
 
 
@@ -61,19 +69,19 @@ def index() -> ResponseReturnValue:
 def patient_record(patient_id: int) -> ResponseReturnValue:
     """One patient's whole record as JSON: details, assessments, plans with items, logs."""
     clinic = clinic_id()
-    patient = queries.fetch_patient(clinic, patient_id) or abort(404)
-    record = build.patient_record(
+    patient = fetch_patient(clinic, patient_id) or abort(404)
+    record = patient_record_q(
         current_user.clinic,
         patient,
-        list(reversed(queries.fetch_assessments(clinic, patient.id))),
-        queries.fetch_record_plans(clinic, patient.id),
-        queries.fetch_record_logs(clinic, patient.id),
-        queries.fetch_staff_names(clinic),
+        list(reversed(fetch_assessments(clinic, patient.id))),
+        fetch_record_plans(clinic, patient.id),
+        fetch_record_logs(clinic, patient.id),
+        fetch_staff_names(clinic),
         _exercise_names(),
         utcnow(),
     )
     filename = f"patient-{_safe(patient.chart_number)}-record.json"
-    ops.record_event(acting(), "export.patient_json", patient, filename)
+    record_event(acting(), "export.patient_json", patient, filename)
     db.session.commit()
     body = json.dumps(record, ensure_ascii=False, indent=2)
     return _attachment(body, "application/json", filename)
@@ -87,7 +95,7 @@ def clinic_csv(kind: str) -> ResponseReturnValue:
     clinic = clinic_id()
     names = _exercise_names() if kind == "items" else {}
     filename = f"{_safe(current_user.clinic.name)}-{kind}.csv"
-    ops.record_event(acting(), f"export.{kind}_csv", current_user.clinic, filename)
+    record_event(acting(), f"export.{kind}_csv", current_user.clinic, filename)
     db.session.commit()
 
     def pages() -> Iterator[list[dict[str, Any]]]:
@@ -97,9 +105,9 @@ def clinic_csv(kind: str) -> ResponseReturnValue:
             # End the read between pages: a slow download must not hold the database.
             db.session.commit()
             records = [dict(row._mapping) for row in rows]
-            yield list(build.item_records(records, names)) if kind == "items" else records
+            yield list(item_records(records, names)) if kind == "items" else records
 
-    body = stream_with_context(build.csv_chunks(columns, pages()))
+    body = stream_with_context(csv_chunks(columns, pages()))
     return _attachment(body, "text/csv; charset=utf-8", filename)
 
 
@@ -107,9 +115,9 @@ def clinic_csv(kind: str) -> ResponseReturnValue:
 @login_required
 def plan_fhir(plan_id: int) -> ResponseReturnValue:
     """A plan as a FHIR R4 Bundle (Patient, Practitioner, Organization, Goal, CarePlan)."""
-    plan = queries.fetch_plan(clinic_id(), plan_id) or abort(404)
-    bundle = build.plan_bundle(plan, current_user.clinic, _exercise_names(), utcnow())
+    plan = fetch_plan(clinic_id(), plan_id) or abort(404)
+    bundle = plan_bundle(plan, current_user.clinic, _exercise_names(), utcnow())
     filename = f"plan-{plan.id}-r{plan.revision}-fhir.json"
-    ops.record_event(acting(), "export.plan_fhir", plan, filename)
+    record_event(acting(), "export.plan_fhir", plan, filename)
     db.session.commit()
     return _attachment(bundle.model_dump_json(indent=2), "application/fhir+json", filename)

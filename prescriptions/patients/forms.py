@@ -16,9 +16,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from .. import queries
 from ..domain.vocab import CueSet, Diagnosis, Precaution, Relaxation
-from ..forms import (
+from ..web.forms import (
     CheckboxesField,
     CleanString,
     CleanText,
@@ -28,6 +27,7 @@ from ..forms import (
     WholeNumber,
     choices_of,
 )
+from .queries import chart_number_taken
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -85,7 +85,7 @@ class PatientFields(FlaskForm):
             raise ValidationError("Check the year of birth.")
 
     def validate_chart_number(self, field: Any) -> None:
-        if field.data and queries.chart_number_taken(
+        if field.data and chart_number_taken(
             self._clinic_id, field.data, except_id=self._patient_id
         ):
             raise ValidationError("Another patient already has this chart number.")

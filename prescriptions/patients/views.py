@@ -7,20 +7,24 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import operations as ops
-from .. import queries
-from ..charts import assessment_charts
-from ..errors import render_error
+from ..assessments.operations import add_assessment
+from ..assessments.queries import fetch_assessments
 from ..extensions import db
 from ..models import Patient
+from ..plans.queries import fetch_patient_plans
 from ..web import acting, clinic_id, repeated_submission
+from ..web.charts import assessment_charts
+from ..web.errors import render_error
+from ..web.once import claim_submission, complete_submission
 from .forms import AssessmentForm, EditPatientForm, NewPatientForm
+from .operations import archive_patient, create_patient, restore_patient, update_patient
+from .queries import PATIENT_SORTS, fetch_patient, fetch_patients
 
 bp = Blueprint("patients", __name__)
 
 
 def _patient_or_404(patient_id: int) -> Patient:
-    return queries.fetch_patient(clinic_id(), patient_id) or abort(404)
+    return fetch_patient(clinic_id(), patient_id) or abort(404)
 
 
 @bp.get("/patients")
@@ -30,10 +34,10 @@ def index() -> ResponseReturnValue:
     search = request.args.get("q", "").strip()[:100]
     archived = request.args.get("archived") == "1"
     sort = request.args.get("sort", "name")
-    if sort not in queries.PATIENT_SORTS:
+    if sort not in PATIENT_SORTS:
         sort = "name"
     page = request.args.get("page", 1, type=int) or 1
-    result = queries.fetch_patients(
+    result = fetch_patients(
         clinic_id(),
         search=search,
         archived=archived,
@@ -54,12 +58,12 @@ def create() -> ResponseReturnValue:
     if repeat := repeated_submission(form):
         return repeat
     if form.validate_on_submit():
-        earlier = ops.claim_submission(form.once.data, clinic_id())
+        earlier = claim_submission(form.once.data, clinic_id())
         if earlier is not None:
             return redirect(earlier)
-        patient = ops.create_patient(clinic_id(), acting(), **form.values())
+        patient = create_patient(clinic_id(), acting(), **form.values())
         target = url_for("patients.show", patient_id=patient.id)
-        ops.complete_submission(form.once.data, target)
+        complete_submission(form.once.data, target)
         db.session.commit()
         flash(f"{patient.display_name} was added. Next, record an assessment.", "success")
         return redirect(target)
@@ -72,7 +76,7 @@ def create() -> ResponseReturnValue:
 def show(patient_id: int) -> ResponseReturnValue:
     """A patient's record: details, assessments and plans."""
     patient = _patient_or_404(patient_id)
-    assessments = queries.fetch_assessments(clinic_id(), patient.id)
+    assessments = fetch_assessments(clinic_id(), patient.id)
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -83,7 +87,7 @@ def show(patient_id: int) -> ResponseReturnValue:
             [a.oxford_grade for a in reversed(assessments)],
             [a.endurance_s for a in reversed(assessments)],
         ),
-        plans=queries.fetch_patient_plans(clinic_id(), patient.id),
+        plans=fetch_patient_plans(clinic_id(), patient.id),
     )
 
 
@@ -99,7 +103,7 @@ def edit(patient_id: int) -> ResponseReturnValue:
         if form.version_number() != patient.version:
             return _conflict(patient)
         try:
-            ops.update_patient(patient, acting(), **form.values())
+            update_patient(patient, acting(), **form.values())
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -124,10 +128,10 @@ def set_archived(patient_id: int, action: str) -> ResponseReturnValue:
     """Archive a patient (never deleted) or bring them back."""
     patient = _patient_or_404(patient_id)
     if action == "archive":
-        ops.archive_patient(patient, acting())
+        archive_patient(patient, acting())
         message = f"{patient.display_name} is archived. Their records are kept."
     else:
-        ops.restore_patient(patient, acting())
+        restore_patient(patient, acting())
         message = f"{patient.display_name} is back on the patient list."
     db.session.commit()
     flash(message, "success")
@@ -143,12 +147,12 @@ def new_assessment(patient_id: int) -> ResponseReturnValue:
     if repeat := repeated_submission(form):
         return repeat
     if form.validate_on_submit():
-        earlier = ops.claim_submission(form.once.data, clinic_id())
+        earlier = claim_submission(form.once.data, clinic_id())
         if earlier is not None:
             return redirect(earlier)
-        ops.add_assessment(patient, acting(), **form.values())
+        add_assessment(patient, acting(), **form.values())
         target = url_for("patients.show", patient_id=patient.id)
-        ops.complete_submission(form.once.data, target)
+        complete_submission(form.once.data, target)
         db.session.commit()
         flash("Assessment saved.", "success")
         return redirect(target)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.catalogue import SLOW_HOLD, Exercise
 from ..domain.progression import WEEKS
-from ..forms import whole_number
+from ..web.forms import whole_number
 from .forms import MAX_ITEMS_PER_WEEK, new_row
 
 Row = dict[str, Any]

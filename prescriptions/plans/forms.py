@@ -26,7 +26,7 @@ from ..domain.catalogue import FIELD_BOUNDS, PARAMS, Exercise
 from ..domain.progression import WEEKS, Item
 from ..domain.rules import Finding
 from ..domain.vocab import CueSet, Kind, Paper, Position
-from ..forms import (
+from ..web.forms import (
     CheckboxesField,
     CleanString,
     CleanText,

@@ -18,20 +18,24 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import operations as ops
-from .. import queries
-from ..charts import progress_charts
+from ..assessments.queries import fetch_latest_assessment
+from ..audit import record_event
 from ..domain.adherence import DayLog, overall, summarise
 from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change
 from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
 from ..domain.rules import Severity, blocking_issue, blocking_save
-from ..errors import render_error
+from ..exercises.operations import add_clinic_exercise
+from ..exercises.queries import fetch_clinic_exercises
 from ..extensions import db
-from ..forms import whole_number
-from ..handouts import download_name, handout_options, render_batch, render_plan_handout
-from ..models import Patient, Plan
-from ..planning import (
+from ..logs.queries import fetch_logs
+from ..mapping.handouts import (
+    download_name,
+    handout_options,
+    render_batch,
+    render_plan_handout,
+)
+from ..mapping.plans import (
     CLINIC_TEMPLATE_PREFIX,
     as_template,
     assessment_facts,
@@ -42,7 +46,13 @@ from ..planning import (
     template_choices,
     warning_key,
 )
+from ..models import Patient, Plan
+from ..patients.queries import fetch_patient, fetch_patient_by_chart
 from ..web import acting, clinic_id, repeated_submission
+from ..web.charts import progress_charts
+from ..web.errors import render_error
+from ..web.forms import whole_number
+from ..web.once import claim_submission, complete_submission
 from .editor import apply_action
 from .forms import (
     BatchPrintForm,
@@ -57,6 +67,26 @@ from .forms import (
     editor_formdata,
     item_row,
 )
+from .operations import (
+    PlanStateError,
+    cancel_plan,
+    complete_plan,
+    copy_plan,
+    create_plan,
+    issue_plan,
+    revise_plan,
+    save_clinic_template,
+    update_plan,
+)
+from .queries import (
+    fetch_clinic_template,
+    fetch_clinic_templates,
+    fetch_current_plans,
+    fetch_draft_revision,
+    fetch_lineage_plans,
+    fetch_plan,
+    fetch_plans_by_ids,
+)
 
 bp = Blueprint("plans", __name__)
 
@@ -64,18 +94,18 @@ LOCKED = "This plan was issued and can no longer change. Revise it to make a new
 
 
 def _plan_or_404(plan_id: int) -> Plan:
-    return queries.fetch_plan(clinic_id(), plan_id) or abort(404)
+    return fetch_plan(clinic_id(), plan_id) or abort(404)
 
 
 def _catalogue() -> dict[str, Exercise]:
-    return catalogue_of(queries.fetch_clinic_exercises(clinic_id()))
+    return catalogue_of(fetch_clinic_exercises(clinic_id()))
 
 
 def _template(code: str) -> Template | None:
     if code.startswith(CLINIC_TEMPLATE_PREFIX):
         ident = code.removeprefix(CLINIC_TEMPLATE_PREFIX)
         template_id = whole_number(ident)
-        row = queries.fetch_clinic_template(clinic_id(), template_id) if template_id else None
+        row = fetch_clinic_template(clinic_id(), template_id) if template_id else None
         return as_template(row) if row else None
     return BUILTIN_TEMPLATES.get(code)
 
@@ -84,23 +114,23 @@ def _template(code: str) -> Template | None:
 @login_required
 def new(patient_id: int) -> ResponseReturnValue:
     """Start a plan: choose a template; the progression fills four weeks from the assessment."""
-    patient = queries.fetch_patient(clinic_id(), patient_id) or abort(404)
-    choices = template_choices(queries.fetch_clinic_templates(clinic_id()))
+    patient = fetch_patient(clinic_id(), patient_id) or abort(404)
+    choices = template_choices(fetch_clinic_templates(clinic_id()))
     form = NewPlanForm(templates=[(c.code, c.name) for c in choices])
     if repeat := repeated_submission(form):
         return repeat
-    latest = queries.fetch_latest_assessment(clinic_id(), patient.id)
+    latest = fetch_latest_assessment(clinic_id(), patient.id)
     if not form.is_submitted():
         form.template.data = _suggested_template(patient)
     if form.validate_on_submit():
         template = _template(form.template.data)
         if template is None:
             abort(404)
-        if ops.claim_submission(form.once.data, clinic_id()) is None:
+        if claim_submission(form.once.data, clinic_id()) is None:
             items = propose_items(template, assessment_facts(latest))
-            plan = ops.create_plan(patient, template, items, acting(), start=form.start_date.data)
+            plan = create_plan(patient, template, items, acting(), start=form.start_date.data)
             target = url_for("plans.edit", plan_id=plan.id)
-            ops.complete_submission(form.once.data, target)
+            complete_submission(form.once.data, target)
             db.session.commit()
             flash("Draft created from the template. Check each week, then save.", "success")
             return redirect(target)
@@ -138,7 +168,7 @@ def show(plan_id: int) -> ResponseReturnValue:
         plan.start_date,
         (
             DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain)
-            for e in queries.fetch_logs(clinic_id(), plan.id)
+            for e in fetch_logs(clinic_id(), plan.id)
         ),
     )
     return render_template(
@@ -154,7 +184,7 @@ def show(plan_id: int) -> ResponseReturnValue:
         cancel_form=CancelForm(),
         copy_form=CopyForm(),
         template_form=TemplateForm(),
-        draft_revision=queries.fetch_draft_revision(clinic_id(), plan.id)
+        draft_revision=fetch_draft_revision(clinic_id(), plan.id)
         if plan.status == "issued"
         else None,
     )
@@ -189,7 +219,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
         blocking = blocking_save(findings_for(plan, items, exercises))
         if not blocking:
             try:
-                ops.update_plan(
+                update_plan(
                     plan,
                     items,
                     acting(),
@@ -258,7 +288,7 @@ def issue(plan_id: int) -> ResponseReturnValue:
             for message in errors:
                 flash(message, "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
-    ops.issue_plan(plan, acting(), warnings)
+    issue_plan(plan, acting(), warnings)
     db.session.commit()
     flash("Plan issued. Print the handout for the patient.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -269,12 +299,12 @@ def issue(plan_id: int) -> ResponseReturnValue:
 def revise(plan_id: int) -> ResponseReturnValue:
     """Open a new draft revision of an issued plan (or the one already open)."""
     plan = _plan_or_404(plan_id)
-    existing = queries.fetch_draft_revision(clinic_id(), plan.id)
+    existing = fetch_draft_revision(clinic_id(), plan.id)
     if existing is not None:
         return redirect(url_for("plans.edit", plan_id=existing.id))
     try:
-        revision = ops.revise_plan(plan, acting())
-    except ops.PlanStateError as error:
+        revision = revise_plan(plan, acting())
+    except PlanStateError as error:
         return render_error(409, str(error))
     db.session.commit()
     flash(f"Revision {revision.revision} is a draft. Issuing it replaces the current plan.", "info")
@@ -287,8 +317,8 @@ def complete(plan_id: int) -> ResponseReturnValue:
     """Mark an issued plan completed."""
     plan = _plan_or_404(plan_id)
     try:
-        ops.complete_plan(plan, acting())
-    except ops.PlanStateError as error:
+        complete_plan(plan, acting())
+    except PlanStateError as error:
         return render_error(409, str(error))
     db.session.commit()
     flash("Plan marked as completed.", "success")
@@ -305,8 +335,8 @@ def cancel(plan_id: int) -> ResponseReturnValue:
         flash(" ".join(form.reason.errors) or "Say why the plan is cancelled.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="cancel"))
     try:
-        ops.cancel_plan(plan, form.reason.data, acting())
-    except ops.PlanStateError as error:
+        cancel_plan(plan, form.reason.data, acting())
+    except PlanStateError as error:
         return render_error(409, str(error))
     db.session.commit()
     flash("Plan cancelled. It stays on the patient's record.", "success")
@@ -325,15 +355,15 @@ def copy(plan_id: int) -> ResponseReturnValue:
         for errors in form.errors.values():
             flash(" ".join(errors), "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
-    target = queries.fetch_patient_by_chart(clinic_id(), form.chart_number.data)
+    target = fetch_patient_by_chart(clinic_id(), form.chart_number.data)
     if target is None:
         flash(f"No patient has the chart number {form.chart_number.data}.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
-    if ops.claim_submission(form.once.data, clinic_id()) is not None:
+    if claim_submission(form.once.data, clinic_id()) is not None:
         return redirect(url_for("patients.show", patient_id=target.id))
-    copied = ops.copy_plan(plan, target, acting(), start=form.start_date.data)
+    copied = copy_plan(plan, target, acting(), start=form.start_date.data)
     url = url_for("plans.edit", plan_id=copied.id)
-    ops.complete_submission(form.once.data, url)
+    complete_submission(form.once.data, url)
     db.session.commit()
     flash(f"Copied to {target.display_name} as a draft.", "success")
     return redirect(url)
@@ -351,9 +381,9 @@ def save_template(plan_id: int) -> ResponseReturnValue:
         flash(" ".join(form.name.errors) or "Give the template a name.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="template"))
     url = url_for("plans.show", plan_id=plan.id)
-    if ops.claim_submission(form.once.data, clinic_id()) is None:
-        ops.save_clinic_template(plan, form.name.data, acting())
-        ops.complete_submission(form.once.data, url)
+    if claim_submission(form.once.data, clinic_id()) is None:
+        save_clinic_template(plan, form.name.data, acting())
+        complete_submission(form.once.data, url)
         db.session.commit()
         flash(f"Saved as the clinic template “{form.name.data}”.", "success")
     return redirect(url)
@@ -364,7 +394,7 @@ def save_template(plan_id: int) -> ResponseReturnValue:
 def history(plan_id: int) -> ResponseReturnValue:
     """Every revision of this plan and what changed, week by week."""
     plan = _plan_or_404(plan_id)
-    by_id = {p.id: p for p in queries.fetch_lineage_plans(clinic_id(), plan.patient_id)}
+    by_id = {p.id: p for p in fetch_lineage_plans(clinic_id(), plan.patient_id)}
     root = plan
     while root.revises_id is not None and root.revises_id in by_id:
         root = by_id[root.revises_id]
@@ -390,11 +420,11 @@ def exercises() -> ResponseReturnValue:
     form = ExerciseForm()
     if repeat := repeated_submission(form):
         return repeat
-    own = queries.fetch_clinic_exercises(clinic_id())
+    own = fetch_clinic_exercises(clinic_id())
     if form.validate_on_submit():
         code = _exercise_code(form.name.data, {row.code for row in own})
-        if ops.claim_submission(form.once.data, clinic_id()) is None:
-            ops.add_clinic_exercise(
+        if claim_submission(form.once.data, clinic_id()) is None:
+            add_clinic_exercise(
                 clinic_id(),
                 acting(),
                 code=code,
@@ -407,7 +437,7 @@ def exercises() -> ResponseReturnValue:
                 feel=form.feel.data or "",
                 mistakes=form.mistakes.data or "",
             )
-            ops.complete_submission(form.once.data, url_for("plans.exercises"))
+            complete_submission(form.once.data, url_for("plans.exercises"))
             db.session.commit()
             flash(f"“{form.name.data}” can now be added to plans.", "success")
         return redirect(url_for("plans.exercises"))
@@ -445,7 +475,7 @@ def handout(plan_id: int) -> ResponseReturnValue:
     )
     pdf = render_plan_handout(plan, clinic, _catalogue(), options)
     name = download_name(plan)  # before the commit, which expires the loaded plan
-    ops.record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
+    record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
     db.session.commit()
     return _pdf_response(pdf, name)
 
@@ -461,12 +491,12 @@ def _pdf_response(pdf: bytes, name: str) -> Response:
 def batch() -> ResponseReturnValue:
     """Pick several patients' current plans and print their handouts as one PDF."""
     search = request.args.get("q", "").strip()[:100]
-    plans = queries.fetch_current_plans(clinic_id(), search=search)
+    plans = fetch_current_plans(clinic_id(), search=search)
     form = BatchPrintForm(plans=[(p.id, p) for p in plans])
     if form.validate_on_submit():
-        chosen = queries.fetch_plans_by_ids(clinic_id(), [int(i) for i in form.plans.data])
+        chosen = fetch_plans_by_ids(clinic_id(), [int(i) for i in form.plans.data])
         pdf = render_batch(chosen, current_user.clinic, _catalogue())
-        ops.record_event(acting(), "plan.print_batch", None, ", ".join(str(p.id) for p in chosen))
+        record_event(acting(), "plan.print_batch", None, ", ".join(str(p.id) for p in chosen))
         db.session.commit()
         return _pdf_response(pdf, f"handouts-{len(chosen)}.pdf")
     status = 400 if form.errors else 200

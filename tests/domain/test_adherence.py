@@ -1,6 +1,5 @@
 from datetime import date
 
-from prescriptions.charts import bar_chart, progress_charts
 from prescriptions.domain.adherence import (
     DayLog,
     overall,
@@ -10,6 +9,7 @@ from prescriptions.domain.adherence import (
     week_of,
 )
 from prescriptions.domain.progression import BUILTIN_TEMPLATES
+from prescriptions.web.charts import bar_chart, progress_charts
 
 START = date(2026, 11, 2)
 

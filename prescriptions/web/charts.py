@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .domain.adherence import WeekSummary
+from ..domain.adherence import WeekSummary
 
 WIDTH = 320
 HEIGHT = 160

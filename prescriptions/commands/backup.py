@@ -29,7 +29,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from .extensions import db
+from ..extensions import db
 
 FORMAT = "floorplan-backup"
 FORMAT_VERSION = 1

@@ -9,15 +9,18 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from . import operations as ops
-from . import queries
-from .audit import verify_chain
-from .domain.vocab import Paper, Role
-from .extensions import db
-from .handouts import handout_options, render_plan_handout
-from .models import AuditEvent, Clinic
-from .passwords import password_problem
-from .planning import catalogue_of
+from ..accounts.operations import create_clinic, create_user
+from ..accounts.queries import fetch_clinic_by_name, fetch_clinics, fetch_user_by_email
+from ..audit import SYSTEM, audit_key, record_event, verify_chain
+from ..auth.passwords import password_problem
+from ..database import count_rows
+from ..domain.vocab import Paper, Role
+from ..exercises.queries import fetch_clinic_exercises
+from ..extensions import db
+from ..mapping.handouts import handout_options, render_plan_handout
+from ..mapping.plans import catalogue_of
+from ..models import AuditEvent, Clinic
+from ..plans.queries import fetch_plan
 
 
 def _new_password(email: str, name: str) -> str:
@@ -38,18 +41,18 @@ def _new_password(email: str, name: str) -> str:
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, clinic_name: str | None) -> None:
     """Create an account (password from a prompt or FLOORPLAN_NEW_PASSWORD)."""
-    if queries.fetch_user_by_email(email):
+    if fetch_user_by_email(email):
         raise click.ClickException(f"An account with the email {email} already exists.")
     if clinic_name:
-        clinic = queries.fetch_clinic_by_name(clinic_name) or ops.create_clinic(clinic_name)
+        clinic = fetch_clinic_by_name(clinic_name) or create_clinic(clinic_name)
     else:
-        clinics = queries.fetch_clinics()
+        clinics = fetch_clinics()
         if len(clinics) != 1:
             names = ", ".join(repr(c.name) for c in clinics) or "none yet"
             raise click.ClickException(f"Name the clinic with --clinic (clinics: {names}).")
         clinic = clinics[0]
     password = _new_password(email, name)
-    user = ops.create_user(clinic, email=email, name=name, role=role, password=password)
+    user = create_user(clinic, email=email, name=name, role=role, password=password)
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} in {clinic.name}.")
 
@@ -79,11 +82,11 @@ def seed_demo_command(patients: int, password: str | None) -> None:
 @with_appcontext
 def audit_verify_command() -> None:
     """Check the audit chain; exit 1 naming the first broken link."""
-    broken = verify_chain(ops.audit_key())
+    broken = verify_chain(audit_key())
     if broken is not None:
         click.echo(f"Audit chain broken at event {broken.event_id}: {broken.reason}.", err=True)
         sys.exit(1)
-    click.echo(f"Audit chain intact ({queries.count_rows(AuditEvent)} events).")
+    click.echo(f"Audit chain intact ({count_rows(AuditEvent)} events).")
 
 
 @click.command("handout")
@@ -97,18 +100,18 @@ def handout_command(
     plan_id: int, output: str, paper: str | None, large_print: bool | None, log_sheets_only: bool
 ) -> None:
     """Write a plan's handout to a PDF file."""
-    plan = queries.fetch_plan(None, plan_id)
+    plan = fetch_plan(None, plan_id)
     if plan is None:
         raise click.ClickException(f"No plan has the id {plan_id}.")
     clinic = db.session.get(Clinic, plan.clinic_id)
     options = handout_options(
         plan, clinic, paper=paper, large_print=large_print, log_sheets_only=log_sheets_only
     )
-    exercises = catalogue_of(queries.fetch_clinic_exercises(plan.clinic_id))
+    exercises = catalogue_of(fetch_clinic_exercises(plan.clinic_id))
     pdf = render_plan_handout(plan, clinic, exercises, options)
     with open(output, "wb") as file:
         file.write(pdf)
-    ops.record_event(ops.SYSTEM, "plan.print", plan, output, clinic_id=plan.clinic_id)
+    record_event(SYSTEM, "plan.print", plan, output, clinic_id=plan.clinic_id)
     db.session.commit()
     click.echo(f"Wrote {output} ({len(pdf):,} bytes).")
 
@@ -124,7 +127,7 @@ def backup_command(file: str) -> None:
         summary = write_backup(file)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    ops.record_event(ops.SYSTEM, "backup.create", None, summary.describe())
+    record_event(SYSTEM, "backup.create", None, summary.describe())
     db.session.commit()
     click.echo(f"Backed up {summary.describe()}.")
 
@@ -141,8 +144,8 @@ def restore_command(file: str) -> None:
     except BackupError as error:
         db.session.rollback()
         raise click.ClickException(f"{error} Nothing was restored.") from None
-    broken = verify_chain(ops.audit_key())
-    ops.record_event(ops.SYSTEM, "backup.restore", None, summary.describe())
+    broken = verify_chain(audit_key())
+    record_event(SYSTEM, "backup.restore", None, summary.describe())
     db.session.commit()
     click.echo(f"Restored {summary.describe()}.")
     if broken is not None:

@@ -8,11 +8,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
-from .extensions import db
-from .models import AuditEvent, utcnow
+from ..extensions import db
+from ..models import AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
 
@@ -108,3 +110,61 @@ def verify_chain(key: bytes) -> BrokenLink | None:
             return BrokenLink(event.id, "its content does not match its signature (it was edited)")
         prev = event.hash
     return None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and from where, for the audit trail."""
+
+    user: User | None
+    ip: str = ""
+
+    @property
+    def clinic_id(self) -> int | None:
+        return self.user.clinic_id if self.user else None
+
+    @property
+    def label(self) -> str:
+        return self.user.email if self.user else "system"
+
+
+SYSTEM = Actor(None, "cli")
+
+
+def acting_user(by: Actor) -> User:
+    """The signed-in user behind an action that must be attributed to a person."""
+    if by.user is None:
+        raise PermissionError("This change must be made by a signed-in user.")
+    return by.user
+
+
+def audit_key() -> bytes:
+    """The HMAC key of the audit chain (FLOORPLAN_AUDIT_KEY, else derived from the secret key)."""
+    configured = current_app.config.get("AUDIT_KEY")
+    if configured:
+        return str(configured).encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"floorplan-audit-chain", hashlib.sha256).digest()
+
+
+def record_event(
+    by: Actor,
+    action: str,
+    record: Any = None,
+    detail: str = "",
+    *,
+    clinic_id: int | None = None,
+    actor: str | None = None,
+) -> None:
+    """Append an audit row for an action on a record (a model instance or None)."""
+    append_event(
+        audit_key(),
+        action=action,
+        clinic_id=clinic_id if clinic_id is not None else by.clinic_id,
+        user_id=by.user.id if by.user else None,
+        actor=actor if actor is not None else by.label,
+        record_type=getattr(record, "__tablename__", ""),
+        record_id=getattr(record, "id", None),
+        ip=by.ip,
+        detail=detail,
+    )

@@ -9,12 +9,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from . import operations as ops
-from . import queries
-from .domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, propose_items
-from .domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
-from .extensions import db
-from .models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, utcnow
+from ..accounts.operations import create_clinic, create_user
+from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
+from ..audit import SYSTEM, record_event
+from ..database import count_rows
+from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, propose_items
+from ..domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
+from ..extensions import db
+from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, utcnow
+from ..plans.operations import PLAN_LENGTH_DAYS
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
 DEMO_EMAIL = "demo@floorplan.test"
@@ -57,25 +60,25 @@ def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
     """Create (or extend) the demo clinic with a clinician and `patients` patients."""
     # Repeatable demo data, not secrets.
     rng = random.Random(seed)  # noqa: S311  # nosec B311
-    clinic = queries.fetch_clinic_by_name(DEMO_CLINIC)
+    clinic = fetch_clinic_by_name(DEMO_CLINIC)
     if clinic is None:
-        clinic = ops.create_clinic(
+        clinic = create_clinic(
             DEMO_CLINIC,
             address="12 Harbour Street, Riverton",
             phone="+44 20 7946 0000",
             email="hello@floorplan.test",
             footer_text="Open Monday to Friday, 8am to 6pm.",
         )
-    user = queries.fetch_user_by_email(DEMO_EMAIL)
+    user = fetch_user_by_email(DEMO_EMAIL)
     created_user = user is None
     if user is None:
-        user = ops.create_user(
+        user = create_user(
             clinic, email=DEMO_EMAIL, name="Dr Jo Demo", role=Role.CLINICIAN, password=password
         )
-    start = queries.count_rows(Patient, clinic_id=clinic.id)
+    start = count_rows(Patient, clinic_id=clinic.id)
     patient_rows = _insert_patients(clinic, user, rng, start, patients)
     _insert_plans(clinic.id, user.id, rng, patient_rows)
-    ops.record_event(ops.SYSTEM, "demo.seed", clinic, f"{patients} patients", clinic_id=clinic.id)
+    record_event(SYSTEM, "demo.seed", clinic, f"{patients} patients", clinic_id=clinic.id)
     return DemoResult(clinic.id, user.id, DEMO_EMAIL, password, patients, created_user)
 
 
@@ -197,7 +200,7 @@ def _insert_plans(
             "approach": template.approach,
             "purpose": template.purpose,
             "start_date": start,
-            "end_date": start + timedelta(days=ops.PLAN_LENGTH_DAYS),
+            "end_date": start + timedelta(days=PLAN_LENGTH_DAYS),
             "status": status,
             "status_reason": "",
             "revision": 1,

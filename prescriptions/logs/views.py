@@ -9,17 +9,18 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import operations as ops
-from .. import queries
 from ..domain.adherence import prescribed_per_day, week_days
 from ..domain.progression import WEEKS
-from ..errors import render_error
 from ..extensions import db
-from ..forms import whole_number
+from ..mapping.plans import plan_items
 from ..models import LogEntry
-from ..planning import plan_items
+from ..plans.queries import fetch_drafts, fetch_plan, fetch_plans_ending
 from ..web import acting, clinic_id
+from ..web.errors import render_error
+from ..web.forms import whole_number
 from .forms import LogWeekForm
+from .operations import DayEntry, LogConflict, save_week_log
+from .queries import fetch_logs, fetch_low_adherence
 
 bp = Blueprint("records", __name__)
 
@@ -32,9 +33,9 @@ def start() -> ResponseReturnValue:
     return render_template(
         "records/start.html",
         today=today,
-        ending=queries.fetch_plans_ending(clinic_id(), today, today + timedelta(days=7)),
-        drafts=queries.fetch_drafts(clinic_id(), current_user.id),
-        behind=queries.fetch_low_adherence(
+        ending=fetch_plans_ending(clinic_id(), today, today + timedelta(days=7)),
+        drafts=fetch_drafts(clinic_id(), current_user.id),
+        behind=fetch_low_adherence(
             clinic_id(), today - timedelta(days=7), today - timedelta(days=1)
         ),
     )
@@ -44,7 +45,7 @@ def start() -> ResponseReturnValue:
 @login_required
 def week_log(plan_id: int, week: int) -> ResponseReturnValue:
     """Enter a returned logging sheet: one line a day, as on paper; partial weeks are fine."""
-    plan = queries.fetch_plan(clinic_id(), plan_id) or abort(404)
+    plan = fetch_plan(clinic_id(), plan_id) or abort(404)
     if week not in WEEKS:
         abort(404)
     if plan.is_editable:
@@ -52,9 +53,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
         return redirect(url_for("plans.show", plan_id=plan.id))
     days = week_days(plan.start_date, week)
     prescribed = prescribed_per_day(plan_items(plan.items), week)
-    existing = {
-        entry.day: entry for entry in queries.fetch_logs(clinic_id(), plan.id, days[0], days[-1])
-    }
+    existing = {entry.day: entry for entry in fetch_logs(clinic_id(), plan.id, days[0], days[-1])}
     if request.method == "GET":
         form = LogWeekForm(
             data={"days": [_row(existing.get(d)) for d in days]}, prescribed=prescribed
@@ -69,7 +68,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
         form.form_errors.append("The form came back incomplete. Please open the week again.")
     elif form.validate_on_submit():
         entries = [
-            ops.DayEntry(
+            DayEntry(
                 day=day,
                 version=whole_number(row.form.version.data),
                 values=row.form.values(),
@@ -78,9 +77,9 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             if row.form.is_filled()
         ]
         try:
-            changed = ops.save_week_log(plan, entries, existing, prescribed, acting())
+            changed = save_week_log(plan, entries, existing, prescribed, acting())
             db.session.commit()
-        except (ops.LogConflict, StaleDataError):
+        except (LogConflict, StaleDataError):
             db.session.rollback()
             return render_error(
                 409,

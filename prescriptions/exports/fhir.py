@@ -1,15 +1,10 @@
-"""Exports from loaded rows: a patient's record as JSON, CSV text, and a plan as FHIR R4.
-
-Pure apart from reading the rows handed in: no Flask, no queries.
-"""
+"""A plan as a FHIR R4 Bundle (R4B models), validated on build."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
@@ -21,240 +16,8 @@ from fhir.resources.R4B.practitioner import Practitioner
 
 from ..domain.history import dose_text
 from ..domain.progression import Item
-from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, WarningAck
-from ..planning import plan_items
-
-RECORD_FORMAT = "floorplan-patient-record"
-RECORD_VERSION = 1
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        # Stored naive, always UTC.
-        return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def _person(user_id: int | None, names: Mapping[int, str]) -> dict[str, Any] | None:
-    if user_id is None:
-        return None
-    return {"id": user_id, "name": names.get(user_id, "")}
-
-
-# --- one patient's whole record as JSON ------------------------------------------------------
-
-
-def patient_record(
-    clinic: Clinic,
-    patient: Patient,
-    assessments: Sequence[Assessment],
-    plans: Sequence[Plan],
-    logs: Sequence[LogEntry],
-    staff: Mapping[int, str],
-    exercise_names: Mapping[str, str],
-    exported_at: datetime,
-) -> dict[str, Any]:
-    """Everything the clinic holds on one patient, as JSON-able data."""
-    logs_by_plan: dict[int, list[LogEntry]] = {}
-    for entry in logs:
-        logs_by_plan.setdefault(entry.plan_id, []).append(entry)
-    return {
-        "format": RECORD_FORMAT,
-        "version": RECORD_VERSION,
-        "exported_at": _iso(exported_at),
-        "clinic": {"id": clinic.id, "name": clinic.name},
-        "patient": {
-            "id": patient.id,
-            "chart_number": patient.chart_number,
-            "given_name": patient.given_name,
-            "family_name": patient.family_name,
-            "preferred_name": patient.preferred_name,
-            "date_of_birth": _iso(patient.date_of_birth),
-            "cue_set": patient.cue_set,
-            "diagnoses": list(patient.diagnoses),
-            "precautions": list(patient.precautions),
-            "phone": patient.phone,
-            "email": patient.email,
-            "address": patient.address,
-            "notes": patient.notes,
-            "archived_at": _iso(patient.archived_at),
-            "created_at": _iso(patient.created_at),
-            "updated_at": _iso(patient.updated_at),
-        },
-        "assessments": [_assessment(a, staff) for a in assessments],
-        "plans": [
-            _plan(plan, staff, exercise_names, logs_by_plan.get(plan.id, [])) for plan in plans
-        ],
-    }
-
-
-def _assessment(a: Assessment, staff: Mapping[int, str]) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "assessed_on": _iso(a.assessed_on),
-        "clinician": _person(a.clinician_id, staff),
-        "oxford_grade": a.oxford_grade,
-        "endurance_s": a.endurance_s,
-        "repetitions": a.repetitions,
-        "fast_contractions": a.fast_contractions,
-        "relaxation": a.relaxation,
-        "pain": a.pain,
-        "leaks_per_week": a.leaks_per_week,
-        "pads_per_day": a.pads_per_day,
-        "technique_confirmed": a.technique_confirmed,
-        "iciq_total": a.iciq_total,
-        "notes": a.notes,
-        "created_at": _iso(a.created_at),
-    }
-
-
-def _plan(
-    plan: Plan,
-    staff: Mapping[int, str],
-    exercise_names: Mapping[str, str],
-    logs: Sequence[LogEntry],
-) -> dict[str, Any]:
-    return {
-        "id": plan.id,
-        "title": plan.title,
-        "template_code": plan.template_code,
-        "approach": plan.approach,
-        "purpose": plan.purpose,
-        "status": plan.status,
-        "status_reason": plan.status_reason,
-        "revision": plan.revision,
-        "revises_id": plan.revises_id,
-        "start_date": _iso(plan.start_date),
-        "end_date": _iso(plan.end_date),
-        "notes_to_patient": plan.notes_to_patient,
-        "handout": {"paper": plan.paper, "large_print": plan.large_print, "cue_set": plan.cue_set},
-        "author": _person(plan.author_id, staff),
-        "issued_at": _iso(plan.issued_at),
-        "issued_by": _person(plan.issued_by_id, staff),
-        "closed_at": _iso(plan.closed_at),
-        "created_at": _iso(plan.created_at),
-        "updated_at": _iso(plan.updated_at),
-        "items": [_item(item, exercise_names) for item in plan.items],
-        "acknowledged_warnings": [_acknowledgement(ack, staff) for ack in plan.acknowledgements],
-        "log_entries": [_log(entry, staff) for entry in logs],
-    }
-
-
-def _item(item: PlanItem, exercise_names: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "week": item.week,
-        "order": item.seq,
-        "exercise_code": item.exercise_code,
-        "exercise": exercise_names.get(item.exercise_code, item.exercise_code),
-        "position": item.position,
-        "hold_s": item.hold_s,
-        "rest_s": item.rest_s,
-        "reps": item.reps,
-        "sets": item.sets,
-        "sessions_per_day": item.sessions_per_day,
-        "effort_pct": item.effort_pct,
-        "note": item.note,
-    }
-
-
-def _acknowledgement(ack: WarningAck, staff: Mapping[int, str]) -> dict[str, Any]:
-    return {
-        "code": ack.code,
-        "message": ack.message,
-        "acknowledged_by": _person(ack.acknowledged_by_id, staff),
-        "acknowledged_at": _iso(ack.acknowledged_at),
-    }
-
-
-def _log(entry: LogEntry, staff: Mapping[int, str]) -> dict[str, Any]:
-    return {
-        "day": _iso(entry.day),
-        "sessions_done": entry.sessions_done,
-        "sessions_prescribed": entry.sessions_prescribed,
-        "longest_hold_s": entry.longest_hold_s,
-        "leaks": entry.leaks,
-        "leak_trigger": entry.leak_trigger,
-        "urgency": entry.urgency,
-        "pain": entry.pain,
-        "note": entry.note,
-        "entered_by": _person(entry.entered_by_id, staff),
-        "created_at": _iso(entry.created_at),
-        "updated_at": _iso(entry.updated_at),
-    }
-
-
-# --- CSV ------------------------------------------------------------------------------------
-
-PLAN_COLUMNS = (
-    "plan_id", "patient_id", "chart_number", "given_name", "family_name", "title",
-    "template_code", "approach", "status", "status_reason", "revision", "revises_id",
-    "start_date", "end_date", "author", "issued_at", "issued_by", "closed_at", "created_at",
-    "updated_at",
-)  # fmt: skip
-ITEM_COLUMNS = (
-    "plan_id", "chart_number", "plan_status", "week", "order", "exercise_code", "exercise",
-    "position", "hold_s", "rest_s", "reps", "sets", "sessions_per_day", "effort_pct", "note",
-)  # fmt: skip
-LOG_COLUMNS = (
-    "plan_id", "chart_number", "day", "sessions_done", "sessions_prescribed", "longest_hold_s",
-    "leaks", "leak_trigger", "urgency", "pain", "note", "entered_by", "created_at", "updated_at",
-)  # fmt: skip
-
-#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
-    if value is None:
-        return ""
-    if isinstance(value, date | datetime):
-        return _iso(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def item_records(
-    rows: Iterable[Mapping[str, Any]], exercise_names: Mapping[str, str]
-) -> Iterator[dict[str, Any]]:
-    """Plan item rows with the exercise's name beside its code."""
-    for row in rows:
-        record = dict(row)
-        record["order"] = record.pop("seq")
-        record["exercise"] = exercise_names.get(record["exercise_code"], record["exercise_code"])
-        yield record
-
-
-def csv_chunks(
-    columns: Sequence[str], pages: Iterable[Iterable[Mapping[str, Any]]]
-) -> Iterator[str]:
-    """CSV text, one chunk for the header and one per page of rows (ready to stream)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    # A byte-order mark so spreadsheet programs read names like Łucja as UTF-8.
-    yield "\ufeff" + _drain(buffer)
-    for page in pages:
-        for row in page:
-            writer.writerow([csv_cell(row[name]) for name in columns])
-        chunk = _drain(buffer)
-        if chunk:
-            yield chunk
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
-# --- FHIR R4 (R4B models) -------------------------------------------------------------------
+from ..mapping.plans import plan_items
+from ..models import Clinic, Plan, PlanItem
 
 #: Our plan status -> CarePlan.status (R4 request-status), Goal.lifecycleStatus, and the status
 #: of each activity (care-plan-activity-status).
@@ -265,6 +28,8 @@ CAREPLAN_STATUS = {
     "completed": "completed",
     "cancelled": "revoked",
 }
+
+
 GOAL_STATUS = {
     "draft": "proposed",
     "issued": "active",
@@ -272,6 +37,8 @@ GOAL_STATUS = {
     "completed": "completed",
     "cancelled": "cancelled",
 }
+
+
 ACTIVITY_STATUS = {
     "draft": "not-started",
     "issued": "scheduled",
@@ -280,27 +47,39 @@ ACTIVITY_STATUS = {
     "cancelled": "cancelled",
 }
 
+
 #: The code sets the library does not enforce (it checks only that a code is a code).
 VALID_CAREPLAN_STATUS = frozenset(
     {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
 )
+
+
 VALID_CAREPLAN_INTENT = frozenset({"proposal", "plan", "order", "option"})
+
+
 VALID_ACTIVITY_STATUS = frozenset(
     {
         "not-started", "scheduled", "in-progress", "on-hold", "completed", "cancelled",
         "stopped", "unknown", "entered-in-error",
     }
 )  # fmt: skip
+
+
 VALID_GOAL_STATUS = frozenset(
     {
         "proposed", "planned", "accepted", "active", "on-hold", "completed", "cancelled",
         "entered-in-error", "rejected",
     }
 )  # fmt: skip
+
+
 VALID_PERIOD_UNITS = frozenset({"s", "min", "h", "d", "wk", "mo", "a"})
+
 
 #: Identifier and code systems for FloorPlan's own ids (no public system names them).
 SYSTEM = "urn:floorplan"
+
+
 _NAMESPACE = uuid.UUID("5b0e7f52-6a8e-4f35-9a51-7f0c2f1d6c3e")
 
 

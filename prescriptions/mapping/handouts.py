@@ -16,17 +16,17 @@ from pdf import (
     render_handouts,
 )
 
-from .domain.catalogue import (
+from ..domain.catalogue import (
     BLOCK_NOTE,
     FINDING_THE_MUSCLES,
     FLARE_ADVICE,
     WHEN_TO_STOP,
     Exercise,
 )
-from .domain.progression import WEEKS, Item
-from .domain.vocab import CueSet, Paper, PlanStatus, label
-from .models import Clinic, Plan
-from .planning import plan_items
+from ..domain.progression import WEEKS, Item
+from ..domain.vocab import CueSet, Paper, PlanStatus, label
+from ..models import Clinic, Plan
+from .plans import plan_items
 
 HANDOUT_TITLE = "Your pelvic floor exercise plan"
 

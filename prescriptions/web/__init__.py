@@ -13,13 +13,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter
 
-from . import queries
-from .domain import vocab
-from .domain.history import dose_text
-from .extensions import db, login_manager
+from ..audit import Actor
+from ..domain import vocab
+from ..domain.history import dose_text
+from ..extensions import db, login_manager
+from ..models import User
 from .forms import OnceForm, whole_number
-from .models import User
-from .operations import Actor
+from .once import fetch_submission_target
 
 #: Endpoints reachable before the first administrator exists.
 SETUP_OPEN = {"auth.setup", "health.healthz", "static"}
@@ -148,7 +148,7 @@ def repeated_submission(form: OnceForm) -> ResponseReturnValue | None:
     """Answer a repeat of an already saved form (a double click) with where the first one led."""
     if request.method != "POST" or not form.once.data or not current_user.is_authenticated:
         return None
-    target = queries.fetch_submission_target(clinic_id(), str(form.once.data))
+    target = fetch_submission_target(clinic_id(), str(form.once.data))
     if target is None:
         return None
     flash("That was already saved.", "info")

@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
-from .domain.vocab import label
+from ..domain.vocab import label
 
 #: what a one-time token may look like (secrets.token_urlsafe; it fits submission.token)
 ONCE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .domain.catalogue import Exercise, custom_exercise, exercise_catalogue
-from .domain.progression import (
+from ..domain.catalogue import Exercise, custom_exercise, exercise_catalogue
+from ..domain.progression import (
     BUILTIN_TEMPLATES,
     WEEKS,
     AssessmentFacts,
@@ -14,9 +14,9 @@ from .domain.progression import (
     Template,
     template_from_items,
 )
-from .domain.rules import Finding, PatientFacts, check_plan
-from .domain.vocab import Diagnosis, Kind, Precaution, Relaxation
-from .models import Assessment, ClinicExercise, ClinicTemplate, Patient, Plan, PlanItem
+from ..domain.rules import Finding, PatientFacts, check_plan
+from ..domain.vocab import Diagnosis, Kind, Precaution, Relaxation
+from ..models import Assessment, ClinicExercise, ClinicTemplate, Patient, Plan, PlanItem
 
 CLINIC_TEMPLATE_PREFIX = "clinic:"
 

@@ -1,0 +1,89 @@
+"""Writes of clinics and accounts: verb_noun functions that take the actor, flush and audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..audit import SYSTEM, Actor, record_event
+from ..auth.passwords import hash_password
+from ..domain.vocab import Role
+from ..extensions import db
+from ..models import (
+    Clinic,
+    User,
+    utcnow,
+)
+
+
+def create_clinic(name: str, by: Actor = SYSTEM, **fields: Any) -> Clinic:
+    """Create a clinic."""
+    clinic = Clinic(name=name, **fields)
+    db.session.add(clinic)
+    db.session.flush()
+    record_event(by, "clinic.create", clinic, name, clinic_id=clinic.id)
+    return clinic
+
+
+def update_clinic(clinic: Clinic, by: Actor, **fields: Any) -> Clinic:
+    """Change clinic settings."""
+    changed = sorted(k for k, v in fields.items() if getattr(clinic, k) != v)
+    for key, value in fields.items():
+        setattr(clinic, key, value)
+    db.session.flush()
+    record_event(by, "clinic.update", clinic, ", ".join(changed))
+    return clinic
+
+
+def create_user(
+    clinic: Clinic, *, email: str, name: str, role: Role | str, password: str, by: Actor = SYSTEM
+) -> User:
+    """Create an account in a clinic (the password is already checked against the policy)."""
+    user = User(
+        clinic_id=clinic.id,
+        email=email.strip().lower(),
+        name=name.strip(),
+        role=Role(role).value,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event(by, "user.create", user, f"{user.email} as {user.role}", clinic_id=clinic.id)
+    return user
+
+
+def set_user_active(user: User, active: bool, by: Actor) -> User:
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    user.active = active
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "user.activate" if active else "user.deactivate", user, user.email)
+    return user
+
+
+def change_password(user: User, password: str, by: Actor) -> User:
+    """Set a new password and end every other session of the user."""
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "user.password", user, user.email)
+    return user
+
+
+def end_sessions(user: User, by: Actor) -> None:
+    """End every session of the user (logout)."""
+    user.session_version += 1
+    db.session.flush()
+    record_event(by, "auth.logout", user)
+
+
+def record_login(user: User | None, email: str, ok: bool, by: Actor) -> None:
+    """Audit a login attempt, successful or not."""
+    if ok and user is not None:
+        user.last_login_at = utcnow()
+    record_event(
+        Actor(user, by.ip),
+        "auth.login" if ok else "auth.login_failed",
+        user,
+        clinic_id=user.clinic_id if user else None,
+        actor=email.strip().lower()[:254],
+    )

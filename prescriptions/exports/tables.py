@@ -1,0 +1,82 @@
+"""The clinic's plans, items and logs as CSV, streamed in pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from .record import _iso
+
+PLAN_COLUMNS = (
+    "plan_id", "patient_id", "chart_number", "given_name", "family_name", "title",
+    "template_code", "approach", "status", "status_reason", "revision", "revises_id",
+    "start_date", "end_date", "author", "issued_at", "issued_by", "closed_at", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
+ITEM_COLUMNS = (
+    "plan_id", "chart_number", "plan_status", "week", "order", "exercise_code", "exercise",
+    "position", "hold_s", "rest_s", "reps", "sets", "sessions_per_day", "effort_pct", "note",
+)  # fmt: skip
+
+
+LOG_COLUMNS = (
+    "plan_id", "chart_number", "day", "sessions_done", "sessions_prescribed", "longest_hold_s",
+    "leaks", "leak_trigger", "urgency", "pain", "note", "entered_by", "created_at", "updated_at",
+)  # fmt: skip
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return _iso(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def item_records(
+    rows: Iterable[Mapping[str, Any]], exercise_names: Mapping[str, str]
+) -> Iterator[dict[str, Any]]:
+    """Plan item rows with the exercise's name beside its code."""
+    for row in rows:
+        record = dict(row)
+        record["order"] = record.pop("seq")
+        record["exercise"] = exercise_names.get(record["exercise_code"], record["exercise_code"])
+        yield record
+
+
+def csv_chunks(
+    columns: Sequence[str], pages: Iterable[Iterable[Mapping[str, Any]]]
+) -> Iterator[str]:
+    """CSV text, one chunk for the header and one per page of rows (ready to stream)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    # A byte-order mark so spreadsheet programs read names like Łucja as UTF-8.
+    yield "\ufeff" + _drain(buffer)
+    for page in pages:
+        for row in page:
+            writer.writerow([csv_cell(row[name]) for name in columns])
+        chunk = _drain(buffer)
+        if chunk:
+            yield chunk
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

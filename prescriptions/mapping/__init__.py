@@ -1,0 +1,1 @@
+"""Stored plans <-> domain values, and plans -> handout snapshots."""
