@@ -89,14 +89,21 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = RecordId
     from .admin.views import bp as admin_bp
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .exercises.views import bp as exercises_bp
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
-    from .logs.views import bp as records_bp
+    from .home.views import bp as home_bp
+    from .logs.views import bp as logs_bp
     from .patients.views import bp as patients_bp
     from .plans.views import bp as plans_bp
+    from .printing.views import bp as printing_bp
 
-    blueprints = (health_bp, auth_bp, admin_bp, patients_bp, plans_bp, records_bp, exports_bp)
+    blueprints = (
+        *(health_bp, auth_bp, home_bp, admin_bp, audit_bp, patients_bp, plans_bp),
+        *(exercises_bp, logs_bp, printing_bp, exports_bp),
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

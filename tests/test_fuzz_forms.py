@@ -705,7 +705,7 @@ def test_fuzz_clinic_settings(app: Flask, admin_client: FlaskClient, admin: User
 
 
 def test_fuzz_audit_filter(app: Flask, admin_client: FlaskClient) -> None:
-    from prescriptions.admin.views import AUDIT_GROUPS
+    from prescriptions.audit.views import AUDIT_GROUPS
 
     fuzz(
         app,

@@ -8,11 +8,7 @@ from ..audit import SYSTEM, Actor, record_event
 from ..auth.passwords import hash_password
 from ..domain.vocab import Role
 from ..extensions import db
-from ..models import (
-    Clinic,
-    User,
-    utcnow,
-)
+from ..models import Clinic, User, utcnow
 
 
 def create_clinic(name: str, by: Actor = SYSTEM, **fields: Any) -> Clinic:

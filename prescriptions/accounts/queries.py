@@ -7,11 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (
-    AuditEvent,
-    Clinic,
-    User,
-)
+from ..models import AuditEvent, Clinic, User
 
 
 def fetch_user_by_email(email: str) -> User | None:

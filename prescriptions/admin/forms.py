@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, EmailField, Form, SelectField
+from wtforms import BooleanField, EmailField, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
@@ -70,18 +69,3 @@ class ClinicForm(VersionedForm):
         other = fetch_clinic_by_name(field.data or "")
         if other is not None and other.id != self._clinic_id:
             raise ValidationError("Another clinic already uses this name.")
-
-
-def _audit_date_in_range(form: Any, field: Any) -> None:
-    # Also keeps "last + 1 day" inside what a datetime can hold (9999-12-31 was a 500).
-    if field.data and not date(2000, 1, 1) <= field.data <= date(2100, 12, 31):
-        raise ValidationError("Choose a date between 2000 and 2100.")
-
-
-class AuditFilterForm(Form):
-    """Filters of the audit page (a GET form: no CSRF)."""
-
-    action = SelectField("What", default="", validate_choice=True)
-    actor = CleanString("Who (email contains)", validators=[Length(max=254)])
-    first = DateField("From", validators=[Optional(), _audit_date_in_range])
-    last = DateField("To", validators=[Optional(), _audit_date_in_range])

@@ -10,23 +10,19 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms.fields.choices import SelectChoice
 
 from ..accounts.operations import create_user, set_user_active, update_clinic
 from ..accounts.queries import fetch_user, fetch_users
-from ..audit import audit_key, verify_chain
-from ..audit.queries import fetch_audit_events
 from ..extensions import db
 from ..web import acting, admin_required, clinic_id, repeated_submission
 from ..web.errors import render_error
 from ..web.once import claim_submission, complete_submission
-from .forms import AuditFilterForm, ClinicForm, UserForm
+from .forms import ClinicForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -112,48 +108,3 @@ def logo() -> ResponseReturnValue:
     """The clinic's stored logo, for the settings page."""
     data = current_user.clinic.logo or abort(404)
     return Response(data, mimetype="image/png")
-
-
-AUDIT_GROUPS = {
-    "": "Everything",
-    "auth.": "Sign-ins and sign-outs",
-    "patient.": "Patients",
-    "assessment.": "Assessments",
-    "plan.": "Plans (including printing)",
-    "log.": "Returned logs",
-    "export.": "Exports",
-    "user.": "Accounts",
-    "clinic.": "Clinic settings",
-    "template.": "Templates",
-    "exercise.": "Exercises",
-}
-
-
-@bp.get("/audit")
-@admin_required
-def audit() -> ResponseReturnValue:
-    """The clinic's audit trail, filtered by kind, person and dates."""
-    form = AuditFilterForm(request.args, meta={"csrf": False})
-    form.action.choices = [SelectChoice(k, v) for k, v in AUDIT_GROUPS.items()]
-    valid = form.validate()
-    page = fetch_audit_events(
-        clinic_id(),
-        action=form.action.data if valid else "",
-        actor=(form.actor.data or "") if valid else "",
-        first=form.first.data if valid else None,
-        last=form.last.data if valid else None,
-        page=request.args.get("page", 1, type=int) or 1,
-    )
-    return render_template("admin/audit.html", form=form, page=page), 200 if valid else 400
-
-
-@bp.get("/audit/verify")
-@admin_required
-def verify_audit() -> ResponseReturnValue:
-    """Check the whole chain now and say whether it is intact."""
-    broken = verify_chain(audit_key())
-    if broken is None:
-        flash("The audit trail is intact: every row links to the one before it.", "success")
-    else:
-        flash(f"The audit trail is broken at event {broken.event_id}: {broken.reason}.", "error")
-    return redirect(url_for("admin.audit"))

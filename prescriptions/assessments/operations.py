@@ -7,10 +7,7 @@ from typing import Any
 from ..audit import Actor, acting_user, record_event
 from ..database import allowed_fields
 from ..extensions import db
-from ..models import (
-    Assessment,
-    Patient,
-)
+from ..models import Assessment, Patient
 
 ASSESSMENT_FIELDS = (
     "assessed_on",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (
-    Assessment,
-)
+from ..models import Assessment
 
 
 def fetch_assessments(clinic_id: int, patient_id: int) -> list[Assessment]:

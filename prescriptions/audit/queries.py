@@ -8,9 +8,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
 from ..database import paginate
-from ..models import (
-    AuditEvent,
-)
+from ..models import AuditEvent
 from ..patients.queries import _escape_like
 
 

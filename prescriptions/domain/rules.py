@@ -21,13 +21,7 @@ from .catalogue import (
     SESSIONS_WARN,
     Exercise,
 )
-from .progression import (
-    DOWN_TRAINING,
-    WEEKS,
-    Item,
-    daily_load,
-    load_jump_too_big,
-)
+from .progression import DOWN_TRAINING, WEEKS, Item, daily_load, load_jump_too_big
 from .vocab import Diagnosis, Kind, Precaution
 
 

@@ -7,9 +7,7 @@ from typing import Any
 from ..audit import Actor, record_event
 from ..database import allowed_fields
 from ..extensions import db
-from ..models import (
-    ClinicExercise,
-)
+from ..models import ClinicExercise
 
 EXERCISE_FIELDS = ("code", "name", "kind", "params", "summary", "steps", "breathing", "feel")
 

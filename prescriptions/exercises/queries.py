@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..domain.catalogue import Exercise
 from ..extensions import db
-from ..models import (
-    ClinicExercise,
-)
+from ..mapping.plans import catalogue_of
+from ..models import ClinicExercise
 
 
 def fetch_clinic_exercises(clinic_id: int) -> list[ClinicExercise]:
@@ -19,3 +19,8 @@ def fetch_clinic_exercises(clinic_id: int) -> list[ClinicExercise]:
             .order_by(ClinicExercise.name)
         )
     )
+
+
+def fetch_catalogue(clinic_id: int) -> dict[str, Exercise]:
+    """Every exercise a plan of this clinic may use: built-in first, then the clinic's own."""
+    return catalogue_of(fetch_clinic_exercises(clinic_id))

@@ -13,10 +13,7 @@ from ..audit import Actor, acting_user, record_event
 from ..database import allowed_fields
 from ..domain.vocab import PlanStatus
 from ..extensions import db
-from ..models import (
-    LogEntry,
-    Plan,
-)
+from ..models import LogEntry, Plan
 from ..plans.operations import PlanStateError
 
 

@@ -11,12 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..database import RowPage
 from ..domain.vocab import PlanStatus
 from ..extensions import db
-from ..models import (
-    LogEntry,
-    Patient,
-    Plan,
-    User,
-)
+from ..models import LogEntry, Patient, Plan, User
 from ..plans.queries import next_plan_key
 
 

@@ -1,12 +1,10 @@
-"""Returned logs, adherence, and the clinician's start page."""
+"""Returned logs: one plan week at a time, as on the paper sheet."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.adherence import prescribed_per_day, week_days
@@ -14,31 +12,15 @@ from ..domain.progression import WEEKS
 from ..extensions import db
 from ..mapping.plans import plan_items
 from ..models import LogEntry
-from ..plans.queries import fetch_drafts, fetch_plan, fetch_plans_ending
+from ..plans.queries import fetch_plan
 from ..web import acting, clinic_id
 from ..web.errors import render_error
 from ..web.forms import whole_number
 from .forms import LogWeekForm
 from .operations import DayEntry, LogConflict, save_week_log
-from .queries import fetch_logs, fetch_low_adherence
+from .queries import fetch_logs
 
-bp = Blueprint("records", __name__)
-
-
-@bp.get("/")
-@login_required
-def start() -> ResponseReturnValue:
-    """What needs the clinician's attention: plans ending, drafts, patients falling behind."""
-    today = date.today()
-    return render_template(
-        "records/start.html",
-        today=today,
-        ending=fetch_plans_ending(clinic_id(), today, today + timedelta(days=7)),
-        drafts=fetch_drafts(clinic_id(), current_user.id),
-        behind=fetch_low_adherence(
-            clinic_id(), today - timedelta(days=7), today - timedelta(days=1)
-        ),
-    )
+bp = Blueprint("logs", __name__)
 
 
 @bp.route("/plans/<int:plan_id>/weeks/<int:week>/log", methods=["GET", "POST"])
@@ -59,7 +41,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             data={"days": [_row(existing.get(d)) for d in days]}, prescribed=prescribed
         )
         return render_template(
-            "records/log.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
+            "logs/week.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
         )
     form = LogWeekForm(prescribed=prescribed)
     # FieldList renumbers rows it receives, so every day's line must come back to stay on its day.
@@ -92,7 +74,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
         )
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="progress"))
     return render_template(
-        "records/log.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
+        "logs/week.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
     ), 400
 
 

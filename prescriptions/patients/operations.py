@@ -7,10 +7,7 @@ from typing import Any
 from ..audit import Actor, record_event
 from ..database import allowed_fields
 from ..extensions import db
-from ..models import (
-    Patient,
-    utcnow,
-)
+from ..models import Patient, utcnow
 
 PATIENT_FIELDS = (
     "given_name",

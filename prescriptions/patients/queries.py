@@ -9,9 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from ..database import paginate
 from ..extensions import db
-from ..models import (
-    Patient,
-)
+from ..models import Patient
 
 #: Sort keys a patient list accepts (allow-list; never a raw column name from the request).
 PATIENT_SORTS: dict[str, tuple[Any, ...]] = {

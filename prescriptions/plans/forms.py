@@ -27,7 +27,6 @@ from ..domain.progression import WEEKS, Item
 from ..domain.rules import Finding
 from ..domain.vocab import CueSet, Kind, Paper, Position
 from ..web.forms import (
-    CheckboxesField,
     CleanString,
     CleanText,
     OnceForm,
@@ -259,58 +258,3 @@ class CopyForm(OnceForm):
 
 class TemplateForm(OnceForm):
     name = CleanString("Template name", validators=[InputRequired(), Length(max=120)])
-
-
-class ExerciseForm(OnceForm):
-    name = CleanString("Name", validators=[InputRequired(), Length(max=80)])
-    kind = SelectField("Kind", choices=choices_of(Kind))
-    params = CheckboxesField(
-        "Doses it uses",
-        choices=[SelectChoice("hold_s", "Hold"), SelectChoice("rest_s", "Rest"),
-                 SelectChoice("effort_pct", "Effort %")],
-        description="Repetitions, sets and sessions a day are always set.",
-    )  # fmt: skip
-    summary = CleanString(
-        "What it is for (patient words)", validators=[InputRequired(), Length(max=300)]
-    )
-    steps = CleanText("Steps, one a line", validators=[InputRequired(), Length(max=3000)])
-    breathing = CleanText("Breathing", validators=[Length(max=1000)])
-    feel = CleanText("What you should feel", validators=[Length(max=1000)])
-    mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
-
-
-def _yes_no_default(value: Any) -> bool | None:
-    """Empty is the default, "1" yes, "0" no; anything else is refused (not taken as no)."""
-    if value in ("", None):
-        return None
-    if value in ("1", True):
-        return True
-    if value in ("0", False):
-        return False
-    raise ValueError("Not a valid choice.")
-
-
-class HandoutOptionsForm(Form):
-    """Query-string options for one handout (read-only request: no CSRF)."""
-
-    paper = SelectField(choices=choices_of(Paper, blank="Default"), default="")
-    large_print = SelectField(
-        choices=[SelectChoice("", "Default"), SelectChoice("1", "Yes"), SelectChoice("0", "No")],
-        default="",
-        coerce=_yes_no_default,
-    )
-    sheets = BooleanField()
-
-
-class BatchPrintForm(FlaskForm):
-    plans = SelectMultipleField("Plans to print", coerce=int)
-
-    def __init__(self, *args: Any, plans: Sequence[tuple[int, Any]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.plans.choices = [SelectChoice(plan_id, str(plan_id)) for plan_id, _ in plans]
-
-    def validate_plans(self, field: Any) -> None:
-        if not field.data:
-            raise ValidationError("Tick at least one plan to print.")
-        if len(field.data) > 50:
-            raise ValidationError("Print at most 50 handouts at once.")

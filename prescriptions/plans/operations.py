@@ -15,14 +15,7 @@ from ..domain.progression import Item, Template
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..mapping.plans import item_rows, plan_items
-from ..models import (
-    ClinicTemplate,
-    Patient,
-    Plan,
-    User,
-    WarningAck,
-    utcnow,
-)
+from ..models import ClinicTemplate, Patient, Plan, User, WarningAck, utcnow
 
 
 class PlanStateError(Exception):

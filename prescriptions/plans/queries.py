@@ -10,14 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from ..database import RowPage
 from ..domain.vocab import PlanStatus
 from ..extensions import db
-from ..models import (
-    ClinicTemplate,
-    Patient,
-    Plan,
-    PlanItem,
-    User,
-    WarningAck,
-)
+from ..models import ClinicTemplate, Patient, Plan, PlanItem, User, WarningAck
 from ..patients.queries import patient_search
 
 

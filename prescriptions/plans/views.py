@@ -4,42 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
-from ..audit import record_event
 from ..domain.adherence import DayLog, overall, summarise
-from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change
 from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
 from ..domain.rules import Severity, blocking_issue, blocking_save
-from ..exercises.operations import add_clinic_exercise
-from ..exercises.queries import fetch_clinic_exercises
+from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..logs.queries import fetch_logs
-from ..mapping.handouts import (
-    download_name,
-    handout_options,
-    render_batch,
-    render_plan_handout,
-)
 from ..mapping.plans import (
     CLINIC_TEMPLATE_PREFIX,
     as_template,
     assessment_facts,
-    catalogue_of,
     dose_grid,
     findings_for,
     plan_items,
@@ -55,11 +36,8 @@ from ..web.forms import whole_number
 from ..web.once import claim_submission, complete_submission
 from .editor import apply_action
 from .forms import (
-    BatchPrintForm,
     CancelForm,
     CopyForm,
-    ExerciseForm,
-    HandoutOptionsForm,
     IssueForm,
     NewPlanForm,
     PlanEditForm,
@@ -81,11 +59,9 @@ from .operations import (
 from .queries import (
     fetch_clinic_template,
     fetch_clinic_templates,
-    fetch_current_plans,
     fetch_draft_revision,
     fetch_lineage_plans,
     fetch_plan,
-    fetch_plans_by_ids,
 )
 
 bp = Blueprint("plans", __name__)
@@ -95,10 +71,6 @@ LOCKED = "This plan was issued and can no longer change. Revise it to make a new
 
 def _plan_or_404(plan_id: int) -> Plan:
     return fetch_plan(clinic_id(), plan_id) or abort(404)
-
-
-def _catalogue() -> dict[str, Exercise]:
-    return catalogue_of(fetch_clinic_exercises(clinic_id()))
 
 
 def _template(code: str) -> Template | None:
@@ -160,7 +132,7 @@ def _suggested_template(patient: Patient) -> str:
 def show(plan_id: int) -> ResponseReturnValue:
     """The plan: the four-week grid, its status, and what can be done with it next."""
     plan = _plan_or_404(plan_id)
-    exercises = _catalogue()
+    exercises = fetch_catalogue(clinic_id())
     items = plan_items(plan.items)
     findings = findings_for(plan, items, exercises) if plan.is_editable else ()
     warnings = [f for f in findings if f.severity == Severity.WARNING]
@@ -200,7 +172,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
             return render_error(409, LOCKED)
         flash(LOCKED, "info")
         return redirect(url_for("plans.show", plan_id=plan.id))
-    exercises = _catalogue()
+    exercises = fetch_catalogue(clinic_id())
     if request.method == "GET":
         form = PlanEditForm(formdata=_stored_formdata(plan), exercises=exercises)
         return _editor(plan, form, 200)
@@ -275,7 +247,7 @@ def issue(plan_id: int) -> ResponseReturnValue:
     plan = _plan_or_404(plan_id)
     if not plan.is_editable:
         return render_error(409, "This plan is not a draft, so it can't be issued again.")
-    findings = findings_for(plan, plan_items(plan.items), _catalogue())
+    findings = findings_for(plan, plan_items(plan.items), fetch_catalogue(clinic_id()))
     warnings = [(warning_key(f), f.message) for f in findings if f.severity == Severity.WARNING]
     form = IssueForm(warnings=warnings)
     blocking = blocking_issue(findings)
@@ -402,7 +374,7 @@ def history(plan_id: int) -> ResponseReturnValue:
     children = {p.revises_id: p for p in by_id.values() if p.revises_id is not None}
     while chain[-1].id in children:
         chain.append(children[chain[-1].id])
-    exercises = _catalogue()
+    exercises = fetch_catalogue(clinic_id())
     entries = []
     for previous, current in zip([None, *chain[:-1]], chain, strict=True):
         lines: list[str] = []
@@ -411,93 +383,3 @@ def history(plan_id: int) -> ResponseReturnValue:
                 lines.extend(describe_change(change, exercises))
         entries.append({"plan": current, "changes": lines, "first": previous is None})
     return render_template("plans/history.html", plan=plan, entries=entries)
-
-
-@bp.route("/exercises", methods=["GET", "POST"])
-@login_required
-def exercises() -> ResponseReturnValue:
-    """The exercise catalogue: built-in exercises and the clinic's own."""
-    form = ExerciseForm()
-    if repeat := repeated_submission(form):
-        return repeat
-    own = fetch_clinic_exercises(clinic_id())
-    if form.validate_on_submit():
-        code = _exercise_code(form.name.data, {row.code for row in own})
-        if claim_submission(form.once.data, clinic_id()) is None:
-            add_clinic_exercise(
-                clinic_id(),
-                acting(),
-                code=code,
-                name=form.name.data,
-                kind=form.kind.data,
-                params=sorted({*form.params.data, "reps", "sets", "sessions_per_day"}),
-                summary=form.summary.data,
-                steps=form.steps.data,
-                breathing=form.breathing.data or "",
-                feel=form.feel.data or "",
-                mistakes=form.mistakes.data or "",
-            )
-            complete_submission(form.once.data, url_for("plans.exercises"))
-            db.session.commit()
-            flash(f"“{form.name.data}” can now be added to plans.", "success")
-        return redirect(url_for("plans.exercises"))
-    status = 400 if form.errors else 200
-    return render_template(
-        "plans/exercises.html", form=form, catalogue=catalogue_of(own).values()
-    ), status
-
-
-def _exercise_code(name: str, taken: set[str]) -> str:
-    """A stable code for a clinic exercise, unique in the clinic and never a built-in code."""
-    base = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name.lower())
-    base = "c_" + ("_".join(filter(None, base.split("_"))) or "exercise")[:30]
-    code, n = base, 2
-    while code in taken:
-        code, n = f"{base}_{n}", n + 1
-    return code
-
-
-@bp.get("/plans/<int:plan_id>/handout.pdf")
-@login_required
-def handout(plan_id: int) -> ResponseReturnValue:
-    """The patient's handout as a PDF (recorded as printed; never cached)."""
-    plan = _plan_or_404(plan_id)
-    form = HandoutOptionsForm(request.args, meta={"csrf": False})
-    if not form.validate():
-        abort(400)
-    clinic = current_user.clinic
-    options = handout_options(
-        plan,
-        clinic,
-        paper=form.paper.data or None,
-        large_print=form.large_print.data,
-        log_sheets_only=bool(form.sheets.data),
-    )
-    pdf = render_plan_handout(plan, clinic, _catalogue(), options)
-    name = download_name(plan)  # before the commit, which expires the loaded plan
-    record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
-    db.session.commit()
-    return _pdf_response(pdf, name)
-
-
-def _pdf_response(pdf: bytes, name: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
-
-
-@bp.route("/print", methods=["GET", "POST"])
-@login_required
-def batch() -> ResponseReturnValue:
-    """Pick several patients' current plans and print their handouts as one PDF."""
-    search = request.args.get("q", "").strip()[:100]
-    plans = fetch_current_plans(clinic_id(), search=search)
-    form = BatchPrintForm(plans=[(p.id, p) for p in plans])
-    if form.validate_on_submit():
-        chosen = fetch_plans_by_ids(clinic_id(), [int(i) for i in form.plans.data])
-        pdf = render_batch(chosen, current_user.clinic, _catalogue())
-        record_event(acting(), "plan.print_batch", None, ", ".join(str(p.id) for p in chosen))
-        db.session.commit()
-        return _pdf_response(pdf, f"handouts-{len(chosen)}.pdf")
-    status = 400 if form.errors else 200
-    return render_template("plans/print.html", form=form, plans=plans, search=search), status

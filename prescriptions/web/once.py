@@ -6,9 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import (
-    Submission,
-)
+from ..models import Submission
 
 
 def fetch_submission_target(clinic_id: int, token: str) -> str | None:

@@ -1,0 +1,28 @@
+"""The form for adding a clinic's own exercise."""
+
+from __future__ import annotations
+
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from ..domain.vocab import Kind
+from ..web.forms import CheckboxesField, CleanString, CleanText, OnceForm, choices_of
+
+
+class ExerciseForm(OnceForm):
+    name = CleanString("Name", validators=[InputRequired(), Length(max=80)])
+    kind = SelectField("Kind", choices=choices_of(Kind))
+    params = CheckboxesField(
+        "Doses it uses",
+        choices=[SelectChoice("hold_s", "Hold"), SelectChoice("rest_s", "Rest"),
+                 SelectChoice("effort_pct", "Effort %")],
+        description="Repetitions, sets and sessions a day are always set.",
+    )  # fmt: skip
+    summary = CleanString(
+        "What it is for (patient words)", validators=[InputRequired(), Length(max=300)]
+    )
+    steps = CleanText("Steps, one a line", validators=[InputRequired(), Length(max=3000)])
+    breathing = CleanText("Breathing", validators=[Length(max=1000)])
+    feel = CleanText("What you should feel", validators=[Length(max=1000)])
+    mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
