@@ -294,15 +294,20 @@ class LogEntry(db.Model):
 
 
 class Submission(db.Model):
-    """A one-time form token, claimed by the first POST that carries it (no double records)."""
+    """A one-time form token, claimed by the first POST that carries it (no double records).
+
+    A token belongs to the person who opened the form: the same token from another user or
+    another clinic is a different submission. Rows are purged after `SUBMISSION_TTL`.
+    """
 
     __tablename__ = "submission"
 
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
     #: where the first submission led, so a repeat lands on the same record
     target: Mapped[str] = mapped_column(sa.String(300), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEvent(db.Model):

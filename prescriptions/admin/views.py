@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..accounts.operations import create_user, set_user_active, update_clinic
 from ..accounts.queries import fetch_user, fetch_users
 from ..extensions import db
-from ..web import acting, admin_required, clinic_id, repeated_submission
+from ..web import acting, admin_required, clinic_id
 from ..web.errors import render_error
-from ..web.once import claim_submission, complete_submission
+from ..web.once import Saved, repeat_of, submit_once
 from .forms import ClinicForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,11 +32,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users() -> ResponseReturnValue:
     """List the clinic's accounts and add one."""
     form = UserForm()
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     if form.validate_on_submit():
-        earlier = claim_submission(form.once.data, clinic_id())
-        if earlier is None:
+
+        def save() -> Saved:
             user = create_user(
                 current_user.clinic,
                 email=form.email.data,
@@ -45,10 +45,9 @@ def users() -> ResponseReturnValue:
                 password=form.password.data,
                 by=acting(),
             )
-            complete_submission(form.once.data, url_for("admin.users"))
-            db.session.commit()
-            flash(f"{user.name} can now sign in as {user.email}.", "success")
-        return redirect(url_for("admin.users"))
+            return url_for("admin.users"), f"{user.name} can now sign in as {user.email}."
+
+        return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template("admin/users.html", form=form, users=fetch_users(clinic_id())), status
 

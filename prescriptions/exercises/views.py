@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from ..extensions import db
 from ..mapping.plans import catalogue_of
-from ..web import acting, clinic_id, repeated_submission
-from ..web.once import claim_submission, complete_submission
+from ..web import acting, clinic_id
+from ..web.once import Saved, repeat_of, submit_once
 from .forms import ExerciseForm
 from .operations import add_clinic_exercise
 from .queries import fetch_clinic_exercises
@@ -22,12 +21,13 @@ bp = Blueprint("exercises", __name__)
 def index() -> ResponseReturnValue:
     """The exercise catalogue: built-in exercises and the clinic's own."""
     form = ExerciseForm()
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     own = fetch_clinic_exercises(clinic_id())
     if form.validate_on_submit():
         code = _exercise_code(form.name.data, {row.code for row in own})
-        if claim_submission(form.once.data, clinic_id()) is None:
+
+        def save() -> Saved:
             add_clinic_exercise(
                 clinic_id(),
                 acting(),
@@ -41,10 +41,9 @@ def index() -> ResponseReturnValue:
                 feel=form.feel.data or "",
                 mistakes=form.mistakes.data or "",
             )
-            complete_submission(form.once.data, url_for("exercises.index"))
-            db.session.commit()
-            flash(f"“{form.name.data}” can now be added to plans.", "success")
-        return redirect(url_for("exercises.index"))
+            return url_for("exercises.index"), f"“{form.name.data}” can now be added to plans."
+
+        return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template(
         "exercises/index.html", form=form, catalogue=catalogue_of(own).values()

@@ -12,10 +12,10 @@ from ..assessments.queries import fetch_assessments
 from ..extensions import db
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
-from ..web import acting, clinic_id, repeated_submission
+from ..web import acting, clinic_id
 from ..web.charts import assessment_charts
 from ..web.errors import render_error
-from ..web.once import claim_submission, complete_submission
+from ..web.once import Saved, repeat_of, submit_once
 from .forms import AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
 from .queries import PATIENT_SORTS, fetch_patient, fetch_patients
@@ -55,18 +55,18 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     """Add a patient."""
     form = NewPatientForm(clinic_id=clinic_id())
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     if form.validate_on_submit():
-        earlier = claim_submission(form.once.data, clinic_id())
-        if earlier is not None:
-            return redirect(earlier)
-        patient = create_patient(clinic_id(), acting(), **form.values())
-        target = url_for("patients.show", patient_id=patient.id)
-        complete_submission(form.once.data, target)
-        db.session.commit()
-        flash(f"{patient.display_name} was added. Next, record an assessment.", "success")
-        return redirect(target)
+
+        def save() -> Saved:
+            patient = create_patient(clinic_id(), acting(), **form.values())
+            return (
+                url_for("patients.show", patient_id=patient.id),
+                f"{patient.display_name} was added. Next, record an assessment.",
+            )
+
+        return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template("patients/form.html", form=form, patient=None), status
 
@@ -144,17 +144,14 @@ def new_assessment(patient_id: int) -> ResponseReturnValue:
     """Record an assessment."""
     patient = _patient_or_404(patient_id)
     form = AssessmentForm()
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     if form.validate_on_submit():
-        earlier = claim_submission(form.once.data, clinic_id())
-        if earlier is not None:
-            return redirect(earlier)
-        add_assessment(patient, acting(), **form.values())
-        target = url_for("patients.show", patient_id=patient.id)
-        complete_submission(form.once.data, target)
-        db.session.commit()
-        flash("Assessment saved.", "success")
-        return redirect(target)
+
+        def save() -> Saved:
+            add_assessment(patient, acting(), **form.values())
+            return url_for("patients.show", patient_id=patient.id), "Assessment saved."
+
+        return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template("patients/assessment_form.html", form=form, patient=patient), status

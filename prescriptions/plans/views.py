@@ -29,11 +29,11 @@ from ..mapping.plans import (
 )
 from ..models import Patient, Plan
 from ..patients.queries import fetch_patient, fetch_patient_by_chart
-from ..web import acting, clinic_id, repeated_submission
+from ..web import acting, clinic_id
 from ..web.charts import progress_charts
 from ..web.errors import render_error
 from ..web.forms import whole_number
-from ..web.once import claim_submission, complete_submission
+from ..web.once import Saved, repeat_of, submit_once
 from .editor import apply_action
 from .forms import (
     CancelForm,
@@ -89,7 +89,7 @@ def new(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     choices = template_choices(fetch_clinic_templates(clinic_id()))
     form = NewPlanForm(templates=[(c.code, c.name) for c in choices])
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     latest = fetch_latest_assessment(clinic_id(), patient.id)
     if not form.is_submitted():
@@ -98,14 +98,16 @@ def new(patient_id: int) -> ResponseReturnValue:
         template = _template(form.template.data)
         if template is None:
             abort(404)
-        if claim_submission(form.once.data, clinic_id()) is None:
+
+        def save() -> Saved:
             items = propose_items(template, assessment_facts(latest))
             plan = create_plan(patient, template, items, acting(), start=form.start_date.data)
-            target = url_for("plans.edit", plan_id=plan.id)
-            complete_submission(form.once.data, target)
-            db.session.commit()
-            flash("Draft created from the template. Check each week, then save.", "success")
-            return redirect(target)
+            return (
+                url_for("plans.edit", plan_id=plan.id),
+                "Draft created from the template. Check each week, then save.",
+            )
+
+        return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template(
         "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
@@ -321,7 +323,7 @@ def copy(plan_id: int) -> ResponseReturnValue:
     """Copy a plan's weeks to another patient of the clinic as a new draft."""
     plan = _plan_or_404(plan_id)
     form = CopyForm()
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -331,14 +333,15 @@ def copy(plan_id: int) -> ResponseReturnValue:
     if target is None:
         flash(f"No patient has the chart number {form.chart_number.data}.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
-    if claim_submission(form.once.data, clinic_id()) is not None:
-        return redirect(url_for("patients.show", patient_id=target.id))
-    copied = copy_plan(plan, target, acting(), start=form.start_date.data)
-    url = url_for("plans.edit", plan_id=copied.id)
-    complete_submission(form.once.data, url)
-    db.session.commit()
-    flash(f"Copied to {target.display_name} as a draft.", "success")
-    return redirect(url)
+
+    def save() -> Saved:
+        copied = copy_plan(plan, target, acting(), start=form.start_date.data)
+        return (
+            url_for("plans.edit", plan_id=copied.id),
+            f"Copied to {target.display_name} as a draft.",
+        )
+
+    return submit_once(form, save)
 
 
 @bp.post("/plans/<int:plan_id>/save-template")
@@ -347,18 +350,20 @@ def save_template(plan_id: int) -> ResponseReturnValue:
     """Keep this plan's four weeks as a clinic template."""
     plan = _plan_or_404(plan_id)
     form = TemplateForm()
-    if repeat := repeated_submission(form):
+    if repeat := repeat_of(form):
         return repeat
     if not form.validate_on_submit():
         flash(" ".join(form.name.errors) or "Give the template a name.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="template"))
-    url = url_for("plans.show", plan_id=plan.id)
-    if claim_submission(form.once.data, clinic_id()) is None:
+
+    def save() -> Saved:
         save_clinic_template(plan, form.name.data, acting())
-        complete_submission(form.once.data, url)
-        db.session.commit()
-        flash(f"Saved as the clinic template “{form.name.data}”.", "success")
-    return redirect(url)
+        return (
+            url_for("plans.show", plan_id=plan.id),
+            f"Saved as the clinic template “{form.name.data}”.",
+        )
+
+    return submit_once(form, save)
 
 
 @bp.get("/plans/<int:plan_id>/history")

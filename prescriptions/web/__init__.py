@@ -18,8 +18,7 @@ from ..domain import vocab
 from ..domain.history import dose_text
 from ..extensions import db, login_manager
 from ..models import User
-from .forms import OnceForm, whole_number
-from .once import fetch_submission_target
+from .forms import whole_number
 
 #: Endpoints reachable before the first administrator exists.
 SETUP_OPEN = {"auth.setup", "health.healthz", "static"}
@@ -142,17 +141,6 @@ def register_template_helpers(app: Flask) -> None:
     """Helpers every template may call."""
     app.jinja_env.globals["vocab_label"] = vocab_label
     app.jinja_env.globals["dose_text"] = dose_text
-
-
-def repeated_submission(form: OnceForm) -> ResponseReturnValue | None:
-    """Answer a repeat of an already saved form (a double click) with where the first one led."""
-    if request.method != "POST" or not form.once.data or not current_user.is_authenticated:
-        return None
-    target = fetch_submission_target(clinic_id(), str(form.once.data))
-    if target is None:
-        return None
-    flash("That was already saved.", "info")
-    return redirect(target or url_for("patients.index"))
 
 
 class RecordId(IntegerConverter):

@@ -1,40 +1,99 @@
-"""Submit once: one-time form tokens, so a double click makes one record."""
+"""Submit once: a create form carries a one-time token, so a double click makes one record.
+
+One behaviour everywhere: the first POST with a token saves and commits; any later POST with the
+same token from the same person (a double click, Back and resubmit, a concurrent twin) is shown
+what the first one made. A token is the user's own: another user's or another clinic's use of the
+same string is a different submission.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 import sqlalchemy as sa
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Submission
+from ..models import Submission, utcnow
+from .forms import OnceForm
+
+#: how long a used token keeps answering repeats; older rows are purged
+SUBMISSION_TTL = timedelta(days=2)
+
+#: what a save returns: where the new record lives, and the message to show there
+Saved = tuple[str, str]
+
+REPEAT_MESSAGE = "That was already saved: here is what it made."
 
 
-def fetch_submission_target(clinic_id: int, token: str) -> str | None:
-    """Where an already-used one-time form token led, or None when it is unused."""
+def _key() -> tuple[int, int]:
+    return current_user.clinic_id, current_user.id
+
+
+def fetch_submission_target(token: str) -> str | None:
+    """Where this user's earlier use of a token led, or None when the token is unused."""
+    clinic_id, user_id = _key()
     return db.session.scalar(
         sa.select(Submission.target).where(
-            Submission.token == token, Submission.clinic_id == clinic_id
+            Submission.clinic_id == clinic_id,
+            Submission.user_id == user_id,
+            Submission.token == token,
         )
     )
 
 
-def claim_submission(token: str, clinic_id: int) -> str | None:
-    """Claim a one-time form token. Returns None when fresh, else where the first use led."""
-    existing = db.session.get(Submission, token)
-    if existing is not None:
-        return existing.target or "/"
+def _claim(token: str) -> str | None:
+    """Claim a token for this user. None when it is fresh, else where its first use led."""
+    clinic_id, user_id = _key()
+    db.session.execute(
+        sa.delete(Submission).where(Submission.created_at < utcnow() - SUBMISSION_TTL)
+    )
+    earlier = fetch_submission_target(token)
+    if earlier is not None:
+        return earlier
     try:
         with db.session.begin_nested():
-            db.session.add(Submission(token=token, clinic_id=clinic_id))
+            db.session.add(Submission(clinic_id=clinic_id, user_id=user_id, token=token))
     except IntegrityError:
         # A concurrent twin claimed it between our read and our insert; it has committed now.
-        twin = db.session.get(Submission, token, populate_existing=True)
-        return (twin.target if twin else "") or "/"
+        return fetch_submission_target(token) or ""
     return None
 
 
-def complete_submission(token: str, target: str) -> None:
-    """Remember where a claimed submission led, so a repeat lands there too."""
-    submission = db.session.get(Submission, token)
-    if submission is not None:
-        submission.target = target
+def _repeat(target: str) -> ResponseReturnValue:
+    flash(REPEAT_MESSAGE, "info")
+    return redirect(target or "/")
+
+
+def repeat_of(form: OnceForm) -> ResponseReturnValue | None:
+    """Before validating a POST: a token this user already used answers with what it made."""
+    if not form.is_submitted() or not form.once.data or not current_user.is_authenticated:
+        return None
+    target = fetch_submission_target(str(form.once.data))
+    return None if target is None else _repeat(target)
+
+
+def submit_once(form: OnceForm, save: Callable[[], Saved]) -> ResponseReturnValue:
+    """Run `save` (write, flush, return where and what) once for the form's token, and commit."""
+    token = str(form.once.data)
+    earlier = _claim(token)
+    if earlier is not None:
+        db.session.rollback()
+        return _repeat(earlier)
+    target, message = save()
+    db.session.execute(
+        sa.update(Submission)
+        .where(
+            Submission.clinic_id == current_user.clinic_id,
+            Submission.user_id == current_user.id,
+            Submission.token == token,
+        )
+        .values(target=target)
+    )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target)
