@@ -56,6 +56,18 @@ class ClinicForm(VersionedForm):
         self._max_logo_bytes = max_logo_bytes
         self.logo_png: bytes | None = None
 
+    def values(self) -> dict[str, Any]:
+        """The clinic's stored fields; the logo only when it is replaced or removed."""
+        fields: dict[str, Any] = {
+            name: getattr(self, name).data or ""
+            for name in ("name", "address", "phone", "email", "paper", "footer_text")
+        }
+        if self.logo_png is not None:
+            fields["logo"] = self.logo_png
+        elif self.remove_logo.data:
+            fields["logo"] = None
+        return fields
+
     def validate_logo_upload(self, field: Any) -> None:
         upload = field.data
         if upload is None or not getattr(upload, "filename", ""):

@@ -80,17 +80,8 @@ def clinic_settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         if form.version_number() != clinic.version:
             return render_error(409)
-        fields = {
-            name: getattr(form, name).data
-            for name in ("name", "address", "phone", "email", "paper", "footer_text")
-        }
-        fields = {k: v or "" for k, v in fields.items()}
-        if form.logo_png is not None:
-            fields["logo"] = form.logo_png
-        elif form.remove_logo.data:
-            fields["logo"] = None
         try:
-            update_clinic(clinic, acting(), **fields)
+            update_clinic(clinic, acting(), **form.values())
             db.session.commit()
         except StaleDataError:
             db.session.rollback()

@@ -442,6 +442,17 @@ def custom_exercise(
     )
 
 
+def exercise_code(name: str, taken: Iterable[str]) -> str:
+    """A stable code for a clinic exercise, unique among `taken` and never a built-in code."""
+    base = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in name.lower())
+    base = "c_" + ("_".join(filter(None, base.split("_"))) or "exercise")[:30]
+    used = set(taken) | set(BUILTIN_EXERCISES)
+    code, n = base, 2
+    while code in used:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
 def exercise_catalogue(custom: Iterable[Exercise] = ()) -> dict[str, Exercise]:
     """Built-in exercises plus a clinic's own, keyed by code (a clash is a ValueError)."""
     catalogue = dict(BUILTIN_EXERCISES)

@@ -25,6 +25,18 @@ COMPARED_FIELDS = (
 _LABELS = {"position": ("position", ""), **PARAM_LABELS, "note": ("note", "")}
 
 
+def revision_chain(plan_id: int, revises: Mapping[int, int | None]) -> list[int]:
+    """Every revision of the plan, first to latest, from each plan's `revises` link."""
+    root = plan_id
+    while revises.get(root) is not None and revises[root] in revises:
+        root = revises[root]  # type: ignore[assignment]
+    children = {parent: child for child, parent in revises.items() if parent is not None}
+    chain = [root]
+    while chain[-1] in children and children[chain[-1]] not in chain:
+        chain.append(children[chain[-1]])
+    return chain
+
+
 @dataclass(frozen=True)
 class WeekChange:
     """The differences in one week between an old and a new list of items."""

@@ -499,6 +499,25 @@ def propose_items(template: Template, assessment: AssessmentFacts | None) -> tup
     return _renumber(items) if gentle or poor_relaxation else tuple(items)
 
 
+#: which built-in template fits a diagnosis, most specific first
+_TEMPLATE_FOR_DIAGNOSIS = (
+    ("pelvic_pain", "down_training"),
+    ("post_prostatectomy", "post_prostatectomy"),
+    ("postpartum", "postpartum"),
+    ("mixed_ui", "balanced"),
+    ("urge_ui", "balanced"),
+)
+
+
+def suggest_template(diagnoses: Iterable[str]) -> str:
+    """The code of the built-in template that fits a patient's diagnoses best."""
+    found = set(diagnoses)
+    return next(
+        (code for diagnosis, code in _TEMPLATE_FOR_DIAGNOSIS if diagnosis in found),
+        "strengthening",
+    )
+
+
 def items_by_week(items: Sequence[Item]) -> dict[int, tuple[Item, ...]]:
     """Items grouped by week (weeks ascending, items in order)."""
     grouped: dict[int, list[Item]] = {}

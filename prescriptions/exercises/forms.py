@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from ..domain.catalogue import ALWAYS_PARAMS
 from ..domain.vocab import Kind
 from ..web.forms import CheckboxesField, CleanString, CleanText, OnceForm, choices_of
 
@@ -26,3 +29,17 @@ class ExerciseForm(OnceForm):
     breathing = CleanText("Breathing", validators=[Length(max=1000)])
     feel = CleanText("What you should feel", validators=[Length(max=1000)])
     mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
+
+    def values(self, code: str) -> dict[str, Any]:
+        """The stored fields of the new exercise (repetitions, sets and sessions always set)."""
+        return {
+            "code": code,
+            "name": self.name.data,
+            "kind": self.kind.data,
+            "params": sorted({*self.params.data, *ALWAYS_PARAMS}),
+            "summary": self.summary.data,
+            "steps": self.steps.data,
+            "breathing": self.breathing.data or "",
+            "feel": self.feel.data or "",
+            "mistakes": self.mistakes.data or "",
+        }

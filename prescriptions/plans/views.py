@@ -11,8 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
 from ..domain.adherence import DayLog, overall, summarise
-from ..domain.history import compare_items, describe_change
-from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items
+from ..domain.history import compare_items, describe_change, revision_chain
+from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items, suggest_template
 from ..domain.rules import Severity, blocking_issue, blocking_save
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
@@ -27,7 +27,7 @@ from ..mapping.plans import (
     template_choices,
     warning_key,
 )
-from ..models import Patient, Plan
+from ..models import Plan
 from ..patients.queries import fetch_patient, fetch_patient_by_chart
 from ..web import acting, clinic_id
 from ..web.charts import progress_charts
@@ -93,7 +93,7 @@ def new(patient_id: int) -> ResponseReturnValue:
         return repeat
     latest = fetch_latest_assessment(clinic_id(), patient.id)
     if not form.is_submitted():
-        form.template.data = _suggested_template(patient)
+        form.template.data = suggest_template(patient.diagnoses)
     if form.validate_on_submit():
         template = _template(form.template.data)
         if template is None:
@@ -112,21 +112,6 @@ def new(patient_id: int) -> ResponseReturnValue:
     return render_template(
         "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
     ), status
-
-
-def _suggested_template(patient: Patient) -> str:
-    """The built-in template that fits the patient's diagnoses best."""
-    diagnoses = set(patient.diagnoses)
-    for diagnosis, code in (
-        ("pelvic_pain", "down_training"),
-        ("post_prostatectomy", "post_prostatectomy"),
-        ("postpartum", "postpartum"),
-        ("mixed_ui", "balanced"),
-        ("urge_ui", "balanced"),
-    ):
-        if diagnosis in diagnoses:
-            return code
-    return "strengthening"
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -372,13 +357,8 @@ def history(plan_id: int) -> ResponseReturnValue:
     """Every revision of this plan and what changed, week by week."""
     plan = _plan_or_404(plan_id)
     by_id = {p.id: p for p in fetch_lineage_plans(clinic_id(), plan.patient_id)}
-    root = plan
-    while root.revises_id is not None and root.revises_id in by_id:
-        root = by_id[root.revises_id]
-    chain = [by_id[root.id]]
-    children = {p.revises_id: p for p in by_id.values() if p.revises_id is not None}
-    while chain[-1].id in children:
-        chain.append(children[chain[-1].id])
+    links = {ident: p.revises_id for ident, p in by_id.items()}
+    chain = [by_id[ident] for ident in revision_chain(plan.id, links)]
     exercises = fetch_catalogue(clinic_id())
     entries = []
     for previous, current in zip([None, *chain[:-1]], chain, strict=True):

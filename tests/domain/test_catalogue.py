@@ -278,3 +278,13 @@ def test_domain_imports_only_stdlib_and_domain(path: Path) -> None:
             assert top in sys.stdlib_module_names or name.startswith("prescriptions.domain"), (
                 f"{path.name} imports {name}"
             )
+
+
+def test_exercise_codes_are_stable_unique_and_never_built_in():
+    from prescriptions.domain.catalogue import BUILTIN_EXERCISES, exercise_code
+
+    assert exercise_code("Bridge squeeze!", set()) == "c_bridge_squeeze"
+    assert exercise_code("Bridge squeeze", {"c_bridge_squeeze"}) == "c_bridge_squeeze_2"
+    assert exercise_code("Łódź 🙂", set()) == "c_d"
+    assert exercise_code("***", set()) == "c_exercise"
+    assert not set(BUILTIN_EXERCISES) & {exercise_code(code, set()) for code in BUILTIN_EXERCISES}

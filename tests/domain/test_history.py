@@ -99,3 +99,14 @@ def test_dose_text() -> None:
     assert dose_text(item) == (
         "side-lying, hold 3 s, rest 10 s, 5 reps, 2 sets, 2 sessions a day, effort 40%"
     )
+
+
+def test_revision_chain_walks_from_the_first_revision_to_the_latest():
+    from prescriptions.domain.history import revision_chain
+
+    revises = {1: None, 2: 1, 3: 2, 9: None}  # 9 is another lineage of the same patient
+    assert revision_chain(2, revises) == [1, 2, 3]
+    assert revision_chain(3, revises) == [1, 2, 3]
+    assert revision_chain(9, revises) == [9]
+    # a link to a plan outside the lineage (another patient's, say) starts the chain here
+    assert revision_chain(5, {5: 4}) == [5]

@@ -374,3 +374,22 @@ def test_starts_near_the_assessed_endurance(
     cap = min(max(i.hold_s for i in template.items if i.exercise == SLOW_HOLD), 10)
     first = next(i for i in items if i.exercise == SLOW_HOLD)
     assert first.hold_s == max(1, min(endurance, cap))
+
+
+@pytest.mark.parametrize(
+    ("diagnoses", "code"),
+    [
+        ([], "strengthening"),
+        (["stress_ui"], "strengthening"),
+        (["urge_ui"], "balanced"),
+        (["mixed_ui", "stress_ui"], "balanced"),
+        (["postpartum", "mixed_ui"], "postpartum"),
+        (["post_prostatectomy"], "post_prostatectomy"),
+        (["pelvic_pain", "postpartum"], "down_training"),
+    ],
+)
+def test_the_suggested_template_follows_the_most_specific_diagnosis(diagnoses, code):
+    from prescriptions.domain.progression import suggest_template
+
+    assert suggest_template(diagnoses) == code
+    assert code in BUILTIN_TEMPLATES
