@@ -13,7 +13,7 @@ from ..accounts.operations import create_clinic, create_user
 from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
 from ..audit import SYSTEM, record_event
 from ..database import count_rows
-from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, propose_items
+from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, dose_of, propose_items
 from ..domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
 from ..extensions import db
 from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, utcnow
@@ -298,14 +298,8 @@ def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
             "week": item.week,
             "seq": item.order,
             "exercise_code": item.exercise,
+            **dose_of(item),
             "position": item.position.value,
-            "hold_s": item.hold_s,
-            "rest_s": item.rest_s,
-            "reps": item.reps,
-            "sets": item.sets,
-            "sessions_per_day": item.sessions_per_day,
-            "effort_pct": item.effort_pct,
-            "note": item.note,
         }
         for item in items
     ]

@@ -6,21 +6,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalogue import BUILTIN_EXERCISES, PARAM_LABELS, Exercise
-from .progression import Item
+from .progression import DOSE_FIELDS, Item
 from .vocab import Position, label
 
 #: fields compared between matched items; `order` is left out because inserting one item
 #: renumbers the rest, which is not a change the clinician made to them
-COMPARED_FIELDS = (
-    "position",
-    "hold_s",
-    "rest_s",
-    "reps",
-    "sets",
-    "sessions_per_day",
-    "effort_pct",
-    "note",
-)
+COMPARED_FIELDS = DOSE_FIELDS
 
 _LABELS = {"position": ("position", ""), **PARAM_LABELS, "note": ("note", "")}
 

@@ -39,6 +39,25 @@ MIN_START_REPS = 2
 OXFORD_START_HOLD_S = {0: 2, 1: 2, 2: 3}
 
 
+#: the dose of an item: the one list that mappers, forms, exports and history share, so a new
+#: dose field is one change here (and a column) rather than one in every layer
+DOSE_FIELDS = (
+    "position",
+    "hold_s",
+    "rest_s",
+    "reps",
+    "sets",
+    "sessions_per_day",
+    "effort_pct",
+    "note",
+)
+
+
+def dose_of(source: Any) -> dict[str, Any]:
+    """The dose fields of anything that has them as attributes (an item, a row, a form row)."""
+    return {name: getattr(source, name) for name in DOSE_FIELDS}
+
+
 @dataclass(frozen=True)
 class Item:
     """One exercise prescribed in one week of a plan."""

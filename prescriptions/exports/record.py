@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..domain.progression import dose_of
 from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, WarningAck
 
 RECORD_FORMAT = "floorplan-patient-record"
@@ -131,14 +132,7 @@ def _item(item: PlanItem, exercise_names: Mapping[str, str]) -> dict[str, Any]:
         "order": item.seq,
         "exercise_code": item.exercise_code,
         "exercise": exercise_names.get(item.exercise_code, item.exercise_code),
-        "position": item.position,
-        "hold_s": item.hold_s,
-        "rest_s": item.rest_s,
-        "reps": item.reps,
-        "sets": item.sets,
-        "sessions_per_day": item.sessions_per_day,
-        "effort_pct": item.effort_pct,
-        "note": item.note,
+        **dose_of(item),
     }
 
 

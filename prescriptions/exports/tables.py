@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.progression import DOSE_FIELDS
 from .record import _iso
 
 PLAN_COLUMNS = (
@@ -20,7 +21,7 @@ PLAN_COLUMNS = (
 
 ITEM_COLUMNS = (
     "plan_id", "chart_number", "plan_status", "week", "order", "exercise_code", "exercise",
-    "position", "hold_s", "rest_s", "reps", "sets", "sessions_per_day", "effort_pct", "note",
+    *DOSE_FIELDS,
 )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ from ..domain.catalogue import (
     WHEN_TO_STOP,
     Exercise,
 )
-from ..domain.progression import WEEKS, Item
+from ..domain.progression import WEEKS, Item, dose_of
 from ..domain.vocab import CueSet, Paper, PlanStatus, label
 from ..models import Clinic, Plan
 from .plans import plan_items
@@ -134,14 +134,7 @@ def _week(
             Dose(
                 exercise_code=i.exercise,
                 exercise_name=exercises[i.exercise].patient_name,
-                position=label(i.position),
-                hold_s=i.hold_s,
-                rest_s=i.rest_s,
-                reps=i.reps,
-                sets=i.sets,
-                sessions_per_day=i.sessions_per_day,
-                effort_pct=i.effort_pct,
-                note=i.note,
+                **{**dose_of(i), "position": label(i.position)},
             )
             for i in in_week
         ),

@@ -12,6 +12,7 @@ from ..domain.progression import (
     AssessmentFacts,
     Item,
     Template,
+    dose_of,
     template_from_items,
 )
 from ..domain.rules import Finding, PatientFacts, check_plan
@@ -94,19 +95,7 @@ def template_choices(clinic_templates: Sequence[ClinicTemplate]) -> list[Templat
 def plan_items(rows: Iterable[PlanItem]) -> tuple[Item, ...]:
     """A stored plan's items as domain items."""
     return tuple(
-        Item(
-            week=row.week,
-            order=row.seq,
-            exercise=row.exercise_code,
-            position=row.position,
-            hold_s=row.hold_s,
-            rest_s=row.rest_s,
-            reps=row.reps,
-            sets=row.sets,
-            sessions_per_day=row.sessions_per_day,
-            effort_pct=row.effort_pct,
-            note=row.note,
-        )
+        Item(week=row.week, order=row.seq, exercise=row.exercise_code, **dose_of(row))
         for row in rows
     )
 
@@ -118,14 +107,7 @@ def item_rows(items: Iterable[Item]) -> list[PlanItem]:
             week=item.week,
             seq=item.order,
             exercise_code=item.exercise,
-            position=item.position.value,
-            hold_s=item.hold_s,
-            rest_s=item.rest_s,
-            reps=item.reps,
-            sets=item.sets,
-            sessions_per_day=item.sessions_per_day,
-            effort_pct=item.effort_pct,
-            note=item.note,
+            **{**dose_of(item), "position": item.position.value},
         )
         for item in items
     ]

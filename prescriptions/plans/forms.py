@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..domain.catalogue import FIELD_BOUNDS, PARAMS, Exercise
-from ..domain.progression import WEEKS, Item
+from ..domain.progression import DOSE_FIELDS, WEEKS, Item
 from ..domain.rules import Finding
 from ..domain.vocab import CueSet, Kind, Paper, Position
 from ..web.forms import (
@@ -131,14 +131,8 @@ class PlanEditForm(VersionedForm):
                         week=week,
                         order=order,
                         exercise=row.exercise.data,
-                        position=Position(row.position.data),
-                        hold_s=row.hold_s.data,
-                        rest_s=row.rest_s.data,
-                        reps=row.reps.data,
-                        sets=row.sets.data,
-                        sessions_per_day=row.sessions_per_day.data,
-                        effort_pct=row.effort_pct.data,
-                        note=row.note.data or "",
+                        **{name: getattr(row, name).data for name in DOSE_FIELDS}
+                        | {"note": row.note.data or ""},
                     )
                 )
         return items
@@ -163,18 +157,7 @@ class PlanEditForm(VersionedForm):
                 self.row_errors.setdefault(index, []).append(finding.message)
 
 
-ROW_FIELDS = (
-    "week",
-    "exercise",
-    "position",
-    "hold_s",
-    "rest_s",
-    "reps",
-    "sets",
-    "sessions_per_day",
-    "effort_pct",
-    "note",
-)
+ROW_FIELDS = ("week", "exercise", *DOSE_FIELDS)
 
 
 def _typed(field: Any) -> str:

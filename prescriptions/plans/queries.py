@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..database import RowPage
+from ..domain.progression import DOSE_FIELDS
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import ClinicTemplate, Patient, Plan, PlanItem, User, WarningAck
@@ -238,14 +239,7 @@ def fetch_item_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage
                 PlanItem.week,
                 PlanItem.seq,
                 PlanItem.exercise_code,
-                PlanItem.position,
-                PlanItem.hold_s,
-                PlanItem.rest_s,
-                PlanItem.reps,
-                PlanItem.sets,
-                PlanItem.sessions_per_day,
-                PlanItem.effort_pct,
-                PlanItem.note,
+                *(getattr(PlanItem, name) for name in DOSE_FIELDS),
             )
             .join(Plan, Plan.id == PlanItem.plan_id)
             .join(Patient, Patient.id == Plan.patient_id)

@@ -393,3 +393,19 @@ def test_the_suggested_template_follows_the_most_specific_diagnosis(diagnoses, c
 
     assert suggest_template(diagnoses) == code
     assert code in BUILTIN_TEMPLATES
+
+
+def test_one_list_of_dose_fields_matches_every_layer_that_holds_a_dose():
+    from dataclasses import fields
+
+    from pdf.snapshot import Dose
+    from prescriptions.domain.progression import DOSE_FIELDS
+    from prescriptions.exports.tables import ITEM_COLUMNS
+    from prescriptions.models import PlanItem
+    from prescriptions.plans.forms import ItemForm
+
+    assert set(DOSE_FIELDS) == {f.name for f in fields(Item)} - {"week", "order", "exercise"}
+    assert set(DOSE_FIELDS) == {f.name for f in fields(Dose)} - {"exercise_code", "exercise_name"}
+    assert set(DOSE_FIELDS) <= set(PlanItem.__table__.columns.keys())
+    assert set(DOSE_FIELDS) <= set(ITEM_COLUMNS)
+    assert set(DOSE_FIELDS) <= {name for name, _ in ItemForm()._fields.items()}
