@@ -166,7 +166,7 @@ _AFTER_BIRTH = (
 )
 
 
-def _hold(
+def hold_item(
     week: int,
     order: int,
     code: str,
@@ -178,74 +178,76 @@ def _hold(
     effort: int | None = None,
     note: str = "",
 ) -> Item:
+    """A held item (squeeze, drop or breath) of one set, for template tables."""
     return Item(week, order, code, position, hold, rest, reps, 1, sessions, effort, note)
 
 
-def _count(week: int, order: int, code: str, position: Position, reps: int, note: str = "") -> Item:
+def count_item(week: int, order: int, code: str, position: Position, reps: int, note: str = "") -> Item:
+    """A counted item (quick squeezes, the Knack) of one set, 3 times a day."""
     return Item(week, order, code, position, None, None, reps, 1, 3, None, note)
 
 
 _STRENGTHENING_ITEMS = (
-    _hold(1, 1, SLOW_HOLD, _L, 4, 10, 8, 3),
-    _count(1, 2, QUICK_FLICKS, _L, 5),
-    _hold(2, 1, SLOW_HOLD, _SIT, 6, 10, 8, 3),
-    _count(2, 2, QUICK_FLICKS, _SIT, 8),
-    _hold(3, 1, SLOW_HOLD, _SIT, 8, 8, 10, 3),
-    _count(3, 2, QUICK_FLICKS, _ST, 10),
-    _count(3, 3, KNACK, _ST, 3, _KNACK_PRACTICE),
-    _hold(4, 1, SLOW_HOLD, _ST, 10, 10, 12, 3),
-    _count(4, 2, QUICK_FLICKS, _ST, 10),
-    _count(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
+    hold_item(1, 1, SLOW_HOLD, _L, 4, 10, 8, 3),
+    count_item(1, 2, QUICK_FLICKS, _L, 5),
+    hold_item(2, 1, SLOW_HOLD, _SIT, 6, 10, 8, 3),
+    count_item(2, 2, QUICK_FLICKS, _SIT, 8),
+    hold_item(3, 1, SLOW_HOLD, _SIT, 8, 8, 10, 3),
+    count_item(3, 2, QUICK_FLICKS, _ST, 10),
+    count_item(3, 3, KNACK, _ST, 3, _KNACK_PRACTICE),
+    hold_item(4, 1, SLOW_HOLD, _ST, 10, 10, 12, 3),
+    count_item(4, 2, QUICK_FLICKS, _ST, 10),
+    count_item(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
 )
 
 _DOWN_TRAINING_ITEMS = (
-    _hold(1, 1, BELLY_BREATHING, _L, 4, 6, 10, 2, note=_SUPPORTED),
-    _hold(2, 1, REVERSE_KEGEL, _L, 4, 10, 10, 2, note=_OTHER_POSITIONS),
-    _hold(3, 1, REVERSE_KEGEL, _L, 5, 10, 10, 2),
-    _hold(3, 2, SLOW_HOLD, _SIT, 3, 10, 5, 2, effort=40, note=_GENTLE_NOTE),
-    _hold(4, 1, REVERSE_KEGEL, _SIT, 5, 10, 10, 2),
-    _hold(4, 2, SLOW_HOLD, _ST, 4, 10, 6, 2, effort=50, note=_GENTLE_NOTE),
+    hold_item(1, 1, BELLY_BREATHING, _L, 4, 6, 10, 2, note=_SUPPORTED),
+    hold_item(2, 1, REVERSE_KEGEL, _L, 4, 10, 10, 2, note=_OTHER_POSITIONS),
+    hold_item(3, 1, REVERSE_KEGEL, _L, 5, 10, 10, 2),
+    hold_item(3, 2, SLOW_HOLD, _SIT, 3, 10, 5, 2, effort=40, note=_GENTLE_NOTE),
+    hold_item(4, 1, REVERSE_KEGEL, _SIT, 5, 10, 10, 2),
+    hold_item(4, 2, SLOW_HOLD, _ST, 4, 10, 6, 2, effort=50, note=_GENTLE_NOTE),
 )
 
 _BALANCED_ITEMS = (
-    _hold(1, 1, SLOW_HOLD, _L, 4, 10, 8, 3),
-    _hold(1, 2, REVERSE_KEGEL, _L, 4, 10, 5, 3, note=_DROP_AFTER),
-    _hold(2, 1, SLOW_HOLD, _L, 5, 10, 8, 3),
-    _hold(2, 2, REVERSE_KEGEL, _L, 4, 6, 5, 3, note=_DROP_AFTER),
-    _count(2, 3, QUICK_FLICKS, _SIT, 5),
-    _hold(3, 1, SLOW_HOLD, _SIT, 8, 10, 10, 3),
-    _hold(3, 2, REVERSE_KEGEL, _SIT, 5, 10, 5, 3, note=_DROP_AFTER),
-    _count(3, 3, QUICK_FLICKS, _ST, 8),
-    _count(3, 4, KNACK, _ST, 3, _KNACK_PRACTICE),
-    _hold(4, 1, SLOW_HOLD, _ST, 10, 10, 10, 3),
-    _hold(4, 2, REVERSE_KEGEL, _ST, 5, 10, 8, 3, note=_DROP_AFTER),
-    _count(4, 3, QUICK_FLICKS, _ST, 10),
-    _count(4, 4, KNACK, _FN, 3, _KNACK_DAILY),
+    hold_item(1, 1, SLOW_HOLD, _L, 4, 10, 8, 3),
+    hold_item(1, 2, REVERSE_KEGEL, _L, 4, 10, 5, 3, note=_DROP_AFTER),
+    hold_item(2, 1, SLOW_HOLD, _L, 5, 10, 8, 3),
+    hold_item(2, 2, REVERSE_KEGEL, _L, 4, 6, 5, 3, note=_DROP_AFTER),
+    count_item(2, 3, QUICK_FLICKS, _SIT, 5),
+    hold_item(3, 1, SLOW_HOLD, _SIT, 8, 10, 10, 3),
+    hold_item(3, 2, REVERSE_KEGEL, _SIT, 5, 10, 5, 3, note=_DROP_AFTER),
+    count_item(3, 3, QUICK_FLICKS, _ST, 8),
+    count_item(3, 4, KNACK, _ST, 3, _KNACK_PRACTICE),
+    hold_item(4, 1, SLOW_HOLD, _ST, 10, 10, 10, 3),
+    hold_item(4, 2, REVERSE_KEGEL, _ST, 5, 10, 8, 3, note=_DROP_AFTER),
+    count_item(4, 3, QUICK_FLICKS, _ST, 10),
+    count_item(4, 4, KNACK, _FN, 3, _KNACK_DAILY),
 )
 
 _POST_PROSTATECTOMY_ITEMS = (
-    _hold(1, 1, SLOW_HOLD, _SIT, 5, 10, 5, 3, note="Start only once your catheter is out."),
-    _hold(2, 1, SLOW_HOLD, _SIT, 6, 10, 6, 3),
-    _count(2, 2, QUICK_FLICKS, _SIT, 5),
-    _hold(3, 1, SLOW_HOLD, _ST, 7, 10, 8, 3),
-    _count(3, 2, QUICK_FLICKS, _ST, 8),
-    _count(3, 3, KNACK, _ST, 3, _KNACK_PRACTICE),
-    _hold(4, 1, SLOW_HOLD, _ST, 8, 10, 10, 3),
-    _count(4, 2, QUICK_FLICKS, _ST, 10),
-    _count(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
+    hold_item(1, 1, SLOW_HOLD, _SIT, 5, 10, 5, 3, note="Start only once your catheter is out."),
+    hold_item(2, 1, SLOW_HOLD, _SIT, 6, 10, 6, 3),
+    count_item(2, 2, QUICK_FLICKS, _SIT, 5),
+    hold_item(3, 1, SLOW_HOLD, _ST, 7, 10, 8, 3),
+    count_item(3, 2, QUICK_FLICKS, _ST, 8),
+    count_item(3, 3, KNACK, _ST, 3, _KNACK_PRACTICE),
+    hold_item(4, 1, SLOW_HOLD, _ST, 8, 10, 10, 3),
+    count_item(4, 2, QUICK_FLICKS, _ST, 10),
+    count_item(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
 )
 
 _POSTPARTUM_ITEMS = (
-    _hold(1, 1, SLOW_HOLD, _SL, 3, 6, 6, 3, note=_AFTER_BIRTH),
-    _count(1, 2, QUICK_FLICKS, _SL, 5),
-    _hold(2, 1, SLOW_HOLD, _SL, 4, 8, 8, 3),
-    _count(2, 2, QUICK_FLICKS, _SL, 5),
-    _hold(3, 1, SLOW_HOLD, _SIT, 5, 10, 8, 3),
-    _count(3, 2, QUICK_FLICKS, _SIT, 8),
-    _count(3, 3, KNACK, _SIT, 3, _KNACK_PRACTICE),
-    _hold(4, 1, SLOW_HOLD, _ST, 6, 10, 10, 3),
-    _count(4, 2, QUICK_FLICKS, _ST, 10),
-    _count(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
+    hold_item(1, 1, SLOW_HOLD, _SL, 3, 6, 6, 3, note=_AFTER_BIRTH),
+    count_item(1, 2, QUICK_FLICKS, _SL, 5),
+    hold_item(2, 1, SLOW_HOLD, _SL, 4, 8, 8, 3),
+    count_item(2, 2, QUICK_FLICKS, _SL, 5),
+    hold_item(3, 1, SLOW_HOLD, _SIT, 5, 10, 8, 3),
+    count_item(3, 2, QUICK_FLICKS, _SIT, 8),
+    count_item(3, 3, KNACK, _SIT, 3, _KNACK_PRACTICE),
+    hold_item(4, 1, SLOW_HOLD, _ST, 6, 10, 10, 3),
+    count_item(4, 2, QUICK_FLICKS, _ST, 10),
+    count_item(4, 3, KNACK, _FN, 3, _KNACK_DAILY),
 )
 
 BUILTIN_TEMPLATES: dict[str, Template] = {
@@ -414,7 +416,7 @@ def _make_gentle(items: list[Item]) -> list[Item]:
     return out
 
 
-def _fix_rests(items: list[Item], approach: str) -> list[Item]:
+def fix_rests(items: list[Item], approach: str) -> list[Item]:
     # rest at least the hold (1:1); down-training asks for at least twice the hold
     factor = 2 if approach == DOWN_TRAINING else 1
     out = []
@@ -425,7 +427,7 @@ def _fix_rests(items: list[Item], approach: str) -> list[Item]:
     return out
 
 
-def _limit_load(items: list[Item]) -> list[Item]:
+def limit_load(items: list[Item]) -> list[Item]:
     """Trim slow-hold reps so a day stays under the warning and weekly rises stay gentle."""
     out = list(items)
     previous = 0
@@ -469,7 +471,7 @@ def _drop(like: Item, reps: int, note: str) -> Item:
     )
 
 
-def _add_drops(items: list[Item], every_week: bool) -> list[Item]:
+def add_drops(items: list[Item], every_week: bool) -> list[Item]:
     """Follow each Kegel set with drops; with poor relaxation, make sure every week has some."""
     out: list[Item] = []
     for week in sorted({i.week for i in items}):
@@ -489,7 +491,7 @@ def _add_drops(items: list[Item], every_week: bool) -> list[Item]:
     return out
 
 
-def _renumber(items: list[Item]) -> tuple[Item, ...]:
+def renumber(items: list[Item]) -> tuple[Item, ...]:
     out: list[Item] = []
     counters: dict[int, int] = {}
     for item in sorted(items, key=lambda i: i.week):  # stable: keeps the order within a week
@@ -511,11 +513,11 @@ def propose_items(template: Template, assessment: AssessmentFacts | None) -> tup
     if gentle:
         items = _make_gentle(items)
     if gentle or poor_relaxation:
-        items = _add_drops(items, every_week=poor_relaxation)
-    items = _fix_rests(items, template.approach)
-    items = _limit_load(items)
+        items = add_drops(items, every_week=poor_relaxation)
+    items = fix_rests(items, template.approach)
+    items = limit_load(items)
     # only renumber when items came or went, so a clinic template's own numbering survives
-    return _renumber(items) if gentle or poor_relaxation else tuple(items)
+    return renumber(items) if gentle or poor_relaxation else tuple(items)
 
 
 #: which built-in template fits a diagnosis, most specific first
