@@ -182,7 +182,9 @@ def hold_item(
     return Item(week, order, code, position, hold, rest, reps, 1, sessions, effort, note)
 
 
-def count_item(week: int, order: int, code: str, position: Position, reps: int, note: str = "") -> Item:
+def count_item(
+    week: int, order: int, code: str, position: Position, reps: int, note: str = ""
+) -> Item:
     """A counted item (quick squeezes, the Knack) of one set, 3 times a day."""
     return Item(week, order, code, position, None, None, reps, 1, 3, None, note)
 
