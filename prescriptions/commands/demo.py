@@ -205,6 +205,7 @@ def _insert_plans(
             "status_reason": "",
             "revision": 1,
             "revises_id": None,
+            "programme_id": None,
             "notes_to_patient": "",
             "paper": None,
             "large_print": False,
@@ -260,6 +261,7 @@ def _insert_plans(
                         "status_reason": "",
                         "revision": 2,
                         "revises_id": plan_id,
+                        "programme_id": plan_id,
                     },
                     revised,
                 )
@@ -331,6 +333,7 @@ def _insert_logs(
                 {
                     "clinic_id": clinic_id,
                     "plan_id": plan_id,
+                    "programme_id": plan.get("programme_id") or plan_id,
                     "day": start + timedelta(days=offset),
                     "sessions_done": done,
                     "sessions_prescribed": prescribed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -55,23 +56,26 @@ class DayForm(Form):
 class LogWeekForm(FlaskForm):
     days = FieldList(FormField(DayForm), min_entries=7, max_entries=7)
 
-    def __init__(self, *args: Any, prescribed: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, prescribed: int, per_day: Sequence[int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.prescribed = prescribed
+        #: sessions prescribed on each of the seven days (a day logged earlier keeps its own)
+        self.per_day = list(per_day) if per_day is not None else [prescribed] * 7
 
     def validate_days(self, field: Any) -> None:
         problems = False
-        for entry in field:
+        for entry, allowed in zip(field, self.per_day, strict=False):
             row = entry.form
             if not row.is_filled():
                 continue
             if row.sessions_done.data is None and not row.sessions_done.errors:
                 row.sessions_done.errors.append("How many sessions? 0 if none.")
                 problems = True
-            elif (row.sessions_done.data or 0) > self.prescribed:
-                row.sessions_done.errors.append(
-                    f"At most {self.prescribed} a day were prescribed this week."
-                )
+            elif (row.sessions_done.data or 0) > allowed:
+                when = "this week" if allowed == self.prescribed else "that day"
+                row.sessions_done.errors.append(f"At most {allowed} a day were prescribed {when}.")
                 problems = True
         if problems:
             raise ValidationError("Check the days marked below.")

@@ -11,8 +11,8 @@ from ..domain.adherence import prescribed_per_day, week_days
 from ..domain.progression import WEEKS
 from ..extensions import db
 from ..mapping.plans import plan_items
-from ..models import LogEntry
-from ..plans.queries import fetch_plan
+from ..models import LogEntry, Plan
+from ..plans.queries import fetch_current_revision, fetch_plan
 from ..web import acting, clinic_id
 from ..web.errors import render_error
 from ..web.forms import whole_number
@@ -27,23 +27,39 @@ bp = Blueprint("logs", __name__)
 @login_required
 def week_log(plan_id: int, week: int) -> ResponseReturnValue:
     """Enter a returned logging sheet: one line a day, as on paper; partial weeks are fine."""
-    plan = fetch_plan(clinic_id(), plan_id) or abort(404)
+    opened = fetch_plan(clinic_id(), plan_id) or abort(404)
     if week not in WEEKS:
         abort(404)
-    if plan.is_editable:
+    if opened.is_editable:
         flash("Issue the plan first: a draft has no logging sheets.", "info")
-        return redirect(url_for("plans.show", plan_id=plan.id))
+        return redirect(url_for("plans.show", plan_id=opened.id))
+    # Logs belong to the programme: a replaced revision is read-only, its days are the current's.
+    plan = fetch_current_revision(clinic_id(), opened)
+    if plan.id != opened.id:
+        if request.method == "GET":
+            flash(_replaced(opened, plan), "info")
+            return redirect(url_for("logs.week_log", plan_id=plan.id, week=week))
+        if plan.start_date != opened.start_date:
+            return render_error(
+                409,
+                f"{_replaced(opened, plan)} It starts on a different day, so this week's "
+                "dates have moved: open the week again on the current revision.",
+            )
+        flash(_replaced(opened, plan), "info")
+        plan = fetch_plan(clinic_id(), plan.id) or abort(404)
     days = week_days(plan.start_date, week)
     prescribed = prescribed_per_day(plan_items(plan.items), week)
     existing = {entry.day: entry for entry in fetch_logs(clinic_id(), plan.id, days[0], days[-1])}
+    per_day = [existing[d].sessions_prescribed if d in existing else prescribed for d in days]
+    page = {"plan": plan, "week": week, "days": days, "prescribed": prescribed, "kept": per_day}
     if request.method == "GET":
         form = LogWeekForm(
-            data={"days": [_row(existing.get(d)) for d in days]}, prescribed=prescribed
+            data={"days": [_row(existing.get(d)) for d in days]},
+            prescribed=prescribed,
+            per_day=per_day,
         )
-        return render_template(
-            "logs/week.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
-        )
-    form = LogWeekForm(prescribed=prescribed)
+        return render_template("logs/week.html", form=form, **page)
+    form = LogWeekForm(prescribed=prescribed, per_day=per_day)
     # FieldList renumbers rows it receives, so every day's line must come back to stay on its day.
     complete = all(f"days-{n}-sessions_done" in request.form for n in range(len(days)))
     if not complete:
@@ -73,9 +89,14 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             "success",
         )
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="progress"))
-    return render_template(
-        "logs/week.html", plan=plan, week=week, days=days, form=form, prescribed=prescribed
-    ), 400
+    return render_template("logs/week.html", form=form, **page), 400
+
+
+def _replaced(opened: Plan, current: Plan) -> str:
+    return (
+        f"Revision {opened.revision} was replaced by revision {current.revision}; "
+        "its logged days carry over, and logs are entered on the current revision."
+    )
 
 
 def _row(entry: LogEntry | None) -> dict[str, object]:

@@ -126,7 +126,13 @@ def revise_plan(plan: Plan, by: Actor) -> Plan:
     user = acting_user(by)
     if plan.status != PlanStatus.ISSUED:
         raise PlanStateError("Only an issued plan can be revised.")
-    revision = _draft_from(plan, user, revision=plan.revision + 1, revises_id=plan.id)
+    revision = _draft_from(
+        plan,
+        user,
+        revision=plan.revision + 1,
+        revises_id=plan.id,
+        programme_id=plan.programme_key,  # the logged days follow the revision
+    )
     record_event(by, "plan.revise", revision, f"revision {revision.revision} of plan {plan.id}")
     return revision
 

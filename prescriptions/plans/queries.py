@@ -58,6 +58,22 @@ def fetch_lineage_plans(clinic_id: int, patient_id: int) -> list[Plan]:
     )
 
 
+def fetch_current_revision(clinic_id: int, plan: Plan) -> Plan:
+    """The newest revision of a plan's programme that is not a draft (the plan itself if none)."""
+    key = plan.programme_key
+    current = db.session.scalar(
+        sa.select(Plan)
+        .where(
+            Plan.clinic_id == clinic_id,
+            sa.or_(Plan.id == key, Plan.programme_id == key),
+            Plan.status != PlanStatus.DRAFT.value,
+        )
+        .order_by(Plan.revision.desc(), Plan.id.desc())
+        .limit(1)
+    )
+    return current or plan
+
+
 def fetch_draft_revision(clinic_id: int, plan_id: int) -> Plan | None:
     """The open draft revising a plan, if there is one."""
     return db.session.scalar(

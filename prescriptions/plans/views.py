@@ -14,6 +14,7 @@ from ..domain.adherence import DayLog, overall, summarise
 from ..domain.history import compare_items, describe_change, revision_chain
 from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items, suggest_template
 from ..domain.rules import Severity, blocking_issue, blocking_save
+from ..domain.vocab import PlanStatus
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..logs.queries import fetch_logs
@@ -59,6 +60,7 @@ from .operations import (
 from .queries import (
     fetch_clinic_template,
     fetch_clinic_templates,
+    fetch_current_revision,
     fetch_draft_revision,
     fetch_lineage_plans,
     fetch_plan,
@@ -123,12 +125,14 @@ def show(plan_id: int) -> ResponseReturnValue:
     items = plan_items(plan.items)
     findings = findings_for(plan, items, exercises) if plan.is_editable else ()
     warnings = [f for f in findings if f.severity == Severity.WARNING]
+    # the programme's days, whichever revision they were logged on
+    logs = fetch_logs(clinic_id(), plan.id) if not plan.is_editable else []
     weeks = summarise(
         plan.start_date,
-        (
-            DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain)
-            for e in fetch_logs(clinic_id(), plan.id)
-        ),
+        (DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain) for e in logs),
+    )
+    current = (
+        fetch_current_revision(clinic_id(), plan) if plan.status == PlanStatus.SUPERSEDED else plan
     )
     return render_template(
         "plans/show.html",
@@ -143,6 +147,7 @@ def show(plan_id: int) -> ResponseReturnValue:
         cancel_form=CancelForm(),
         copy_form=CopyForm(),
         template_form=TemplateForm(),
+        current=current,
         draft_revision=fetch_draft_revision(clinic_id(), plan.id)
         if plan.status == "issued"
         else None,
