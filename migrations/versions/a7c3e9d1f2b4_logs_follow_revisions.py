@@ -10,7 +10,7 @@ same day, the later entry (by updated_at) becomes the programme's day and the ot
 record on its own revision only (programme_id NULL); each such day is reported on stdout.
 
 Revision ID: a7c3e9d1f2b4
-Revises: 46334d7eb385
+Revises: b1c4e2a9d7f0
 Create Date: 2026-12-01 09:20:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9d1f2b4'
-down_revision = '46334d7eb385'
+down_revision = 'b1c4e2a9d7f0'
 branch_labels = None
 depends_on = None
 
