@@ -98,25 +98,23 @@ _STRENGTHENING_3 = tuple(
     )
 )
 
-_DOWN_TRAINING_2 = tuple(
-    item
-    for week in range(1, WEEKS_PER_BLOCK + 1)
-    for item in (
-        hold_item(week, 1, BELLY_BREATHING, _L, 4, 6, 5, 2, note=_WARM_UP),
-        hold_item(week, 2, REVERSE_KEGEL, _SIT if week < 3 else _ST, 5, 10, 10, 2),
-        hold_item(week, 3, SLOW_HOLD, _SIT if week < 3 else _ST, 5, 10, 8, 2, 50, _GENTLE),
-    )
-)
 
-_DOWN_TRAINING_3 = tuple(
-    item
-    for week in range(1, WEEKS_PER_BLOCK + 1)
-    for item in (
-        hold_item(week, 1, BELLY_BREATHING, _L, 4, 6, 5, 2, note=_WARM_UP),
-        hold_item(week, 2, REVERSE_KEGEL, _ST, 5, 10, 10, 2, note=_TOILET if week == 1 else ""),
-        hold_item(week, 3, SLOW_HOLD, _ST, 5, 10, 8, 2, 60 if week < 3 else 70, _SQUEEZE_RELEASE),
-    )
-)
+def _down_training(block: int) -> tuple[Item, ...]:
+    """Block 2: drops, and gentle squeezes each followed by a full drop. Block 3: squeeze and
+    release, up to about 70% effort (kept lower by the proposal unless pain is low and steady)."""
+    items = []
+    for week in range(1, WEEKS_PER_BLOCK + 1):
+        where = _ST if block == 3 or week > 2 else _SIT
+        toilet = _TOILET if block == 3 and week == 1 else ""
+        effort = 50 if block == 2 else (60 if week < 3 else 70)
+        squeeze = _GENTLE if block == 2 else _SQUEEZE_RELEASE
+        items += [
+            hold_item(week, 1, BELLY_BREATHING, _L, 4, 6, 5, 2, note=_WARM_UP),
+            hold_item(week, 2, REVERSE_KEGEL, where, 5, 10, 10, 2, note=toilet),
+            hold_item(week, 3, SLOW_HOLD, where, 5, 10, 8, 2, effort, squeeze),
+        ]
+    return tuple(items)
+
 
 _STRENGTHENING_BLOCKS = {2: _STRENGTHENING_2, 3: _STRENGTHENING_3}
 
@@ -129,7 +127,7 @@ BLOCK_TEMPLATES: dict[str, dict[int, tuple[Item, ...]]] = {
         n: renumber(add_drops(list(items), every_week=False))
         for n, items in _STRENGTHENING_BLOCKS.items()
     },
-    "down_training": {2: _DOWN_TRAINING_2, 3: _DOWN_TRAINING_3},
+    "down_training": {2: _down_training(2), 3: _down_training(3)},
 }
 
 
