@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 
-from .config import DEFAULTS, DEV_SECRET_KEY
+from . import config as settings
 from .extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,15 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
-    app.config.from_mapping(DEFAULTS)
-    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
-        app.instance_path, "floorplan.sqlite"
-    )
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.from_prefixed_env("FLOORPLAN")
-    else:
-        app.config.from_mapping(test_config)
+    load_config(app, test_config)
     _check_production_config(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -47,16 +39,41 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
+    """Layer the settings and check each against its default's type (ConfigError if wrong)."""
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "floorplan.sqlite"
+    )
+    defaults = {**app.config, "SQLALCHEMY_DATABASE_URI": ""}
+    if test_config is None:
+        instance = Config(app.instance_path)
+        instance.from_pyfile("config.py", silent=True)
+        environment = settings.settings_from_environment(os.environ, defaults)
+        refused = settings.refused_setting({*instance, *environment})
+        if refused:
+            raise settings.ConfigError(refused)
+        source = os.path.join(app.instance_path, "config.py")
+        for name, value in instance.items():
+            app.config[name] = settings.coerce(name, value, defaults.get(name), source)
+        app.config.update(environment)
+    else:
+        for name, value in test_config.items():
+            app.config[name] = settings.coerce(name, value, defaults.get(name), "test config")
+    app.config.update(settings.session_settings(app.config))
+
+
 def _check_production_config(app: Flask) -> None:
     if app.config["ENV_NAME"] != "production":
         return
-    if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
-        raise RuntimeError(
-            "Refusing to start in production with the development secret key: "
-            "set FLOORPLAN_SECRET_KEY to a long random value."
+    problems = settings.production_key_problems(app.config)
+    if problems:
+        raise settings.ConfigError(
+            "Refusing to start in production: "
+            + "; ".join(problems)
+            + ". Make a key with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     app.config["SESSION_COOKIE_SECURE"] = True
-    app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def register_extensions(app: Flask) -> None:
@@ -79,7 +96,7 @@ def register_extensions(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1
         )
 
 

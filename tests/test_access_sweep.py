@@ -9,6 +9,7 @@ A route with an id this file does not know how to fill, and that is not listed a
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -172,7 +173,9 @@ def test_session_cookie_flags(app_factory, clinician):
     response = login(plain, clinician.email)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    production = app_factory(ENV_NAME="production", SECRET_KEY="p" * 40).test_client()
+    production = app_factory(
+        ENV_NAME="production", SECRET_KEY=secrets.token_urlsafe(48)
+    ).test_client()
     cookie = login(production, clinician.email).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 

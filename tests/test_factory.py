@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+import time
+from datetime import timedelta
+
+import itsdangerous.timed
 import pytest
+from flask_login.utils import encode_cookie
 
 from prescriptions import create_app
-from prescriptions.config import DEV_SECRET_KEY
+from prescriptions.accounts.operations import create_clinic, create_user
+from prescriptions.audit import audit_key
+from prescriptions.config import DEV_SECRET_KEY, ConfigError, derived_audit_key
+from prescriptions.extensions import db
+from tests.conftest import PASSWORD, login
+from tests.test_config import STRONG
 
 
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
@@ -27,22 +38,190 @@ def test_test_config_replaces_instance_layers(tmp_path):
 
 
 def test_production_refuses_the_development_secret_key():
-    with pytest.raises(RuntimeError, match="secret key"):
+    with pytest.raises(ConfigError, match="FLOORPLAN_SECRET_KEY is unset or the development key"):
         create_app({"ENV_NAME": "production", "SECRET_KEY": DEV_SECRET_KEY, "AUTO_MIGRATE": False})
 
 
+def production(**config):
+    """An app in production with `config` over a memory database."""
+    base = {"ENV_NAME": "production", "AUTO_MIGRATE": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    return create_app({**base, **config})
+
+
 def test_production_with_a_real_key_uses_secure_cookies():
-    app = create_app(
-        {
-            "ENV_NAME": "production",
-            "SECRET_KEY": "x" * 40,
-            "AUTO_MIGRATE": False,
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        }
-    )
+    app = production(SECRET_KEY=secrets.token_urlsafe(48))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "why"),
+    [
+        ("x", "it is 1 byte long and at least 32 are needed"),
+        (STRONG[:31], "it is 31 bytes long"),
+        ("x" * 40, "too little variety"),
+        ("Password1234" * 3, "a run of 8 characters appears in it twice"),
+    ],
+)
+def test_production_refuses_a_weak_secret_key(secret_key, why):
+    with pytest.raises(ConfigError) as refused:
+        production(SECRET_KEY=secret_key)
+    message = str(refused.value)
+    assert message.startswith("Refusing to start in production: FLOORPLAN_SECRET_KEY is too weak")
+    assert why in message and "secrets.token_urlsafe(48)" in message
+    assert secret_key not in message
+
+
+def test_production_starts_with_a_key_just_long_and_varied_enough():
+    assert production(SECRET_KEY=STRONG).config["SECRET_KEY"] == STRONG
+
+
+def test_production_refuses_an_audit_key_derived_from_the_development_key():
+    dev_chain_key = derived_audit_key(DEV_SECRET_KEY).hex()
+    with pytest.raises(ConfigError, match="FLOORPLAN_AUDIT_KEY is, or is derived from, a weak"):
+        production(SECRET_KEY=STRONG, AUDIT_KEY=dev_chain_key)
+    with pytest.raises(ConfigError, match="FLOORPLAN_AUDIT_KEY is too weak: it is 1 byte long"):
+        production(SECRET_KEY=STRONG, AUDIT_KEY="k")
+    assert production(SECRET_KEY=STRONG, AUDIT_KEY=STRONG[::-1]).config["AUDIT_KEY"]
+
+
+def test_the_derived_audit_key_is_the_one_the_chain_uses():
+    app = create_app({"SECRET_KEY": STRONG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.app_context():
+        assert audit_key() == derived_audit_key(STRONG)
+    with create_app({"SECRET_KEY": DEV_SECRET_KEY, "AUTO_MIGRATE": False}).app_context():
+        assert audit_key() == derived_audit_key(DEV_SECRET_KEY)
+
+
+def test_production_refuses_a_weak_key_given_as_a_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("FLOORPLAN_AUTO_MIGRATE", "false")
+    monkeypatch.setenv("FLOORPLAN_ENV_NAME", "production")
+    monkeypatch.setenv("FLOORPLAN_SECRET_KEY", "x")
+    with pytest.raises(ConfigError, match="FLOORPLAN_SECRET_KEY is too weak"):
+        create_app()
+    monkeypatch.setenv("FLOORPLAN_SECRET_KEY", STRONG)
+    assert create_app().config["SESSION_COOKIE_SECURE"] is True
+
+
+def env_app(tmp_path, monkeypatch, **variables):
+    """An app configured only by FLOORPLAN_* variables, on a fresh migrated SQLite file."""
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("FLOORPLAN_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    monkeypatch.setenv("FLOORPLAN_WTF_CSRF_ENABLED", "false")
+    for name, text in variables.items():
+        monkeypatch.setenv(f"FLOORPLAN_{name}", text)
+    app = create_app()
+    with app.app_context():
+        clinic = create_clinic("Env Clinic")
+        create_user(
+            clinic, email="env@clinic.test", name="Env", role="clinician", password=PASSWORD
+        )
+        db.session.commit()
+    return app
+
+
+def test_the_readme_idle_timeout_variable_in_seconds_works(tmp_path, monkeypatch):
+    app = env_app(tmp_path, monkeypatch, IDLE_TIMEOUT="900")
+    assert app.config["IDLE_TIMEOUT"] == timedelta(seconds=900)
+    assert app.config["WTF_CSRF_ENABLED"] is False
+    client = app.test_client()
+    assert login(client, "env@clinic.test").status_code == 302
+    assert client.get("/patients").status_code == 200  # was a 500 for every signed-in page
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 840  # within 900 s
+    assert client.get("/patients").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 910  # past 900 s, though within the 30 min default
+    response = client.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "expected"),
+    [
+        ("FLOORPLAN_IDLE_TIMEOUT", "15m", "a number of seconds"),
+        ("FLOORPLAN_PATIENTS_PER_PAGE", "lots", "a whole number"),
+        ("FLOORPLAN_AUTO_MIGRATE", "sometimes", "true or false"),
+        ("FLOORPLAN_ENV_NAME", "prod", "'development' or 'production'"),
+    ],
+)
+def test_a_wrong_variable_stops_start_up_naming_it(tmp_path, monkeypatch, variable, text, expected):
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(variable, text)
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert str(refused.value).startswith(f"{variable}={text!r}: expected {expected}")
+    assert not (tmp_path / "floorplan.sqlite").exists()  # stopped before touching the database
+
+
+def test_instance_file_values_are_checked_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("FLOORPLAN_AUTO_MIGRATE", "false")
+    (tmp_path / "config.py").write_text("IDLE_TIMEOUT = 600\nFOOTER = '123'\n")
+    app = create_app()
+    assert app.config["IDLE_TIMEOUT"] == timedelta(minutes=10)  # seconds, as in a variable
+    assert app.config["FOOTER"] == "123"  # Python values without a default are kept as written
+    (tmp_path / "config.py").write_text("PATIENTS_PER_PAGE = 'many'\n")
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert str(refused.value) == (
+        f"PATIENTS_PER_PAGE='many' in {tmp_path / 'config.py'}: expected a whole number."
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["PERMANENT_SESSION_LIFETIME", "REMEMBER_COOKIE_DURATION", "REMEMBER_COOKIE_SECURE"]
+)
+def test_settings_that_would_do_nothing_stop_start_up(tmp_path, monkeypatch, name):
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(f"FLOORPLAN_{name}", "3600")
+    with pytest.raises(ConfigError, match=f"{name} cannot be set"):
+        create_app()
+    monkeypatch.delenv(f"FLOORPLAN_{name}")
+    (tmp_path / "config.py").write_text(f"{name} = 3600\n")
+    with pytest.raises(ConfigError, match=f"{name} cannot be set"):
+        create_app()
+
+
+def test_the_session_cookie_ends_with_the_browser_and_its_signature_after_the_idle_timeout(
+    app_factory, clinician, monkeypatch
+):
+    app = app_factory(IDLE_TIMEOUT=timedelta(minutes=5))
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=6)
+    client = app.test_client()
+    cookie = login(client, clinician.email).headers["Set-Cookie"]
+    assert "Expires" not in cookie and "Max-Age" not in cookie  # gone when the browser closes
+    assert client.get("/patients").status_code == 200
+    # The cookie's contents claim recent activity, as a copied cookie replayed later would were
+    # the request hook ever bypassed: its signature's age alone decides.
+    with client.session_transaction() as session:
+        contents = dict(session)
+    serializer = app.session_interface.get_signing_serializer(app)
+
+    def signed(minutes_ago: int) -> str:
+        with monkeypatch.context() as past:
+            past.setattr(
+                itsdangerous.timed.TimestampSigner,
+                "get_timestamp",
+                lambda self: int(time.time()) - minutes_ago * 60,
+            )
+            return serializer.dumps(contents)
+
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], signed(5))
+    assert client.get("/patients").status_code == 200
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], signed(7))
+    response = client.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_remember_cookie_signs_nobody_in(app, client, clinician):
+    with app.test_request_context():
+        remembered = encode_cookie(f"{clinician.id}:{clinician.session_version}")
+    client.set_cookie("remember_token", remembered)
+    response = client.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
 
 
 def test_first_start_creates_and_migrates_the_sqlite_database(tmp_path):
