@@ -6,10 +6,10 @@ The suite runs on a fresh SQLite file per test, or on PostgreSQL when TEST_DATAB
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,13 +21,31 @@ from flask.testing import FlaskClient
 from prescriptions import create_app
 from prescriptions.accounts.operations import create_clinic, create_user
 from prescriptions.assessments.operations import add_assessment
+from prescriptions.assessments.queries import fetch_latest_assessment
 from prescriptions.audit import SYSTEM, Actor
+from prescriptions.domain.adherence import prescribed_per_day, week_days
+from prescriptions.domain.progression import BUILTIN_TEMPLATES, Item, propose_items
+from prescriptions.domain.rules import Severity, blocking_issue
+from prescriptions.exercises.queries import fetch_catalogue
 from prescriptions.extensions import db
-from prescriptions.models import Assessment, Clinic, Patient, User
+from prescriptions.logs import operations as log_ops
+from prescriptions.logs.queries import fetch_logs
+from prescriptions.mapping.plans import assessment_facts, findings_for, plan_items, warning_key
+from prescriptions.models import Assessment, Clinic, Patient, Plan, User
 from prescriptions.patients.operations import create_patient
+from prescriptions.plans import operations as plan_ops
+from tests.factories import (
+    FOREIGN_TEXT,
+    PASSWORD,
+    SERVER_URL,
+    app_config,
+    committing,
+    count,
+    empty_server_database,
+    login,
+)
 
-PASSWORD = "correct horse battery staple"
-SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
+_config = app_config  # the name other modules knew it by
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +58,6 @@ def server_schema() -> Iterator[None]:
             db.create_all()
             db.session.commit()
     yield
-
-
-def _config(url: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False,
-        "AUTO_MIGRATE": False,
-        "SERVER_NAME": None,
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -86,13 +92,6 @@ def app_factory(
             db.engine.dispose()
 
 
-def empty_server_database() -> None:
-    """Empty every table of the PostgreSQL test database (inside an app context)."""
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
-
-
 @pytest.fixture
 def app(app_factory: Callable[..., Flask]) -> Flask:
     return app_factory()
@@ -106,14 +105,6 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> Any:
     return app.test_cli_runner()
-
-
-@contextmanager
-def committing(app: Flask) -> Iterator[None]:
-    """Run writes in an app context and commit them, as a view would."""
-    with app.app_context():
-        yield
-        db.session.commit()
 
 
 # --- factories through the real write path ------------------------------------------------
@@ -206,11 +197,6 @@ def make_assessment(app: Flask) -> Callable[..., int]:
     return make
 
 
-def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    """Sign in through the real form."""
-    return client.post("/login", data={"email": email, "password": password})
-
-
 @pytest.fixture
 def clinician(app: Flask, make_user: Callable[..., int]) -> User:
     """A clinician in their own clinic (detached: read ids and plain fields only)."""
@@ -246,23 +232,198 @@ def admin_client(app: Flask, admin: User) -> FlaskClient:
     return client
 
 
+# --- plans and logs through the operations layer ------------------------------------------------
+#
+# Each takes and returns ids; `by` is the acting user's id (default: the clinic's first user).
+
+
+def _acting(clinic_id: int, by: int | None) -> Actor:
+    if by is not None:
+        return Actor(db.session.get(User, by))
+    user = db.session.scalar(sa.select(User).where(User.clinic_id == clinic_id).order_by(User.id))
+    assert user is not None, "the clinic needs a user to act for it (make_user first)"
+    return Actor(user)
+
+
+@pytest.fixture
+def make_plan(app: Flask) -> Callable[..., int]:
+    """A draft from a built-in template, progressed from the latest assessment as the view does.
+
+    `first_item` overrides fields of the first item (e.g. a hold to warn about) and `title` the
+    title; either is saved through `update_plan`, the editor's write.
+    """
+
+    def make(
+        patient_id: int,
+        *,
+        by: int | None = None,
+        template: str = "strengthening",
+        start: date = date(2026, 11, 30),
+        title: str | None = None,
+        first_item: dict[str, Any] | None = None,
+    ) -> int:
+        with committing(app):
+            patient = db.session.get(Patient, patient_id)
+            actor = _acting(patient.clinic_id, by)
+            chosen = BUILTIN_TEMPLATES[template]
+            latest = fetch_latest_assessment(patient.clinic_id, patient.id)
+            items = propose_items(chosen, assessment_facts(latest))
+            plan = plan_ops.create_plan(patient, chosen, items, actor, start=start)
+            if first_item or title:
+                edited: list[Item] = list(plan_items(plan.items))
+                edited[0] = replace(edited[0], **(first_item or {}))
+                plan_ops.update_plan(plan, edited, actor, title=title or plan.title)
+            return plan.id
+
+    return make
+
+
+@pytest.fixture
+def issue_plan(app: Flask) -> Callable[..., int]:
+    """Issue a draft, acknowledging every warning it has (as ticking them all on the page)."""
+
+    def issue(plan_id: int, *, by: int | None = None) -> int:
+        with committing(app):
+            plan = db.session.get(Plan, plan_id)
+            findings = findings_for(plan, plan_items(plan.items), fetch_catalogue(plan.clinic_id))
+            assert not blocking_issue(findings), findings
+            warnings = [
+                (warning_key(f), f.message) for f in findings if f.severity == Severity.WARNING
+            ]
+            plan_ops.issue_plan(plan, _acting(plan.clinic_id, by), warnings)
+            return plan.id
+
+    return issue
+
+
+@pytest.fixture
+def revise_plan(app: Flask) -> Callable[..., int]:
+    """A draft revision of an issued plan; returns the revision's id."""
+
+    def revise(plan_id: int, *, by: int | None = None) -> int:
+        with committing(app):
+            plan = db.session.get(Plan, plan_id)
+            return plan_ops.revise_plan(plan, _acting(plan.clinic_id, by)).id
+
+    return revise
+
+
+@pytest.fixture
+def complete_plan(app: Flask) -> Callable[..., int]:
+    def complete(plan_id: int, *, by: int | None = None) -> int:
+        with committing(app):
+            plan = db.session.get(Plan, plan_id)
+            return plan_ops.complete_plan(plan, _acting(plan.clinic_id, by)).id
+
+    return complete
+
+
+@pytest.fixture
+def cancel_plan(app: Flask) -> Callable[..., int]:
+    def cancel(plan_id: int, *, reason: str = "Patient moved away", by: int | None = None) -> int:
+        with committing(app):
+            plan = db.session.get(Plan, plan_id)
+            return plan_ops.cancel_plan(plan, reason, _acting(plan.clinic_id, by)).id
+
+    return cancel
+
+
+@pytest.fixture
+def log_week(app: Flask) -> Callable[..., int]:
+    """Save one week of an issued plan's log as the weekly log form does; returns days changed.
+
+    `days` maps a day of the week (0-6) to its values; by default every day has one session.
+    A day already logged is updated (at its current version).
+    """
+
+    def log(
+        plan_id: int,
+        week: int = 1,
+        *,
+        days: dict[int, dict[str, Any]] | None = None,
+        by: int | None = None,
+    ) -> int:
+        if days is None:
+            days = {n: {"sessions_done": 1} for n in range(7)}
+        with committing(app):
+            plan = db.session.get(Plan, plan_id)
+            dates = week_days(plan.start_date, week)
+            existing = {e.day: e for e in fetch_logs(plan.clinic_id, plan.id, dates[0], dates[-1])}
+            entries = [
+                log_ops.DayEntry(
+                    dates[n],
+                    existing[dates[n]].version if dates[n] in existing else None,
+                    values,
+                )
+                for n, values in sorted(days.items())
+            ]
+            prescribed = prescribed_per_day(plan_items(plan.items), week)
+            return log_ops.save_week_log(
+                plan, entries, existing, prescribed, _acting(plan.clinic_id, by)
+            )
+
+    return log
+
+
+# --- the other clinic ---------------------------------------------------------------------------
+
+
 @pytest.fixture
 def other_clinic(
     make_clinic: Callable[..., int],
     make_user: Callable[..., int],
     make_patient: Callable[..., int],
     make_assessment: Callable[..., int],
-) -> dict[str, int]:
-    """Records in a second clinic that the signed-in clinician must never see."""
-    clinic_id = make_clinic(name="Elsewhere Clinic")
+    make_plan: Callable[..., int],
+    issue_plan: Callable[..., int],
+    revise_plan: Callable[..., int],
+    log_week: Callable[..., int],
+) -> dict[str, Any]:
+    """A second clinic the signed-in clinician must never see a byte of (see FOREIGN_TEXT).
+
+    Two patients, each with an issued plan with items and a logged week; the first plan also has
+    an open draft revision. `plans` lists every plan id of the clinic.
+    """
+    clinic_id = make_clinic(name="Elsewhere Clinic", address="9 Far Road")
     user_id = make_user(clinic_id, name="Foreign Therapist")
-    patient_id = make_patient(clinic_id, given_name="Secret", family_name="Foreigner")
-    assessment_id = make_assessment(patient_id, user_id)
+    patient_id = make_patient(
+        clinic_id,
+        given_name="Secret",
+        family_name="Foreigner",
+        chart_number="FX-9931",
+        notes="Xylophone patient note",
+        email="zebulon@foreign.example",
+    )
+    second_patient = make_patient(
+        clinic_id, given_name="Ulrike", family_name="Outlander", chart_number="FX-9932"
+    )
+    assessment_id = make_assessment(patient_id, user_id, notes="Marmoset assessment note")
+    make_assessment(second_patient, user_id)
+    plans = []
+    for pid in (patient_id, second_patient):
+        plan = make_plan(
+            pid,
+            title="Okapi programme",
+            first_item={"hold_s": 5, "rest_s": 10, "note": "Narwhal item note"},
+        )
+        issue_plan(plan)
+        log_week(
+            plan,
+            1,
+            days={
+                0: {"sessions_done": 1, "leaks": 2, "leak_trigger": "quetzal laugh"},
+                1: {"sessions_done": 2, "note": "Quokka log note"},
+            },
+        )
+        plans.append(plan)
+    plans.append(revise_plan(plans[0]))
     return {
         "clinic": clinic_id,
         "user": user_id,
         "patient": patient_id,
         "assessment": assessment_id,
+        "plan": plans[0],
+        "plans": plans,
     }
 
 
@@ -302,12 +463,13 @@ def count_queries(app: Flask) -> Callable[[], Any]:
     return counting
 
 
-def count(model: type, app: Flask, **filters: Any) -> int:
-    """Rows of a model matching the filters, read in a fresh context."""
-    from prescriptions.database import count_rows
-
-    with app.app_context():
-        return count_rows(model, **filters)
-
-
-__all__ = ["Assessment", "PASSWORD", "committing", "count", "login"]
+__all__ = [
+    "FOREIGN_TEXT",
+    "PASSWORD",
+    "SERVER_URL",
+    "Assessment",
+    "committing",
+    "count",
+    "empty_server_database",
+    "login",
+]

@@ -9,18 +9,17 @@ A route with an id this file does not know how to fill, and that is not listed a
 
 from __future__ import annotations
 
+import io
 import secrets
 from typing import Any
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter
 
-from prescriptions.extensions import db
-from prescriptions.models import User
-from tests.conftest import login
-from tests.test_plans import issue, new_plan
+from tests.factories import FOREIGN_TEXT, NEW_PATIENT, login
 
 #: Administrator-only routes outside the admin blueprint.
 ADMIN_ONLY = {"exports.clinic_csv"}
@@ -52,8 +51,20 @@ def _values(rule: Rule, records: dict[str, int]) -> dict[str, Any] | None:
     return values
 
 
+def _every_values(rule: Rule, records: dict[str, int]) -> list[dict[str, Any]]:
+    """Like `_values`, once for every choice of each `any(...)` argument (every CSV kind)."""
+    values = _values(rule, records)
+    assert values is not None, rule.rule
+    combos = [values]
+    for name, converter in rule._converters.items():  # noqa: SLF001 - as in _values
+        if isinstance(converter, AnyConverter):
+            combos = [{**c, name: item} for c in combos for item in sorted(converter.items)]
+    return combos
+
+
 def _admin_only(rule: Rule) -> bool:
-    return rule.endpoint.startswith("admin.") or rule.endpoint in ADMIN_ONLY
+    """Everything under /admin (the admin and audit blueprints), and the listed routes."""
+    return rule.rule.startswith("/admin") or rule.endpoint in ADMIN_ONLY
 
 
 def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
@@ -62,14 +73,9 @@ def _url(app: Flask, rule: Rule, values: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def foreign(app, other_clinic) -> dict[str, int]:
-    """Another clinic's patient, issued plan and user."""
-    client = app.test_client()
-    with app.app_context():
-        login(client, db.session.get(User, other_clinic["user"]).email)
-    plan = new_plan(client, other_clinic["patient"], once="foreign")
-    issue(client, plan)
-    return {**other_clinic, "plan": plan}
+def foreign(other_clinic) -> dict[str, Any]:
+    """Another clinic's patient, issued plan (items, a logged week) and user."""
+    return other_clinic
 
 
 def test_every_route_is_swept_or_public(app):
@@ -121,19 +127,18 @@ def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, forei
                 assert signed_in.open(url, method=method).status_code == 403, (method, url)
 
 
-def _own_records(app, signed_in, clinician, make_patient, make_assessment) -> dict[str, int]:
-    patient = make_patient(clinician.clinic_id, given_name="Own")
+@pytest.fixture
+def own(clinician, make_patient, make_assessment, make_plan, issue_plan, log_week):
+    """The signed-in clinic's patient with an issued plan and a logged week."""
+    patient = make_patient(clinician.clinic_id, given_name="Own", family_name="Ownington")
     make_assessment(patient, clinician.id)
-    plan = new_plan(signed_in, patient, once="own")
-    issue(signed_in, plan)
+    plan = issue_plan(make_plan(patient))
+    log_week(plan, 1)
     return {"patient": patient, "plan": plan, "user": clinician.id}
 
 
-def test_scanner_baseline_on_every_page(
-    app, signed_in, admin_client, clinician, make_patient, make_assessment
-):
+def test_scanner_baseline_on_every_page(app, signed_in, admin_client, own):
     """The passive checks of a web scanner's baseline scan, over every GET route."""
-    own = _own_records(app, signed_in, clinician, make_patient, make_assessment)
     checked = 0
     for rule in _rules(app):
         if "GET" not in rule.methods or rule.endpoint in ("static", "auth.setup"):
@@ -159,6 +164,39 @@ def test_scanner_baseline_on_every_page(
             assert "<script>" not in body and " onclick=" not in body, url
         checked += 1
     assert checked >= 15
+
+
+def _text(response) -> str:
+    """What a response shows: a PDF's extracted text, otherwise the body as text."""
+    if response.mimetype == "application/pdf":
+        reader = PdfReader(io.BytesIO(response.data))
+        return "\n".join(page.extract_text() for page in reader.pages)
+    return response.get_data(as_text=True)
+
+
+def test_no_page_of_a_clinic_shows_another_clinics_records(
+    app, signed_in, admin_client, other_clinic, own
+):
+    """Every GET route, filled with this clinic's records, while the other clinic has patients,
+    plans with items, logs and a revision: not one of its names, numbers or notes shows."""
+    app.config["PATIENTS_PER_PAGE"] = 1000  # every patient the list could show, on one page
+    checked, showing_own = 0, 0
+    for rule in _rules(app):
+        if "GET" not in rule.methods or rule.endpoint in ("static", "auth.setup"):
+            continue
+        client = admin_client if _admin_only(rule) else signed_in
+        for values in _every_values(rule, own):
+            url = _url(app, rule, values)
+            response = client.get(url, follow_redirects=True)
+            if rule.rule == "/admin/clinic/logo.png" and response.status_code == 404:
+                continue  # the clinic has no logo: nothing to show
+            assert response.status_code == 200, (url, response.status_code)
+            text = _text(response)
+            leaked = [marker for marker in FOREIGN_TEXT if marker in text]
+            assert not leaked, (url, leaked)
+            checked += 1
+            showing_own += "Ownington" in text
+    assert checked >= 15 and showing_own >= 8, (checked, showing_own)
 
 
 def test_static_files_may_be_cached_but_still_carry_the_headers(client, clinician):
@@ -197,9 +235,7 @@ def test_search_with_control_characters(signed_in, clinician, make_patient):
 
 
 def test_a_name_of_spaces_is_no_name(app, signed_in):
-    from tests.test_patients import NEW
-
-    response = signed_in.post("/patients/new", data={**NEW, "given_name": "   "})
+    response = signed_in.post("/patients/new", data={**NEW_PATIENT, "given_name": "   "})
     assert response.status_code == 400 and "This field is required." in response.get_data(
         as_text=True
     )

@@ -9,7 +9,7 @@ import pytest
 from prescriptions.auth.passwords import password_problem
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, User
-from tests.conftest import PASSWORD, count, login
+from tests.factories import PASSWORD, count, login
 
 SETUP = {
     "clinic_name": "Harbour Physio",

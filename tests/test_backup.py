@@ -21,7 +21,8 @@ from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, Patient
 from prescriptions.patients.operations import create_patient
-from tests.conftest import PASSWORD, SERVER_URL, _config
+from tests.factories import PASSWORD, SERVER_URL
+from tests.factories import app_config as _config
 
 LOGO = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\x00"
 

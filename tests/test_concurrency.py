@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from prescriptions import PROJECT_ROOT, create_app
-from tests.conftest import PASSWORD, SERVER_URL, _config, empty_server_database
+from tests.factories import PASSWORD, SERVER_URL, empty_server_database
+from tests.factories import app_config as _config
 
 pytestmark = pytest.mark.skipif(
     shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None,

@@ -22,9 +22,8 @@ from prescriptions.exports.fhir import (
 )
 from prescriptions.exports.tables import csv_cell
 from prescriptions.extensions import db
-from prescriptions.models import AuditEvent, LogEntry, Plan, PlanItem, User
-from tests.conftest import count, login
-from tests.test_plans import editor_data, issue, new_plan
+from prescriptions.models import AuditEvent, Patient, Plan, PlanItem, User
+from tests.factories import FOREIGN_TEXT, count, issue, login, new_plan
 
 
 @pytest.fixture
@@ -42,33 +41,29 @@ def patient_id(clinician, make_patient, make_assessment):
 
 
 @pytest.fixture
-def issued_plan(app, signed_in, patient_id, clinician):
+def issued_plan(signed_in, patient_id, make_plan, issue_plan, log_week):
     """An issued plan with an acknowledged warning and two logged days."""
-    plan_id = new_plan(signed_in, patient_id)
-    data = editor_data(signed_in, plan_id)
-    data["items-0-hold_s"] = "12"  # a warning to acknowledge when issuing
-    data["items-0-rest_s"] = "12"
-    data["items-0-note"] = "-5 if it hurts"
-    saved = signed_in.post(f"/plans/{plan_id}/edit", data={**data, "action": "save"})
-    assert saved.status_code == 302
-    issue(signed_in, plan_id)
+    plan_id = make_plan(
+        patient_id,
+        # a warning to acknowledge when issuing, and a note a spreadsheet would take for a formula
+        first_item={"hold_s": 12, "rest_s": 12, "note": "-5 if it hurts"},
+    )
+    issue_plan(plan_id)
+    log_week(
+        plan_id,
+        1,
+        days={
+            0: {"sessions_done": 2, "leaks": 1, "leak_trigger": "+cough"},
+            1: {"sessions_done": 2, "leaks": 1, "leak_trigger": "lifting"},
+        },
+    )
+    return plan_id
+
+
+def _prescribed(app, plan_id, week):
     with app.app_context():
         plan = db.session.get(Plan, plan_id)
-        for offset, trigger in ((0, "+cough"), (1, "lifting")):
-            db.session.add(
-                LogEntry(
-                    clinic_id=plan.clinic_id,
-                    plan_id=plan.id,
-                    day=plan.start_date + timedelta(days=offset),
-                    sessions_done=2,
-                    sessions_prescribed=3,
-                    leaks=1,
-                    leak_trigger=trigger,
-                    entered_by_id=clinician.id,
-                )
-            )
-        db.session.commit()
-    return plan_id
+        return max(i.sessions_per_day for i in plan.items if i.week == week)
 
 
 def _audit(app, action):
@@ -153,7 +148,7 @@ def test_plans_items_and_logs_csv(
 
     log_rows = _csv(admin_client.get("/exports/logs.csv"))
     assert [r["leak_trigger"] for r in log_rows] == ["'+cough", "lifting"]
-    assert log_rows[0]["sessions_prescribed"] == "3"
+    assert log_rows[0]["sessions_prescribed"] == str(_prescribed(app, issued_plan, 1))
 
     for kind in ("plans", "items", "logs"):
         (event,) = _audit(app, f"export.{kind}_csv")
@@ -182,6 +177,90 @@ def test_csv_never_shows_another_clinic(admin_client, signed_in, other_clinic, m
     assert rows == []
     text = admin_client.get("/exports/items.csv").get_data(as_text=True)
     assert "Foreigner" not in text
+
+
+#: What only the signed-in clinic's records (the fixtures above) hold.
+OWN_TEXT = ("Wiśniewska", "HYPERLINK(1)", "@risky note", "-5 if it hurts", "+cough")
+
+
+def _exports(client, patient_ids, plan_ids):
+    """Every export a clinic's user can download, as text: the CSVs, JSON records, FHIR."""
+    texts = {
+        f"{kind}.csv": client.get(f"/exports/{kind}.csv").get_data(as_text=True)
+        for kind in ("plans", "items", "logs")
+    }
+    for pid in patient_ids:
+        texts[f"patient {pid}"] = client.get(f"/patients/{pid}/export.json").get_data(as_text=True)
+    for plan_id in plan_ids:
+        texts[f"plan {plan_id}"] = client.get(f"/plans/{plan_id}/fhir.json").get_data(as_text=True)
+    return texts
+
+
+def _exported_ids(texts):
+    """(patient ids, plan ids) named by the CSVs' id columns and the JSON records."""
+    patients, plans = set(), set()
+    for kind in ("plans", "items", "logs"):
+        for row in csv.DictReader(io.StringIO(texts[f"{kind}.csv"].lstrip("\ufeff"))):
+            plans.add(int(row["plan_id"]))
+            if "patient_id" in row:
+                patients.add(int(row["patient_id"]))
+    for name, text in texts.items():
+        if name.startswith("patient "):
+            record = json.loads(text)
+            patients.add(record["patient"]["id"])
+            plans.update(p["id"] for p in record["plans"])
+    return patients, plans
+
+
+def test_no_export_of_one_clinic_holds_a_byte_of_the_others(
+    app,
+    admin_client,
+    admin,
+    clinician,
+    issued_plan,
+    patient_id,
+    other_clinic,
+    make_user,
+    make_plan,
+    issue_plan,
+    log_week,
+):
+    """Both clinics have issued plans with items and logs, their ids interleaved; each clinic's
+    CSV, JSON and FHIR exports hold all of its own records and nothing of the other's."""
+    foreign_plan = issue_plan(make_plan(other_clinic["patient"], title="Okapi programme"))
+    log_week(foreign_plan, 2, days={3: {"sessions_done": 1, "note": "Quokka log note"}})
+    own_plan = issue_plan(make_plan(patient_id))
+    log_week(own_plan, 1, days={0: {"sessions_done": 1, "leak_trigger": "+cough"}})
+    own_plans = {issued_plan, own_plan}
+    foreign_plans = {*other_clinic["plans"], foreign_plan}
+    with app.app_context():
+        foreign_patients = set(
+            db.session.scalars(
+                sa.select(Patient.id).where(Patient.clinic_id == other_clinic["clinic"])
+            )
+        )
+    assert len(foreign_patients) == 2
+    # interleaved ids: a filter on id ranges alone would take some of the other clinic's rows
+    assert min(foreign_plans) < max(own_plans) and min(own_plans) < max(foreign_plans)
+
+    own = _exports(admin_client, [patient_id], own_plans)
+    for name, text in own.items():
+        leaked = [marker for marker in FOREIGN_TEXT if marker in text]
+        assert not leaked, (name, leaked)
+    assert all(any(marker in text for text in own.values()) for marker in OWN_TEXT)
+    assert _exported_ids(own) == ({patient_id}, own_plans)
+
+    foreign_admin = make_user(other_clinic["clinic"], role="admin", name="Olga Admin")
+    foreign_client = app.test_client()
+    with app.app_context():
+        email = db.session.get(User, foreign_admin).email
+    assert login(foreign_client, email).status_code == 302
+    theirs = _exports(foreign_client, foreign_patients, foreign_plans)
+    for name, text in theirs.items():
+        leaked = [marker for marker in (*OWN_TEXT, admin.name, clinician.name) if marker in text]
+        assert not leaked, (name, leaked)
+    assert all(any(marker in text for text in theirs.values()) for marker in FOREIGN_TEXT)
+    assert _exported_ids(theirs) == (foreign_patients, foreign_plans)
 
 
 @pytest.mark.parametrize(
@@ -294,12 +373,7 @@ def test_code_problems_catches_bad_codes():
 
 
 def test_fhir_of_another_clinics_plan_is_a_404(app, signed_in, other_clinic):
-    foreign = app.test_client()
-    with app.app_context():
-        email = db.session.get(User, other_clinic["user"]).email
-    assert login(foreign, email).status_code == 302
-    plan_id = new_plan(foreign, other_clinic["patient"])
-    response = signed_in.get(f"/plans/{plan_id}/fhir.json")
+    response = signed_in.get(f"/plans/{other_clinic['plan']}/fhir.json")
     assert response.status_code == 404
     assert "Foreigner" not in response.get_data(as_text=True)
     assert not _audit(app, "export.plan_fhir")

@@ -14,8 +14,7 @@ from prescriptions.domain.vocab import CueSet
 from prescriptions.extensions import db
 from prescriptions.mapping.handouts import handout_snapshot
 from prescriptions.models import AuditEvent, Clinic, Plan
-from tests.conftest import count
-from tests.test_plans import issue, new_plan
+from tests.factories import count, issue, new_plan
 
 
 def pdf_text(data: bytes) -> tuple[int, str, list[float]]:
@@ -130,25 +129,13 @@ def test_batch_print_makes_one_pdf(app, signed_in, clinician, make_patient, plan
 
 
 def test_batch_print_ignores_another_clinics_plan(app, signed_in, other_clinic, plan_id):
-    foreign_plan = _foreign_plan(app, other_clinic)
+    foreign_plan = other_clinic["plan"]  # issued
     response = signed_in.post("/print", data={"plans": [foreign_plan]})
     assert response.status_code == 400  # not a choice offered to this clinic
 
 
-def _foreign_plan(app, other_clinic):
-    from prescriptions.models import User
-    from tests.conftest import login
-
-    client = app.test_client()
-    with app.app_context():
-        login(client, db.session.get(User, other_clinic["user"]).email)
-    plan = new_plan(client, other_clinic["patient"], once="foreign")
-    issue(client, plan)
-    return plan
-
-
 def test_handout_of_another_clinic_is_a_404(app, signed_in, other_clinic):
-    foreign_plan = _foreign_plan(app, other_clinic)
+    foreign_plan = other_clinic["plan"]  # issued
     assert signed_in.get(f"/plans/{foreign_plan}/handout.pdf").status_code == 404
 
 

@@ -58,7 +58,7 @@ def test_not_an_image_or_too_large_is_refused_beside_the_field(app, admin_client
 
 
 def test_logo_prints_on_the_handout_and_can_be_removed(app, admin_client, admin, make_patient):
-    from tests.test_plans import new_plan
+    from tests.factories import new_plan
 
     _settings(admin_client, logo_upload=(io.BytesIO(_image("PNG")), "logo.png"))
     patient = make_patient(admin.clinic_id)

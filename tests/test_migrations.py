@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from prescriptions import PROJECT_ROOT, create_app
 from prescriptions.extensions import db
-from tests.conftest import SERVER_URL
+from tests.factories import SERVER_URL
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
 

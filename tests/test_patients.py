@@ -8,23 +8,8 @@ import pytest
 
 from prescriptions.extensions import db
 from prescriptions.models import Assessment, Patient
-from tests.conftest import count
-
-NEW = {
-    "given_name": "Łucja",
-    "family_name": "Wiśniewska",
-    "preferred_name": "Lucy",
-    "date_of_birth": "1968-03-09",
-    "chart_number": "HP-0042",
-    "cue_set": "female",
-    "diagnoses": ["stress_ui", "prolapse"],
-    "precautions": [],
-    "phone": "07700 900123",
-    "email": "lucja@example.org",
-    "address": "3 Mill Lane",
-    "notes": "Prefers morning visits.",
-    "once": "t-1",
-}
+from tests.factories import NEW_PATIENT as NEW
+from tests.factories import count
 
 
 def _version(page: str) -> str:
@@ -145,7 +130,7 @@ def test_pagination(app_factory, make_user, make_patient):
         clinic_id, email = user.clinic_id, user.email
     for i in range(7):
         make_patient(clinic_id, family_name=f"Family{i}")
-    from tests.conftest import login
+    from tests.factories import login
 
     login(client, email)
     first = client.get("/patients").get_data(as_text=True)

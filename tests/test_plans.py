@@ -6,9 +6,17 @@ import re
 
 import pytest
 
+from prescriptions.domain.vocab import PlanStatus, label
 from prescriptions.extensions import db
-from prescriptions.models import AuditEvent, ClinicTemplate, Plan, PlanItem, WarningAck
-from tests.conftest import count
+from prescriptions.models import (
+    AuditEvent,
+    ClinicTemplate,
+    Plan,
+    PlanItem,
+    Submission,
+    WarningAck,
+)
+from tests.factories import count, editor_data, editor_from_html, issue, new_plan
 
 
 @pytest.fixture
@@ -16,32 +24,6 @@ def patient_id(clinician, make_patient, make_assessment):
     pid = make_patient(clinician.clinic_id, given_name="Hoa", family_name="Nguyễn")
     make_assessment(pid, clinician.id, endurance_s=4, repetitions=6, relaxation="full")
     return pid
-
-
-def new_plan(client, patient_id, template="strengthening", once="p-1"):
-    response = client.post(
-        f"/patients/{patient_id}/plans/new",
-        data={"template": template, "start_date": "2026-11-30", "once": once},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(re.search(r"/plans/(\d+)/edit", response.location).group(1))
-
-
-def editor_data(client, plan_id):
-    """The editor's form as the browser would send it back."""
-    page = client.get(f"/plans/{plan_id}/edit").get_data(as_text=True)
-    data = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
-        data[name] = value
-    for name in re.findall(r'<input[^>]*type="text"[^>]*name="([^"]+)"(?![^>]*value=)', page):
-        data.setdefault(name, "")
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
-            r'<option value="([^"]*)"', body
-        )
-        data[name] = chosen.group(1)
-    data.pop("action", None)
-    return data
 
 
 def test_new_plan_starts_from_the_assessment(app, signed_in, patient_id):
@@ -139,19 +121,6 @@ def test_copy_week_forward_then_save(app, signed_in, patient_id):
     assert week1 == week2
 
 
-def editor_from_html(page):
-    data = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
-        data[name] = value
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', body) or re.search(
-            r'<option value="([^"]*)"', body
-        )
-        data[name] = chosen.group(1)
-    data.pop("action", None)
-    return data
-
-
 def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient_id, clinician):
     plan_id = new_plan(signed_in, patient_id)
     data = editor_data(signed_in, plan_id)
@@ -176,12 +145,6 @@ def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient
         acks = db.session.scalars(db.select(WarningAck)).all()
         assert {a.code for a in acks} == set(keys)
         assert all(a.acknowledged_by_id == clinician.id for a in acks)
-
-
-def issue(client, plan_id):
-    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
-    keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
-    assert client.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys}).status_code == 302
 
 
 def test_issued_plans_are_read_only(app, signed_in, patient_id):
@@ -255,11 +218,6 @@ def test_copy_to_another_patient_and_save_as_template(
         data={"chart_number": "OTHER-1", "start_date": "2026-12-07", "once": "c"},
     )
     assert response.status_code == 302
-    missing = signed_in.post(
-        f"/plans/{plan_id}/copy",
-        data={"chart_number": "NOPE", "start_date": "2026-12-07", "once": "d"},
-    )
-    assert missing.status_code == 302
     assert (
         signed_in.post(
             f"/plans/{plan_id}/save-template", data={"name": "My strength", "once": "t"}
@@ -299,25 +257,99 @@ def test_clinic_exercise_joins_the_catalogue(app, signed_in, patient_id):
     assert bad.status_code == 400
 
 
-def test_patient_record_lists_every_plan_and_revision(signed_in, patient_id):
+def test_copy_to_an_unknown_chart_number_is_refused_and_writes_nothing(
+    app, signed_in, clinician, patient_id, make_patient, other_clinic
+):
     plan_id = new_plan(signed_in, patient_id)
-    issue(signed_in, plan_id)
-    signed_in.post(f"/plans/{plan_id}/revise")
+
+    def written():
+        return (
+            count(Plan, app),
+            count(PlanItem, app),
+            count(Submission, app),
+            count(AuditEvent, app, action="plan.copy"),
+        )
+
+    before = written()
+    # no such chart number anywhere, and one that only the other clinic has
+    for chart in ("NOPE-1", "FX-9931"):
+        response = signed_in.post(
+            f"/plans/{plan_id}/copy",
+            data={"chart_number": chart, "start_date": "2026-12-07", "once": "copy-1"},
+        )
+        assert response.status_code == 302
+        assert response.location.endswith(f"/plans/{plan_id}#copy"), response.location
+        page = signed_in.get(response.location).get_data(as_text=True)
+        assert f"No patient has the chart number {chart}." in page
+        assert written() == before, chart
+    with app.app_context():
+        foreign = db.session.scalars(
+            db.select(Plan).where(Plan.clinic_id == other_clinic["clinic"])
+        ).all()
+    assert sorted(p.id for p in foreign) == sorted(other_clinic["plans"])
+    # Corrected, the same form (same one-time token) copies: the refusals did not use it up.
+    other = make_patient(clinician.clinic_id, chart_number="OTHER-1")
+    response = signed_in.post(
+        f"/plans/{plan_id}/copy",
+        data={"chart_number": "OTHER-1", "start_date": "2026-12-07", "once": "copy-1"},
+    )
+    assert re.search(r"/plans/\d+/edit$", response.location), response.location
+    with app.app_context():
+        (copied,) = db.session.scalars(db.select(Plan).where(Plan.patient_id == other)).all()
+        assert copied.clinic_id == clinician.clinic_id and copied.status == "draft"
+
+
+def _record_plans(page: str) -> list[tuple[int, str]]:
+    """The plans table of a patient's record: (plan id, status shown), in page order."""
+    section = page.split("<h2>Plans</h2>", 1)[1].split("</section>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if cells:
+            plan_id = int(re.search(r'href="/plans/(\d+)"', cells[0]).group(1))
+            rows.append((plan_id, re.sub(r"<[^>]+>", "", cells[1]).strip()))
+    return rows
+
+
+def test_patient_record_lists_every_plan_and_revision(
+    signed_in,
+    clinician,
+    patient_id,
+    make_patient,
+    make_plan,
+    issue_plan,
+    revise_plan,
+    complete_plan,
+    cancel_plan,
+    other_clinic,
+):
+    draft = make_plan(patient_id)
+    superseded = issue_plan(make_plan(patient_id))
+    current = issue_plan(revise_plan(superseded))
+    open_revision = revise_plan(current)
+    completed = complete_plan(issue_plan(make_plan(patient_id)))
+    cancelled_draft = cancel_plan(make_plan(patient_id))
+    cancelled_issued = cancel_plan(issue_plan(make_plan(patient_id)))
+    make_plan(make_patient(clinician.clinic_id))  # another patient's plan: not on this record
+    expected = {
+        draft: PlanStatus.DRAFT,
+        superseded: PlanStatus.SUPERSEDED,
+        current: PlanStatus.ISSUED,
+        open_revision: PlanStatus.DRAFT,
+        completed: PlanStatus.COMPLETED,
+        cancelled_draft: PlanStatus.CANCELLED,
+        cancelled_issued: PlanStatus.CANCELLED,
+    }
     page = signed_in.get(f"/patients/{patient_id}").get_data(as_text=True)
-    assert page.count(f'/plans/{plan_id}"') == 1
-    assert "Issued" in page and "Draft" in page
+    # every plan and revision once, newest first, each with its own status
+    assert _record_plans(page) == [
+        (plan_id, label(expected[plan_id])) for plan_id in sorted(expected, reverse=True)
+    ]
+    assert len({label(s) for s in PlanStatus}) == len(PlanStatus)  # the labels tell them apart
 
 
 def test_another_clinics_plan_is_a_404(app, signed_in, other_clinic, make_user):
-    from tests.conftest import login
-
-    foreign = app.test_client()
-    with app.app_context():
-        from prescriptions.models import User
-
-        email = db.session.get(User, other_clinic["user"]).email
-    login(foreign, email)
-    plan_id = new_plan(foreign, other_clinic["patient"])
+    plan_id = other_clinic["plans"][-1]  # a draft revision
     for path in ("", "/edit", "/history"):
         assert signed_in.get(f"/plans/{plan_id}{path}").status_code == 404
     for path in ("/edit", "/issue", "/revise", "/complete", "/cancel", "/copy", "/save-template"):

@@ -34,7 +34,7 @@ from prescriptions.models import LogEntry, Patient, Plan, User
 from prescriptions.patients.operations import create_patient
 from prescriptions.plans.operations import complete_plan, create_plan, issue_plan, revise_plan
 from prescriptions.plans.queries import fetch_patient_plans, fetch_plan
-from tests.conftest import PASSWORD, committing, login
+from tests.factories import PASSWORD, committing, login
 
 BUDGET = 10
 SMALL, LARGE = 5, 50

@@ -10,40 +10,20 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, LogEntry, Plan
-from tests.conftest import count
-from tests.test_plans import editor_data, issue, new_plan
+from tests.factories import count, new_plan, whole_week
 
 
 @pytest.fixture
-def issued_plan(signed_in, clinician, make_patient, make_assessment):
+def issued_plan(signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan):
     pid = make_patient(clinician.clinic_id, given_name="Rosa", family_name="Logger")
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
-    issue(signed_in, plan_id)
-    return plan_id
+    return issue_plan(make_plan(pid))
 
 
 def prescribed(app, plan_id, week):
     with app.app_context():
         plan = db.session.get(Plan, plan_id)
         return max(i.sessions_per_day for i in plan.items if i.week == week)
-
-
-FIELDS = (
-    "version",
-    "sessions_done",
-    "longest_hold_s",
-    "leaks",
-    "leak_trigger",
-    "urgency",
-    "pain",
-    "note",
-)
-
-
-def whole_week(filled: dict[str, str]) -> dict[str, str]:
-    """A week as the browser sends it: every field of every day, the unfilled ones empty."""
-    return {f"days-{n}-{f}": "" for n in range(7) for f in FIELDS} | filled
 
 
 def log_form(client, plan_id, week):
@@ -154,46 +134,29 @@ def test_drafts_have_no_log_and_bad_weeks_are_404(signed_in, clinician, make_pat
 
 
 def test_another_clinics_log_is_a_404(app, signed_in, other_clinic):
-    from tests.test_handout_views import _foreign_plan
-
-    plan = _foreign_plan(app, other_clinic)
+    plan = other_clinic["plan"]  # issued, with a logged week
     assert signed_in.get(f"/plans/{plan}/weeks/1/log").status_code == 404
     assert signed_in.post(f"/plans/{plan}/weeks/1/log", data={}).status_code == 404
 
 
-def test_start_page(app, signed_in, clinician, make_patient, issued_plan):
+def test_start_page(
+    app, signed_in, clinician, make_patient, issued_plan, make_plan, issue_plan, log_week
+):
     today = date.today()
-    draft = new_plan(signed_in, make_patient(clinician.clinic_id, family_name="Drafty"), once="d")
+    draft = make_plan(make_patient(clinician.clinic_id, family_name="Drafty"))
     behind = make_patient(clinician.clinic_id, family_name="Behind")
-    behind_plan = new_plan(signed_in, behind, once="b")
-    data = editor_data(signed_in, behind_plan)
-    data["start_date"] = (today - timedelta(days=24)).isoformat()  # ends in 3 days
-    assert (
-        signed_in.post(f"/plans/{behind_plan}/edit", data={**data, "action": "save"}).status_code
-        == 302
-    )
-    issue(signed_in, behind_plan)
-    with app.app_context():
-        plan = db.session.get(Plan, behind_plan)
-        for offset in range(1, 4):
-            db.session.add(
-                LogEntry(
-                    clinic_id=plan.clinic_id,
-                    plan_id=plan.id,
-                    day=today - timedelta(days=offset),
-                    sessions_done=1,
-                    sessions_prescribed=3,
-                    entered_by_id=clinician.id,
-                )
-            )
-        db.session.commit()
+    # week 4 began 3 days ago, so the plan ends in 3 days; its last 3 days have 1 session each
+    behind_plan = issue_plan(make_plan(behind, start=today - timedelta(days=24)))
+    log_week(behind_plan, 4, days={n: {"sessions_done": 1} for n in range(3)})
+    per_day = prescribed(app, behind_plan, 4)
     page = signed_in.get("/").get_data(as_text=True)
     ending = page.split('id="ending"')[1].split("</section>")[0]
     assert "Behind" in ending and "Logger" not in ending
     drafts = page.split('id="drafts"')[1].split("</section>")[0]
     assert f"/plans/{draft}" in drafts and "Drafty" in drafts
     falling = page.split('id="behind"')[1].split("</section>")[0]
-    assert "Behind" in falling and "3 of 9 sessions (33%)" in falling and "Logger" not in falling
+    assert f"3 of {3 * per_day} sessions ({round(100 / per_day)}%)" in falling
+    assert "Behind" in falling and "Logger" not in falling
 
 
 def test_audit_page_filters_and_is_for_admins(app, admin_client, signed_in, issued_plan):

@@ -6,7 +6,7 @@ import time
 
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, User
-from tests.conftest import PASSWORD, count, login
+from tests.factories import PASSWORD, count, login
 
 
 def test_idle_timeout(app, signed_in):
