@@ -172,6 +172,10 @@ class ClinicTemplate(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: The statuses of a revision that is still open (see uq_plan_one_open_revision).
+OPEN_REVISION = "status IN ('draft', 'issued')"
+
+
 class Plan(db.Model):
     __tablename__ = "plan"
     __table_args__ = (
@@ -179,6 +183,16 @@ class Plan(db.Model):
         sa.Index("ix_plan_clinic_status_end", "clinic_id", "status", "end_date"),
         # a clinician's drafts, oldest first (start page); also serves the author foreign key
         sa.Index("ix_plan_author_status_created", "author_id", "status", "created_at"),
+        # One open revision per plan: a draft being prepared or the issued one, never two. With
+        # issue_plan superseding the plan it revises under its row version, a programme has one
+        # current plan however many clicks arrive at once.
+        sa.Index(
+            "uq_plan_one_open_revision",
+            "revises_id",
+            unique=True,
+            postgresql_where=sa.text(OPEN_REVISION),
+            sqlite_where=sa.text(OPEN_REVISION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -155,7 +155,9 @@ def test_issued_plans_are_read_only(app, signed_in, patient_id):
     assert response.status_code == 409
     assert "Revise it" in response.get_data(as_text=True)
     assert signed_in.get(f"/plans/{plan_id}/edit").status_code == 302
-    assert signed_in.post(f"/plans/{plan_id}/issue", data={}).status_code == 409
+    again = signed_in.post(f"/plans/{plan_id}/issue", data={})  # a repeat: the plan as it stands
+    assert again.status_code == 302 and again.location == f"/plans/{plan_id}"
+    assert "already issued" in signed_in.get(again.location).get_data(as_text=True)
 
 
 def test_revise_then_issue_supersedes_and_history_shows_the_change(app, signed_in, patient_id):
@@ -191,7 +193,9 @@ def test_complete_and_cancel(app, signed_in, patient_id):
     first = new_plan(signed_in, patient_id, once="a")
     issue(signed_in, first)
     assert signed_in.post(f"/plans/{first}/complete").status_code == 302
-    assert signed_in.post(f"/plans/{first}/complete").status_code == 409
+    again = signed_in.post(f"/plans/{first}/complete")
+    assert again.status_code == 302 and again.location == f"/plans/{first}"
+    assert "already completed" in signed_in.get(again.location).get_data(as_text=True)
     second = new_plan(signed_in, patient_id, once="b")
     assert signed_in.post(f"/plans/{second}/cancel", data={"reason": ""}).status_code == 302
     with app.app_context():

@@ -65,6 +65,9 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in."""
     if not target:
         return url_for("patients.index")
+    if any(ord(ch) < 33 or ord(ch) == 127 or ch == "\\" for ch in target):
+        # A Location header cannot carry control characters; browsers read a backslash as "/".
+        return url_for("patients.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("patients.index")

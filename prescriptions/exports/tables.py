@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -34,17 +35,22 @@ LOG_COLUMNS = (
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+#: A formula start after anything a spreadsheet may split cells or rows on (many European
+#: spreadsheets split on ";"), even behind spaces or a quote: `Smith;=1+1`, `a| "=1"`.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"""([,;|\t\r\n][ "]*)([=+\-@])""")
+
 
 def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
+    """A value as a CSV cell; text a spreadsheet could run as a formula gets a ' in front."""
     if value is None:
         return ""
     if isinstance(value, date | datetime):
         return _iso(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        value = _FORMULA_AFTER_SEPARATOR.sub(r"\1'\2", value)
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     return value
 
 
@@ -64,7 +70,8 @@ def csv_chunks(
 ) -> Iterator[str]:
     """CSV text, one chunk for the header and one per page of rows (ready to stream)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every text cell in quotes, so a spreadsheet splitting on another separator keeps it whole.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(columns)
     # A byte-order mark so spreadsheet programs read names like Łucja as UTF-8.
     yield "\ufeff" + _drain(buffer)

@@ -127,6 +127,12 @@ def _conflict(patient: Patient) -> ResponseReturnValue:
 def set_archived(patient_id: int, action: str) -> ResponseReturnValue:
     """Archive a patient (never deleted) or bring them back."""
     patient = _patient_or_404(patient_id)
+    show = url_for("patients.show", patient_id=patient.id)
+    if (action == "archive") == (patient.archived_at is not None):
+        # a repeat, or a twin request that won the race: nothing left to change
+        state = "archived" if patient.archived_at else "on the patient list"
+        flash(f"{patient.display_name} is already {state}. Nothing else changed.", "info")
+        return redirect(show)
     if action == "archive":
         archive_patient(patient, acting())
         message = f"{patient.display_name} is archived. Their records are kept."
@@ -135,7 +141,7 @@ def set_archived(patient_id: int, action: str) -> ResponseReturnValue:
         message = f"{patient.display_name} is back on the patient list."
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("patients.show", patient_id=patient.id))
+    return redirect(show)
 
 
 @bp.route("/patients/<int:patient_id>/assessments/new", methods=["GET", "POST"])

@@ -38,7 +38,10 @@ def apply_action(rows: list[Row], action: str, exercises: Mapping[str, Exercise]
     elif verb == "remove" and number < len(rows):
         del rows[number]
     elif verb in ("up", "down") and number < len(rows):
+        # A row whose week was mistyped sits in no week: there is nothing to swap it with.
         in_week = _indexes(rows, _week_of(rows[number]) or 0)
+        if number not in in_week:
+            return rows
         at = in_week.index(number)
         other = at - 1 if verb == "up" else at + 1
         if 0 <= other < len(in_week):

@@ -77,6 +77,12 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
     user = acting_user(by)
     if plan.status != PlanStatus.DRAFT:
         raise PlanStateError("Only a draft can be issued.")
+    previous = db.session.get(Plan, plan.revises_id) if plan.revises_id is not None else None
+    if previous is not None and previous.status == PlanStatus.SUPERSEDED:
+        raise PlanStateError(
+            f"Revision {plan.revision} can't be issued: the plan it revises was already replaced "
+            "by another revision. Open the patient's current plan instead."
+        )
     now = utcnow()
     for key, message in acknowledged:
         plan.acknowledgements.append(
@@ -85,13 +91,13 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
     plan.status = PlanStatus.ISSUED.value
     plan.issued_at = now
     plan.issued_by_id = user.id
-    if plan.revises_id is not None:
-        previous = db.session.get(Plan, plan.revises_id)
-        if previous is not None and previous.status == PlanStatus.ISSUED:
-            previous.status = PlanStatus.SUPERSEDED.value
-            previous.status_reason = f"Replaced by revision {plan.revision}"
-            previous.closed_at = now
-            record_event(by, "plan.supersede", previous, f"by plan {plan.id}")
+    if previous is not None and previous.status == PlanStatus.ISSUED:
+        # Superseding writes the previous plan under its row version: when two revisions are
+        # issued at once, one of the two updates finds the version moved and loses the race.
+        previous.status = PlanStatus.SUPERSEDED.value
+        previous.status_reason = f"Replaced by revision {plan.revision}"
+        previous.closed_at = now
+        record_event(by, "plan.supersede", previous, f"by plan {plan.id}")
     db.session.flush()
     record_event(by, "plan.issue", plan, f"{len(acknowledged)} warnings acknowledged")
     return plan

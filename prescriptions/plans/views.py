@@ -232,13 +232,37 @@ def _conflict() -> ResponseReturnValue:
     )
 
 
+#: What a plan's status says when asked to change to another (a repeat or a lost race).
+_STANDING = {
+    PlanStatus.DRAFT: "This plan is still a draft.",
+    PlanStatus.ISSUED: "This plan is issued.",
+    PlanStatus.SUPERSEDED: "This plan was replaced by a newer revision.",
+    PlanStatus.COMPLETED: "This plan is completed.",
+    PlanStatus.CANCELLED: "This plan is cancelled.",
+}
+
+
+def _as_it_stands(plan: Plan, wanted: str) -> ResponseReturnValue:
+    """Answer a repeat (a double click, or a twin that won the race) with the plan as it is."""
+    if plan.status == wanted:
+        flash(f"This plan was already {wanted}. Nothing else changed.", "info")
+    else:
+        flash(f"{_STANDING.get(PlanStatus(plan.status), '')} It can't be {wanted} now.", "error")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+def _refused(plan: Plan, error: PlanStateError) -> ResponseReturnValue:
+    flash(str(error), "error")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
 @bp.post("/plans/<int:plan_id>/issue")
 @login_required
 def issue(plan_id: int) -> ResponseReturnValue:
     """Issue a draft once every warning is acknowledged; errors refuse."""
     plan = _plan_or_404(plan_id)
     if not plan.is_editable:
-        return render_error(409, "This plan is not a draft, so it can't be issued again.")
+        return _as_it_stands(plan, "issued")
     findings = findings_for(plan, plan_items(plan.items), fetch_catalogue(clinic_id()))
     warnings = [(warning_key(f), f.message) for f in findings if f.severity == Severity.WARNING]
     form = IssueForm(warnings=warnings)
@@ -252,7 +276,10 @@ def issue(plan_id: int) -> ResponseReturnValue:
             for message in errors:
                 flash(message, "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
-    issue_plan(plan, acting(), warnings)
+    try:
+        issue_plan(plan, acting(), warnings)
+    except PlanStateError as error:
+        return _refused(plan, error)
     db.session.commit()
     flash("Plan issued. Print the handout for the patient.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -269,7 +296,7 @@ def revise(plan_id: int) -> ResponseReturnValue:
     try:
         revision = revise_plan(plan, acting())
     except PlanStateError as error:
-        return render_error(409, str(error))
+        return _refused(plan, error)
     db.session.commit()
     flash(f"Revision {revision.revision} is a draft. Issuing it replaces the current plan.", "info")
     return redirect(url_for("plans.edit", plan_id=revision.id))
@@ -280,10 +307,9 @@ def revise(plan_id: int) -> ResponseReturnValue:
 def complete(plan_id: int) -> ResponseReturnValue:
     """Mark an issued plan completed."""
     plan = _plan_or_404(plan_id)
-    try:
-        complete_plan(plan, acting())
-    except PlanStateError as error:
-        return render_error(409, str(error))
+    if plan.status != PlanStatus.ISSUED:
+        return _as_it_stands(plan, "completed")
+    complete_plan(plan, acting())
     db.session.commit()
     flash("Plan marked as completed.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -294,14 +320,13 @@ def complete(plan_id: int) -> ResponseReturnValue:
 def cancel(plan_id: int) -> ResponseReturnValue:
     """Cancel a plan with a reason; it stays on record."""
     plan = _plan_or_404(plan_id)
+    if plan.status not in (PlanStatus.DRAFT, PlanStatus.ISSUED):
+        return _as_it_stands(plan, "cancelled")
     form = CancelForm()
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "Say why the plan is cancelled.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="cancel"))
-    try:
-        cancel_plan(plan, form.reason.data, acting())
-    except PlanStateError as error:
-        return render_error(409, str(error))
+    cancel_plan(plan, form.reason.data, acting())
     db.session.commit()
     flash("Plan cancelled. It stays on the patient's record.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))

@@ -28,6 +28,15 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 
+#: Browser features no page of the service uses, switched off for the page and any frame.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), display-capture=()"
+)
+
+#: Production is served over TLS only: browsers remember that for two years.
+HSTS = "max-age=63072000; includeSubDomains"
+
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
@@ -90,6 +99,9 @@ def register_request_hooks(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config["ENV_NAME"] == "production":
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if request.endpoint != "static":
             # Pages and PDFs carry patient data: never keep them in a browser or proxy cache.
             headers["Cache-Control"] = "no-store"

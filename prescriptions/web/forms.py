@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from enum import StrEnum
 from typing import Any
 
@@ -57,15 +58,31 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+#: Characters that show nothing although str.strip() keeps them: blank letters and symbols.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _invisible(ch: str) -> bool:
+    """White space, or a character that prints nothing (zero-width space, joiners, BOM...)."""
+    return ch.isspace() or ch in _BLANK_GLYPHS or unicodedata.category(ch) in ("Cf", "Zs")
+
+
 def strip(value: Any) -> Any:
-    """Trim surrounding white space from text input."""
-    return value.strip() if isinstance(value, str) else value
+    """Trim surrounding white space and invisible characters from text input."""
+    if not isinstance(value, str):
+        return value
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
 
 
 def _clean_text_checks(field: Any, *, multiline: bool) -> None:
-    """Shared by the text fields: required means something besides spaces; no control codes."""
-    if field.flags.required and not field.data:
-        # InputRequired looks at the raw input, where "   " counts; the trimmed value is empty.
+    """Shared by the text fields: required means something visible; no control codes."""
+    if field.flags.required and not (field.data and not all(map(_invisible, field.data))):
+        # InputRequired looks at the raw input, where "   " or a zero-width space counts.
         raise StopValidation("This field is required.")
     _refuse_control_characters(field.data, multiline=multiline)
 
