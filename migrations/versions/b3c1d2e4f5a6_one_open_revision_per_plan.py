@@ -9,7 +9,7 @@ newest if several) stays; other issued ones become superseded and open drafts ca
 with a reason, so nothing is deleted.
 
 Revision ID: b3c1d2e4f5a6
-Revises: 46334d7eb385
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-01 09:10:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b3c1d2e4f5a6'
-down_revision = '46334d7eb385'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 
