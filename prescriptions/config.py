@@ -38,6 +38,28 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_LIMIT_PER_ACCOUNT": 5,  #: failed logins per account per window before refusing
     "LOGIN_LIMIT_PER_ADDRESS": 20,  #: failed logins per client address per window
     "LOGIN_LIMIT_WINDOW": timedelta(minutes=15),
+    #: a password reset link's life (admin-made, e-mailed or from the command line)
+    "RESET_LINK_LIFETIME": timedelta(hours=24),
+    "RESET_LIMIT_PER_ACCOUNT": 3,  #: e-mailed reset requests per address typed per window
+    "RESET_LIMIT_PER_ADDRESS": 10,  #: e-mailed reset requests per client address per window
+    "RESET_LIMIT_WINDOW": timedelta(hours=1),
+    #: the answer to "e-mail me a link" takes this long whatever the address (timing tells nothing)
+    "RESET_ANSWER_SECONDS": 0.25,
+    #: how long a sign-in may wait between the password and the second factor
+    "SECOND_FACTOR_TIMEOUT": timedelta(minutes=5),
+    "TOTP_ISSUER": "FloorPlan",  #: the name authenticator apps show beside the code
+    #: Outgoing mail for self-service password reset, set by the operator (never in a page or the
+    #: database, so no backup or export carries the SMTP password). Off while MAIL_SERVER is "".
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_SECURITY": "starttls",  #: "starttls", "ssl" or "none" (a relay on localhost)
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_SENDER": "",
+    "MAIL_TIMEOUT": 10,
+    #: the address people open, e.g. https://floorplan.example.org: e-mailed links use it,
+    #: never the request's Host header (which a caller chooses); required for e-mailed resets
+    "PUBLIC_URL": "",
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "LOGO_MAX_BYTES": 512 * 1024,
     "PATIENTS_PER_PAGE": 25,

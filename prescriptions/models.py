@@ -30,6 +30,8 @@ class Clinic(db.Model):
     footer_text: Mapped[str] = mapped_column(sa.String(300), default="")
     #: re-encoded PNG; kept in the database so app servers hold no state of their own
     logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    #: every account must sign in with a second factor (enrolling at its next sign-in)
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -50,8 +52,18 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: base32 TOTP secret once two-factor sign-in is confirmed; None without a second factor
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: a secret shown for enrolment, not yet confirmed with a code
+    totp_pending_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the last TOTP time step accepted: a code is good once (no replay within its window)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     clinic: Mapped[Clinic] = relationship(lazy="joined")
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -348,6 +360,48 @@ class Submission(db.Model):
     #: where the first submission led, so a repeat lands on the same record
     target: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PasswordReset(db.Model):
+    """A single-use link to choose a new password: only the token's hash is kept."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: SHA-256 of the token (256 random bits: a fast hash is enough, nothing to guess)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: "admin" (handed over by an administrator), "email" or "cli"
+    via: Mapped[str] = mapped_column(sa.String(10))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    #: set when the link is used, or voided by a newer link or a new password
+    ended_at: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code for two-factor sign-in, stored as a hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None]
+
+
+class SignInCounter(db.Model):
+    """Failed attempts per account or address in the current window, counted atomically."""
+
+    __tablename__ = "sign_in_counter"
+
+    #: "account", "address", "reset-account" or "reset-address"
+    scope: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime]
 
 
 class AuditEvent(db.Model):

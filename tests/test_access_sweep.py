@@ -24,11 +24,11 @@ from tests.factories import FOREIGN_TEXT, NEW_PATIENT, login
 #: Administrator-only routes outside the admin blueprint.
 ADMIN_ONLY = {"exports.clinic_csv"}
 #: Reachable without signing in, by design.
-PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup"}
+PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup", "auth.reset", "auth.forgot"}
 #: Which of a foreign clinic's records fills each kind of id in a route.
 FOREIGN = {"patient_id": "patient", "plan_id": "plan", "user_id": "user"}
 #: Ids that are not records (a plan week): filled with a valid value.
-NOT_RECORDS = {"week": 1}
+NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token"}
 METHODS = ("GET", "POST")
 
 

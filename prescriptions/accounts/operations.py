@@ -56,13 +56,21 @@ def set_user_active(user: User, active: bool, by: Actor) -> User:
     return user
 
 
-def change_password(user: User, password: str, by: Actor) -> User:
-    """Set a new password and end every other session of the user."""
+def set_password(user: User, password: str, by: Actor, action: str = "user.password") -> User:
+    """Set a new password: every session of the user ends and open reset links are void."""
+    from .resets import void_reset_links
+
     user.password_hash = hash_password(password)
     user.session_version += 1
+    void_reset_links(user)
     db.session.flush()
-    record_event(by, "user.password", user, user.email)
+    record_event(by, action, user, user.email, clinic_id=user.clinic_id)
     return user
+
+
+def change_password(user: User, password: str, by: Actor) -> User:
+    """Set a new password and end every other session of the user."""
+    return set_password(user, password, by)
 
 
 def end_sessions(user: User, by: Actor) -> None:
@@ -72,14 +80,24 @@ def end_sessions(user: User, by: Actor) -> None:
     record_event(by, "auth.logout", user)
 
 
-def record_login(user: User | None, email: str, ok: bool, by: Actor) -> None:
-    """Audit a login attempt, successful or not."""
-    if ok and user is not None:
+#: Events after which the person is known to be the account's holder (the row names them).
+PROVEN_SIGN_IN_EVENTS = {"auth.login", "auth.second_factor"}
+
+
+def record_sign_in(action: str, email: str, by: Actor, user: User | None, detail: str = "") -> None:
+    """Audit a sign-in event; one against a known account is kept with that account's clinic.
+
+    `user` is the account the typed email names (None for an unknown email), whether or not the
+    attempt succeeded, so the clinic's audit log shows failures against its own accounts.
+    """
+    if action == "auth.login" and user is not None:
         user.last_login_at = utcnow()
+    proven = action in PROVEN_SIGN_IN_EVENTS
     record_event(
-        Actor(user, by.ip),
-        "auth.login" if ok else "auth.login_failed",
+        Actor(user if proven else None, by.ip),
+        action,
         user,
+        detail,
         clinic_id=user.clinic_id if user else None,
         actor=email.strip().lower()[:254],
     )

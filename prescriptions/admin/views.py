@@ -10,6 +10,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.operations import create_user, set_user_active, update_clinic
 from ..accounts.queries import fetch_user, fetch_users
+from ..accounts.resets import make_reset_link
+from ..accounts.two_factor import reset_two_factor, set_two_factor_required
 from ..extensions import db
 from ..web import acting, admin_required, clinic_id
 from ..web.errors import render_error
@@ -64,6 +67,58 @@ def set_active(user_id: int, action: str) -> ResponseReturnValue:
     db.session.commit()
     verb = "can sign in again" if user.active else "is deactivated and was signed out"
     flash(f"{user.name} {verb}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+@admin_required
+def reset_link(user_id: int) -> ResponseReturnValue:
+    """Make a single-use link for the person to choose a new password; shown once, here."""
+    user = fetch_user(clinic_id(), user_id) or abort(404)
+    if not user.active:
+        flash(f"Reactivate {user.name} before making a reset link.", "error")
+        return redirect(url_for("admin.users"))
+    lifetime = current_app.config["RESET_LINK_LIFETIME"]
+    token = make_reset_link(user, "admin", acting(), lifetime)
+    db.session.commit()
+    base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
+    link = base + url_for("auth.reset", token=token)
+    hours = int(lifetime.total_seconds() // 3600)
+    return render_template("admin/reset_link.html", user=user, link=link, hours=hours)
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@admin_required
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    """Remove a person's second factor (a lost phone); they set it up again when needed."""
+    user = fetch_user(clinic_id(), user_id) or abort(404)
+    if user.id == current_user.id:
+        flash("Ask another administrator to reset your own second factor.", "error")
+        return redirect(url_for("admin.users"))
+    reset_two_factor(user, acting())
+    db.session.commit()
+    flash(f"{user.name}'s second factor is removed and their sessions ended.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/two-factor/<any(require, relax):action>")
+@admin_required
+def require_two_factor(action: str) -> ResponseReturnValue:
+    """Require a second factor of everyone in the clinic, or make it optional again."""
+    try:
+        set_two_factor_required(current_user.clinic, action == "require", acting())
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return render_error(409)
+    if action == "require":
+        flash(
+            "Everyone now needs a second factor; people without one set it up at their next "
+            "sign-in.",
+            "success",
+        )
+    else:
+        flash("A second factor is now optional.", "success")
     return redirect(url_for("admin.users"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from ..domain.vocab import Paper
@@ -39,9 +39,13 @@ class NewPasswordMixin:
         validators=[InputRequired(), EqualTo("password", message="The two passwords differ.")],
     )
 
+    #: the account's own email and name when the form has no such fields (a reset link)
+    known_email = ""
+    known_name = ""
+
     def validate_password(self, field: Any) -> None:
-        email = getattr(getattr(self, "email", None), "data", "") or ""
-        name = getattr(getattr(self, "name", None), "data", "") or ""
+        email = getattr(getattr(self, "email", None), "data", "") or self.known_email
+        name = getattr(getattr(self, "name", None), "data", "") or self.known_name
         problem = password_problem(field.data or "", email=email, name=name)
         if problem:
             raise ValidationError(problem)
@@ -61,3 +65,38 @@ class SetupForm(NewPasswordMixin, FlaskForm):
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current = PasswordField("Current password", validators=[InputRequired(), Length(max=256)])
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Length(max=32), _no_control_characters],
+        description="The six-digit code your authenticator app shows now, or one of your "
+        "recovery codes.",
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class EnrolForm(FlaskForm):
+    """Confirm a new authenticator with the code it shows."""
+
+    code = StringField(
+        "Code from the app",
+        validators=[InputRequired(), Length(max=32), _no_control_characters],
+        description="Six digits. Type them as the app shows them now.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[InputRequired(), Length(max=254), _no_control_characters],
+        description="The address you sign in with.",
+    )
+
+
+class ResetForm(NewPasswordMixin, FlaskForm):
+    """A new password chosen through a reset link."""

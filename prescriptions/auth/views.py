@@ -22,15 +22,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.operations import change_password as change_password_op
-from ..accounts.operations import create_clinic, create_user, end_sessions, record_login
-from ..accounts.queries import count_failed_logins, fetch_user_by_email
+from ..accounts.operations import create_clinic, create_user, end_sessions, record_sign_in
+from ..accounts.queries import fetch_user_by_email
 from ..audit import record_event
+from ..domain.throttle import ThrottlePolicy
 from ..domain.vocab import Role
 from ..extensions import db
-from ..models import User, utcnow
+from ..models import User
 from ..web import acting, setup_done, start_session
 from .forms import ChangePasswordForm, LoginForm, SetupForm
+from .mail import mail_configured
 from .passwords import DUMMY_HASH, verify_password
+from .throttle import begin_attempt
 
 bp = Blueprint("auth", __name__)
 
@@ -85,6 +88,27 @@ def _sign_in(user: User) -> None:
     start_session()
 
 
+def login_policy() -> ThrottlePolicy:
+    """The sign-in limits from the configuration (passwords and second-factor codes alike)."""
+    config = current_app.config
+    return ThrottlePolicy(
+        per_account=int(config["LOGIN_LIMIT_PER_ACCOUNT"]),
+        per_address=int(config["LOGIN_LIMIT_PER_ADDRESS"]),
+        window=config["LOGIN_LIMIT_WINDOW"],
+    )
+
+
+def throttled_message() -> str:
+    """What a throttled person is told (the same for every account and address)."""
+    minutes = login_policy().wait_minutes
+    return f"Too many failed attempts. Please wait {minutes} minutes and try again."
+
+
+def client_ip() -> str:
+    """The client's address (after ProxyFix), for limits and the audit trail."""
+    return request.remote_addr or ""
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """Sign in with email and password, rate-limited per account and per address."""
@@ -94,35 +118,36 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        ip = request.remote_addr or ""
-        since = utcnow() - current_app.config["LOGIN_LIMIT_WINDOW"]
-        if (
-            count_failed_logins(email=email, since=since)
-            >= current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-            or count_failed_logins(ip=ip, since=since)
-            >= current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
-        ):
-            record_event(acting(), "auth.login_throttled", actor=email)
-            db.session.commit()
-            minutes = int(current_app.config["LOGIN_LIMIT_WINDOW"].total_seconds() // 60)
-            form.form_errors.append(
-                f"Too many failed attempts. Please wait {minutes} minutes and try again."
-            )
-            return render_template("auth/login.html", form=form), 429
+        # Counted before it is checked, atomically: parallel guesses cannot pass the limit.
+        attempt = begin_attempt(email, client_ip(), login_policy())
         user = fetch_user_by_email(email)
+        if not attempt.allowed:
+            record_sign_in("auth.login_throttled", email, acting(), user)
+            db.session.commit()
+            form.form_errors.append(throttled_message())
+            return _login_page(form, 429)
         # Check a hash even for unknown accounts so both cases take the same time.
         ok = verify_password(user.password_hash if user else DUMMY_HASH, form.password.data)
-        ok = ok and user is not None and user.active
-        record_login(user if ok else None, email, ok, acting())
-        db.session.commit()
-        if ok and user is not None:
+        if ok and user is not None and user.active:
+            attempt.hand_back()
+            if user.has_two_factor or user.clinic.require_two_factor:
+                return ask_second_factor(user, request.args.get("next"))
+            record_sign_in("auth.login", email, acting(), user)
+            db.session.commit()
             _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
+        record_sign_in("auth.login_failed", email, acting(), user)
+        db.session.commit()
         form.form_errors.append(LOGIN_FAILED)
         status = 400
     elif form.errors:
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return _login_page(form, status)
+
+
+def _login_page(form: LoginForm, status: int) -> ResponseReturnValue:
+    forgot = mail_configured(current_app.config)
+    return render_template("auth/login.html", form=form, forgot=forgot), status
 
 
 @bp.post("/logout")
@@ -140,16 +165,32 @@ def logout() -> ResponseReturnValue:
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> ResponseReturnValue:
-    """Change one's own password; other sessions end."""
+    """Change one's own password; the current one is checked under the sign-in limits."""
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
+        attempt = begin_attempt(current_user.email, client_ip(), login_policy())
+        if not attempt.allowed:
+            record_event(acting(), "auth.login_throttled", current_user, "changing the password")
+            db.session.commit()
+            form.current.errors.append(throttled_message())
+            return render_template("auth/password.html", form=form), 429
         if not verify_password(current_user.password_hash, form.current.data):
+            record_event(acting(), "auth.password_change_failed", current_user, "wrong current")
+            db.session.commit()
             form.current.errors.append("That is not your current password.")
         else:
+            attempt.hand_back()
             change_password_op(current_user, form.password.data, acting())
             db.session.commit()
             _sign_in(current_user)
             flash("Your password is changed. Other sessions were signed out.", "success")
             return redirect(url_for("patients.index"))
-    status = 400 if form.errors else 200
+    if form.errors:
+        status = 400
     return render_template("auth/password.html", form=form), status
+
+
+# The second factor and reset links add their routes to this blueprint.
+from . import reset_views, two_factor_views  # noqa: E402, F401
+from .two_factor_views import ask_second_factor  # noqa: E402

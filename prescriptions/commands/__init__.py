@@ -9,7 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from ..accounts.operations import create_clinic, create_user
+from ..accounts.operations import create_clinic, create_user, set_password
 from ..accounts.queries import fetch_clinic_by_name, fetch_clinics, fetch_user_by_email
 from ..audit import SYSTEM, audit_key, record_event, verify_chain
 from ..auth.passwords import password_problem
@@ -55,6 +55,20 @@ def create_user_command(email: str, name: str, role: str, clinic_name: str | Non
     user = create_user(clinic, email=email, name=name, role=role, password=password)
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} in {clinic.name}.")
+
+
+@click.command("set-password")
+@click.option("--email", required=True)
+@with_appcontext
+def set_password_command(email: str) -> None:
+    """Set an account's password (prompt or FLOORPLAN_NEW_PASSWORD); its sessions end."""
+    user = fetch_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    password = _new_password(user.email, user.name)
+    set_password(user, password, SYSTEM, action="auth.password_set")
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; every session of the account has ended.")
 
 
 @click.command("seed-demo")
@@ -159,6 +173,7 @@ def restore_command(file: str) -> None:
 
 commands = [
     create_user_command,
+    set_password_command,
     seed_demo_command,
     audit_verify_command,
     handout_command,
