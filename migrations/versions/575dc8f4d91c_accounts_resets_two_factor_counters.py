@@ -7,7 +7,7 @@
 - clinic.require_two_factor (existing clinics: off) and the user's TOTP columns.
 
 Revision ID: 575dc8f4d91c
-Revises: 46334d7eb385
+Revises: b3c1d2e4f5a6
 Create Date: 2026-12-01 08:58:45.675044
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '575dc8f4d91c'
-down_revision = '46334d7eb385'
+down_revision = 'b3c1d2e4f5a6'
 branch_labels = None
 depends_on = None
 
