@@ -61,8 +61,11 @@ def _check_production_config(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the module-level extension singletons to this app."""
-    from .database import configure_sqlite
+    from .database import SQLITE_BUSY_TIMEOUT_MS, configure_sqlite, engine_options
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
+    )
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
@@ -74,7 +77,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(
+            db.engine, int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+        )
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
