@@ -61,12 +61,13 @@ def _check_production_config(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the module-level extension singletons to this app."""
-    from .database import SQLITE_BUSY_TIMEOUT_MS, configure_sqlite, engine_options
+    from .database import SQLITE_BUSY_TIMEOUT_MS, configure_sqlite, enforce_lengths, engine_options
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS")
     )
     db.init_app(app)
+    enforce_lengths()
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

@@ -117,6 +117,32 @@ def begin_write(connection: Connection) -> None:
         _switch_to_immediate(connection, connection.connection.dbapi_connection.cursor())
 
 
+class ValueTooLong(ValueError):
+    """A text value longer than its column allows (SQLite would store it; PostgreSQL refuses)."""
+
+
+def _check_lengths(_mapper: Any, _connection: Any, target: Any) -> None:
+    table = getattr(target, "__table__", None)
+    if table is None:
+        return
+    for column in table.columns:
+        length = getattr(column.type, "length", None)
+        if not isinstance(column.type, sa.String) or length is None:
+            continue
+        value = getattr(target, column.key, None) if column.key in target.__dict__ else None
+        if isinstance(value, str) and len(value) > length:
+            raise ValueTooLong(
+                f"{table.name}.{column.name} holds at most {length} characters, not {len(value)}."
+            )
+
+
+def enforce_lengths() -> None:
+    """Refuse over-long text at flush on every database, as PostgreSQL would (once per process)."""
+    if not event.contains(db.Model, "before_insert", _check_lengths):
+        event.listen(db.Model, "before_insert", _check_lengths, propagate=True)
+        event.listen(db.Model, "before_update", _check_lengths, propagate=True)
+
+
 def count_rows(model: type, **filters: Any) -> int:
     """How many rows of a model match (used by commands and tests)."""
     stmt = sa.select(sa.func.count()).select_from(model)
