@@ -37,7 +37,10 @@ worker_class = "sync"  # pages and handouts are short and CPU-bound; no long-pol
 preload_app = False
 
 # A handout renders in tens of milliseconds and a batch of 100 in a few seconds; a request still
-# running after 30 s is stuck, and its worker is replaced.
+# running after 30 s is stuck, and its worker is replaced. The database timeouts end a request
+# waiting on the database well before that, with the house 503 page (prescriptions/database.py,
+# TIMEOUTS): SQLite's busy timeout 10 s; PostgreSQL's lock timeout 5 s, statement timeout 15 s,
+# and a frozen server cut off after 18 s plus a 3 s reconnect. Raise them together, never past this.
 timeout = 30
 graceful_timeout = 30
 keepalive = 5  # only used by async workers; the balancer's idle timeout should be longer

@@ -78,9 +78,14 @@ def _check_production_config(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the module-level extension singletons to this app."""
-    from .database import configure_sqlite
+    from .database import configure_sqlite, enforce_lengths, engine_options, timeouts, watch_server
 
+    limits = timeouts(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS"), limits
+    )
     db.init_app(app)
+    enforce_lengths()
     migrate.init_app(
         app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
     )
@@ -91,7 +96,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     with app.app_context():
-        configure_sqlite(db.engine)
+        configure_sqlite(db.engine, limits["SQLITE_BUSY_TIMEOUT_MS"])
+        watch_server(db.engine, limits["DATABASE_CLIENT_TIMEOUT_S"])
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -13,13 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ..database import begin_write
 from ..extensions import db
 from ..models import AuditEvent, User, utcnow
 
 GENESIS = "0" * 64
 
 
-def _digest(key: bytes, prev_hash: str, event: AuditEvent) -> str:
+def _digest(key: bytes, prev_hash: str, event: Any) -> str:
     body = json.dumps(
         [
             prev_hash,
@@ -39,12 +40,25 @@ def _digest(key: bytes, prev_hash: str, event: AuditEvent) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialise appends so two writers never chain to the same row."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Transaction-scoped; released at commit or rollback.
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(7734001)"))
-    # SQLite: write transactions begin IMMEDIATE (see database.py), so writers are serial already.
+def _in_chain(clinic_id: int | None) -> sa.ColumnElement[bool]:
+    """The rows of one chain: a clinic's, or the system's (clinic_id NULL)."""
+    if clinic_id is None:
+        return AuditEvent.clinic_id.is_(None)
+    return AuditEvent.clinic_id == clinic_id
+
+
+def _lock_chain(clinic_id: int | None) -> None:
+    """Serialise appends to one clinic's chain so two writers never chain to the same row."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Transaction-scoped, one lock per chain: clinics never wait for each other. A wait
+        # longer than the lock_timeout (database.py) fails the request instead of hanging.
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(7734001, :chain)"), {"chain": clinic_id or 0}
+        )
+    else:
+        # SQLite has one writer at a time: take the write lock before reading the chain's end.
+        begin_write(connection)
 
 
 def append_event(
@@ -60,10 +74,13 @@ def append_event(
     detail: str = "",
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one chained row to the session; it commits with the write it records."""
-    _lock_chain()
+    """Append one row to its clinic's chain in the session; it commits with what it records."""
+    _lock_chain(clinic_id)
     last = db.session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        sa.select(AuditEvent.hash)
+        .where(_in_chain(clinic_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     ).scalar()
     event = AuditEvent(
         at=at or utcnow(),
@@ -85,31 +102,163 @@ def append_event(
 
 @dataclass(frozen=True)
 class BrokenLink:
-    event_id: int
+    """Where a chain stops checking out, and why."""
+
+    event_id: int | None
     reason: str
+    clinic_id: int | None = None
+
+    def describe(self) -> str:
+        """One line naming the chain and the row."""
+        where = f"event {self.event_id}" if self.event_id is not None else "its end"
+        return f"{chain_name(self.clinic_id)} is broken at {where}: {self.reason}"
 
 
-def _events_in_order(batch: int = 2000) -> Iterator[AuditEvent]:
+@dataclass(frozen=True)
+class ChainHead:
+    """A chain's newest row when a checkpoint was taken: how many rows, and the last hash."""
+
+    clinic_id: int | None
+    seq: int  #: rows in the chain up to and including this one
+    event_id: int
+    hash: str
+
+
+def chain_name(clinic_id: int | None) -> str:
+    """How a chain is named in messages."""
+    return "the system audit chain" if clinic_id is None else f"clinic {clinic_id}'s audit chain"
+
+
+_COLUMNS = [c for c in AuditEvent.__table__.columns]
+
+
+def _chain_rows(clinic_id: int | None, batch: int) -> Iterator[sa.Row[Any]]:
+    """A chain's rows in order, fetched in chunks of plain rows (nothing kept in the session)."""
     last_id = 0
     while True:
-        stmt = sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
-        rows = db.session.scalars(stmt.limit(batch)).all()
+        stmt = (
+            sa.select(*_COLUMNS)
+            .where(_in_chain(clinic_id), AuditEvent.id > last_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+        )
+        rows = db.session.execute(stmt).all()
         if not rows:
             return
         yield from rows
         last_id = rows[-1].id
 
 
-def verify_chain(key: bytes) -> BrokenLink | None:
-    """The first row whose link or content does not check out, or None when all is intact."""
-    prev = GENESIS
-    for event in _events_in_order():
+def walk_chain(
+    key: bytes,
+    clinic_id: int | None,
+    checkpoint: ChainHead | None = None,
+    *,
+    batch: int = 2000,
+) -> tuple[BrokenLink | None, ChainHead | None]:
+    """Check one chain row by row (and against a checkpoint); the first break and its head."""
+    prev, seq, head = GENESIS, 0, None
+    for event in _chain_rows(clinic_id, batch):
         if event.prev_hash != prev:
-            return BrokenLink(event.id, "does not link to the row before it (a row was removed)")
+            reason = "does not link to the row before it (a row was removed)"
+            return BrokenLink(event.id, reason, clinic_id), head
         if not hmac.compare_digest(event.hash, _digest(key, prev, event)):
-            return BrokenLink(event.id, "its content does not match its signature (it was edited)")
-        prev = event.hash
-    return None
+            reason = "its content does not match its signature (it was edited, or the key differs)"
+            return BrokenLink(event.id, reason, clinic_id), head
+        prev, seq = event.hash, seq + 1
+        head = ChainHead(clinic_id, seq, event.id, event.hash)
+        if checkpoint is not None and seq == checkpoint.seq and event.hash != checkpoint.hash:
+            reason = (
+                f"row {seq} of the chain is not the one the checkpoint recorded "
+                f"(event {checkpoint.event_id}): rows were replaced since"
+            )
+            return BrokenLink(event.id, reason, clinic_id), head
+    if checkpoint is not None and seq < checkpoint.seq:
+        reason = (
+            f"the chain has {seq} rows but its checkpoint recorded {checkpoint.seq} "
+            f"(up to event {checkpoint.event_id}): the newest rows were deleted"
+        )
+        return BrokenLink(None, reason, clinic_id), head
+    return None, head
+
+
+def _chain_order(clinic_id: int | None) -> tuple[bool, int]:
+    return (clinic_id is not None, clinic_id or 0)
+
+
+def chains() -> list[int | None]:
+    """Every chain with rows: None (the system's) first, then clinics by id."""
+    found = db.session.scalars(sa.select(AuditEvent.clinic_id).distinct()).all()
+    return sorted(found, key=_chain_order)
+
+
+def verify_chain(key: bytes, clinic_id: int | None) -> BrokenLink | None:
+    """The first break in one clinic's chain (None: the system's), or None when intact."""
+    return walk_chain(key, clinic_id)[0]
+
+
+def verify_all(
+    key: bytes, checkpoint: dict[int | None, ChainHead] | None = None
+) -> tuple[BrokenLink | None, dict[int | None, ChainHead]]:
+    """The first break in any chain (checked against a checkpoint if given), and the heads."""
+    names = set(chains()) | set(checkpoint or {})
+    heads: dict[int | None, ChainHead] = {}
+    for name in sorted(names, key=_chain_order):
+        broken, head = walk_chain(key, name, (checkpoint or {}).get(name))
+        if broken is not None:
+            return broken, heads
+        if head is not None:
+            heads[name] = head
+    return None, heads
+
+
+def take_checkpoint(connection: Any = None) -> dict[int | None, ChainHead]:
+    """The head of every chain as a connection sees it (unverified: verify before trusting)."""
+    run = (connection or db.session).execute
+    counts = run(
+        sa.select(AuditEvent.clinic_id, sa.func.count(), sa.func.max(AuditEvent.id)).group_by(
+            AuditEvent.clinic_id
+        )
+    ).all()
+    heads: dict[int | None, ChainHead] = {}
+    for clinic, count, last_id in counts:
+        last_hash = run(sa.select(AuditEvent.hash).where(AuditEvent.id == last_id)).scalar()
+        heads[clinic] = ChainHead(clinic, count, last_id, last_hash or "")
+    return heads
+
+
+CHECKPOINT_FORMAT = "floorplan-audit-checkpoint"
+
+
+def checkpoint_to_json(heads: dict[int | None, ChainHead], taken_at: str) -> dict[str, Any]:
+    """A checkpoint as a JSON object (for a file, a backup header or the terminal)."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "taken_at": taken_at,
+        "chains": [
+            {"clinic_id": h.clinic_id, "seq": h.seq, "event_id": h.event_id, "hash": h.hash}
+            for h in sorted(
+                heads.values(), key=lambda h: (h.clinic_id is not None, h.clinic_id or 0)
+            )
+        ],
+    }
+
+
+def checkpoint_from_json(value: Any) -> dict[int | None, ChainHead]:
+    """Read a checkpoint back; ValueError when it is not one."""
+    if not isinstance(value, dict) or value.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError("this is not a FloorPlan audit checkpoint")
+    heads: dict[int | None, ChainHead] = {}
+    for entry in value.get("chains", []):
+        try:
+            clinic = entry["clinic_id"]
+            head = ChainHead(clinic, int(entry["seq"]), int(entry["event_id"]), str(entry["hash"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("the checkpoint is damaged") from None
+        if clinic is not None and (isinstance(clinic, bool) or not isinstance(clinic, int)):
+            raise ValueError("the checkpoint is damaged")
+        heads[clinic] = head
+    return heads
 
 
 @dataclass(frozen=True)

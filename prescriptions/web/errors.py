@@ -1,15 +1,21 @@
-"""Error pages in the house layout."""
+"""Error pages in the house layout; a database that is down, slow or full gets its own answer."""
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from typing import Any
+
+from flask import Flask, g, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import AnonymousUserMixin
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..database import is_storage_full, is_unavailable, one_line
 from ..extensions import db
+from ..health import storage_full_now, watch_storage
 
 MESSAGES = {
     400: (
@@ -23,7 +29,23 @@ MESSAGES = {
     413: ("That file is too large", "Please choose a smaller file."),
     429: ("Too many attempts", "Please wait a few minutes and try again."),
     500: ("Something went wrong on our side", "The problem was logged. Please try again."),
+    503: (
+        "FloorPlan is unavailable for a moment",
+        "Its database is not answering. If you were saving something, it was not saved: "
+        "please try again in a minute.",
+    ),
+    507: (
+        "The clinic's storage is full",
+        "Nothing could be saved. Please tell whoever looks after FloorPlan, then try again.",
+    ),
 }
+#: Seconds a client is asked to wait before trying again after a 503.
+RETRY_AFTER_S = 30
+STORAGE_FULL = (
+    "The clinic's storage is full, so this could not be saved. What you typed is still here: "
+    "please ask whoever looks after FloorPlan to free some space, then save again."
+)
+_RESHOWING = "floorplan_storage_full"
 
 
 def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
@@ -38,8 +60,53 @@ LOST_RACE = (
 )
 
 
+def _without_database(code: int) -> ResponseReturnValue:
+    """The error page built from the session cookie alone: the signed-in user is not looked up."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  # the connection is gone already; the pool replaces it
+        db.session.close()
+    # The page header asks current_user for a name; a user object expired by the rollback would
+    # be reloaded from the database that just failed, so the page shows the signed-out header.
+    g._login_user = AnonymousUserMixin()
+    response = make_response(render_error(code))
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _refuse_while_reshowing(self: FlaskForm, extra_validators: Any = None) -> bool:
+    if g.get(_RESHOWING):
+        if self.is_submitted():
+            self.form_errors.append(STORAGE_FULL)
+        return False
+    return _original_validate_on_submit(self, extra_validators)
+
+
+_original_validate_on_submit = FlaskForm.validate_on_submit
+
+
+def _reshow_form(app: Flask) -> ResponseReturnValue | None:
+    """Run the view again with its form refusing to save: the page as typed, and why."""
+    view = app.view_functions.get(request.endpoint or "")
+    if view is None or request.method != "POST" or g.get(_RESHOWING):
+        return None
+    setattr(g, _RESHOWING, True)
+    try:
+        response = make_response(view(**(request.view_args or {})))
+    except Exception:  # noqa: BLE001  # the form page itself could not be built
+        db.session.rollback()
+        return None
+    if response.status_code < 400:  # the view saved nothing and moved on: not a form page
+        return None
+    response.status_code = 507
+    return response
+
+
 def register(app: Flask) -> None:
     """Route HTTP errors, CSRF failures and unexpected exceptions to the error page."""
+    # While a form is shown again after a full disk, its view must not try to save again.
+    FlaskForm.validate_on_submit = _refuse_while_reshowing  # type: ignore[method-assign]
+    watch_storage()
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> ResponseReturnValue:
@@ -73,6 +140,20 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:
+        if is_storage_full(error):
+            db.session.rollback()
+            storage_full_now()
+            app.logger.error(
+                "Storage full on %s %s: %s", request.method, request.path, one_line(error)
+            )
+            return _reshow_form(app) or _without_database(507)
+        if is_unavailable(error):
+            # One line: the cause is the database, not this code, and a traceback per request
+            # would bury the log during an outage.
+            app.logger.error(
+                "Database unavailable on %s %s: %s", request.method, request.path, one_line(error)
+            )
+            return _without_database(503)
         db.session.rollback()
         app.logger.exception("Unhandled error", exc_info=error)
         return render_error(InternalServerError.code)
