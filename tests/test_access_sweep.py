@@ -180,6 +180,10 @@ def test_no_page_of_a_clinic_shows_another_clinics_records(
     """Every GET route, filled with this clinic's records, while the other clinic has patients,
     plans with items, logs and a revision: not one of its names, numbers or notes shows."""
     app.config["PATIENTS_PER_PAGE"] = 1000  # every patient the list could show, on one page
+    # pages that exist only with outgoing mail set up (the forgotten-password form)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_SENDER="clinic@example.test", PUBLIC_URL="https://c.test"
+    )
     checked, showing_own = 0, 0
     for rule in _rules(app):
         if "GET" not in rule.methods or rule.endpoint in ("static", "auth.setup"):
@@ -190,6 +194,8 @@ def test_no_page_of_a_clinic_shows_another_clinics_records(
             response = client.get(url, follow_redirects=True)
             if rule.rule == "/admin/clinic/logo.png" and response.status_code == 404:
                 continue  # the clinic has no logo: nothing to show
+            if "token" in rule.arguments and response.status_code == 404:
+                continue  # a made-up link token: unknown links are simply not found
             assert response.status_code == 200, (url, response.status_code)
             text = _text(response)
             leaked = [marker for marker in FOREIGN_TEXT if marker in text]

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def live(tmp_path_factory, server_schema) -> Iterator[Live]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a loaded 2-core machine boots workers slowly
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
@@ -361,22 +361,35 @@ def test_the_upgrade_closes_duplicate_revisions_left_by_old_races(tmp_path, caps
     """Plans doubled by the old race: the upgrade keeps one open revision and says what it did."""
     from flask_migrate import upgrade
 
-    from prescriptions.models import Clinic
-
     app = create_app(_config(f"sqlite:///{tmp_path / 'old.sqlite'}"))
     migrations = str(PROJECT_ROOT / "migrations")
     with app.app_context():
         upgrade(directory=migrations, revision="46334d7eb385")
         connection = db.session.connection()
-        clinic = connection.execute(sa.insert(Clinic).values(name="Old")).inserted_primary_key[0]
-        user = connection.execute(
-            sa.insert(User).values(clinic_id=clinic, email="o@x.test", name="O", password_hash="x")
-        ).inserted_primary_key[0]
-        patient = connection.execute(
-            sa.insert(Patient).values(
-                clinic_id=clinic, given_name="A", family_name="B", chart_number="1"
+        # The tables as that revision had them: today's models carry columns added since.
+        old_schema = sa.MetaData()
+        old_schema.reflect(connection)
+        tables = old_schema.tables
+        now = datetime(2026, 1, 1)
+        clinic = connection.execute(
+            tables["clinic"].insert().values(
+                name="Old", address="", phone="", email="", paper="a4", footer_text="",
+                created_at=now, version=1,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # fmt: skip
+        user = connection.execute(
+            tables["user_account"].insert().values(
+                clinic_id=clinic, email="o@x.test", name="O", password_hash="x", role="clinician",
+                active=True, session_version=0, created_at=now,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
+        patient = connection.execute(
+            tables["patient"].insert().values(
+                clinic_id=clinic, given_name="A", family_name="B", chart_number="1",
+                preferred_name="", cue_set="neutral", diagnoses=[], precautions=[], phone="",
+                email="", address="", notes="", created_at=now, updated_at=now, version=1,
+            )
+        ).inserted_primary_key[0]  # fmt: skip
 
         def plan(status: str, revises: int | None = None) -> int:
             values = dict(
@@ -384,7 +397,13 @@ def test_the_upgrade_closes_duplicate_revisions_left_by_old_races(tmp_path, caps
                 title="t", approach="a", start_date=date(2026, 1, 1), end_date=date(2026, 1, 28),
                 status=status, revises_id=revises, revision=2 if revises else 1,
             )  # fmt: skip
-            return connection.execute(sa.insert(Plan).values(**values)).inserted_primary_key[0]
+            values.update(
+                notes_to_patient="", large_print=False, status_reason="", purpose="", created_at=now,
+                updated_at=now, version=1,
+            )  # fmt: skip
+            return connection.execute(
+                tables["plan"].insert().values(**values)
+            ).inserted_primary_key[0]
 
         drafted, issued = plan("issued"), plan("superseded")
         drafts = [plan("draft", drafted), plan("draft", drafted)]
