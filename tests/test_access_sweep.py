@@ -26,7 +26,12 @@ ADMIN_ONLY = {"exports.clinic_csv"}
 #: Reachable without signing in, by design.
 PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup"}
 #: Which of a foreign clinic's records fills each kind of id in a route.
-FOREIGN = {"patient_id": "patient", "plan_id": "plan", "user_id": "user"}
+FOREIGN = {
+    "patient_id": "patient",
+    "plan_id": "plan",
+    "user_id": "user",
+    "assessment_id": "assessment",
+}
 #: Ids that are not records (a plan week): filled with a valid value.
 NOT_RECORDS = {"week": 1}
 METHODS = ("GET", "POST")
@@ -110,7 +115,7 @@ def test_anonymous_requests_are_sent_to_sign_in(app, client, clinician, foreign)
 
 
 def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, foreign):
-    own = {"patient": 0, "plan": 0, "user": clinician.id}
+    own = {"patient": 0, "plan": 0, "user": clinician.id, "assessment": 0}
     admin_rules = [r for r in _rules(app) if _admin_only(r)]
     assert admin_rules
     for rule in admin_rules:
@@ -122,10 +127,10 @@ def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, forei
 
 def _own_records(app, signed_in, clinician, make_patient, make_assessment) -> dict[str, int]:
     patient = make_patient(clinician.clinic_id, given_name="Own")
-    make_assessment(patient, clinician.id)
+    assessment = make_assessment(patient, clinician.id)
     plan = new_plan(signed_in, patient, once="own")
     issue(signed_in, plan)
-    return {"patient": patient, "plan": plan, "user": clinician.id}
+    return {"patient": patient, "plan": plan, "user": clinician.id, "assessment": assessment}
 
 
 def test_scanner_baseline_on_every_page(
