@@ -163,12 +163,15 @@ def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient
     page = signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
     keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
     assert keys and any(k.startswith("hold.contract_long") for k in keys)
-    refused = signed_in.post(f"/plans/{plan_id}/issue", data={})
-    assert refused.status_code == 302
+    version = issue_version(page)
+    refused = signed_in.post(f"/plans/{plan_id}/issue", data={"version": version})
+    assert refused.status_code == 400
     with app.app_context():
         assert db.session.get(Plan, plan_id).status == "draft"
-    assert "Tick every warning" in signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
-    issued = signed_in.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys})
+    assert "Tick every warning" in refused.get_data(as_text=True)
+    issued = signed_in.post(
+        f"/plans/{plan_id}/issue", data={"acknowledge": keys, "version": version}
+    )
     assert issued.status_code == 302
     with app.app_context():
         plan = db.session.get(Plan, plan_id)
@@ -178,10 +181,16 @@ def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient
         assert all(a.acknowledged_by_id == clinician.id for a in acks)
 
 
+def issue_version(page):
+    """The plan version the issue form carries (what the clinician reviewed)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
 def issue(client, plan_id):
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
-    assert client.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys}).status_code == 302
+    data = {"acknowledge": keys, "version": issue_version(page)}
+    assert client.post(f"/plans/{plan_id}/issue", data=data).status_code == 302
 
 
 def test_issued_plans_are_read_only(app, signed_in, patient_id):

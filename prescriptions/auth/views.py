@@ -57,17 +57,17 @@ def setup() -> ResponseReturnValue:
         db.session.commit()
         _sign_in(user)
         flash(f"Welcome. {clinic.name} is set up, and you are its administrator.", "success")
-        return redirect(url_for("patients.index"))
+        return redirect(url_for("admin.users"))
     return render_template("auth/setup.html", form=form), 400 if form.errors else 200
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in."""
     if not target:
-        return url_for("patients.index")
+        return url_for("home.start")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("patients.index")
+        return url_for("home.start")
     return target
 
 

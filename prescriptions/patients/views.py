@@ -14,6 +14,7 @@ from ..models import Patient
 from ..plans.queries import fetch_patient_plans
 from ..web import acting, clinic_id, repeated_submission
 from ..web.charts import assessment_charts
+from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.once import claim_submission, complete_submission
 from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
@@ -103,25 +104,33 @@ def edit(patient_id: int) -> ResponseReturnValue:
         form.version.data = str(patient.version)
     if form.validate_on_submit():
         if form.version_number() != patient.version:
-            return _conflict(patient)
+            return _conflict(patient, form)
         try:
             update_patient(patient, acting(), **form.values())
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
-            return _conflict(patient)
+            patient = _patient_or_404(patient_id)
+            return _conflict(patient, form)
         flash("Patient details saved.", "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     status = 400 if form.errors else 200
     return render_template("patients/form.html", form=form, patient=patient), status
 
 
-def _conflict(patient: Patient) -> ResponseReturnValue:
-    return render_error(
-        409,
-        "Someone else saved changes to this patient after you opened the form. "
-        "Their changes are kept. Open the form again to see them, then make your change.",
+def _conflict(patient: Patient, form: EditPatientForm) -> ResponseReturnValue:
+    """The form again with the user's typing, the saved values beside it, ready to apply."""
+    typed = form.values()
+    differences = [
+        Difference(form[name].label.text, shown(getattr(patient, name)), shown(value))
+        for name, value in typed.items()
+        if getattr(patient, name) != value
+    ]
+    conflict = find_conflict(
+        clinic_id(), "patient", patient.id, ("patient.update", "patient.create"), differences
     )
+    form.version.data = str(patient.version)  # saving again applies this version on top
+    return render_template("patients/form.html", form=form, patient=patient, conflict=conflict), 409
 
 
 @bp.post("/patients/<int:patient_id>/<any(archive, restore):action>")
