@@ -9,7 +9,7 @@ from prescriptions.models import LogEntry, Patient, Plan
 from tests.conftest import login
 from tests.test_patients import NEW
 from tests.test_plans import editor_data, issue, issue_version, new_plan
-from tests.test_records import log_form, whole_week
+from tests.test_records import LOGGED_START, log_form, whole_week
 
 
 def _patient_form(client, pid):
@@ -60,7 +60,7 @@ def test_a_stale_plan_editor_keeps_the_note_and_shows_the_saved_plan(
 ):
     pid = make_patient(clinician.clinic_id)
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)
     tab_a, tab_b = editor_data(signed_in, plan_id), editor_data(signed_in, plan_id)
     tab_a["items-0-reps"] = "9"
     assert (
@@ -86,7 +86,7 @@ def test_issuing_from_a_stale_page_is_a_conflict(
 ):
     pid = make_patient(clinician.clinic_id)
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)
     reviewed = signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
     keys = re.findall(r'name="acknowledge" value="([^"]+)"', reviewed)
     data = editor_data(signed_in, plan_id)
@@ -109,7 +109,7 @@ def test_a_stale_log_week_keeps_the_typing_with_the_saved_days_beside(
 ):
     pid = make_patient(clinician.clinic_id)
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)
     issue(signed_in, plan_id)
     opened = log_form(signed_in, plan_id, 1)
     other = whole_week({"days-0-sessions_done": "1", "days-1-sessions_done": "2"} | opened)

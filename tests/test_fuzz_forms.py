@@ -932,7 +932,7 @@ def test_fuzz_new_plan(app: Flask, world: World) -> None:
             "new plan",
             lambda n: (
                 f"/patients/{pid}/plans/new",
-                {"template": "strengthening", "start_date": "2026-11-30", "once": f"plan-{n}"},
+                {"template": "strengthening", "start_date": "2026-10-05", "once": f"plan-{n}"},
             ),
             lambda: world.client,
             writes={

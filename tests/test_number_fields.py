@@ -9,7 +9,7 @@ import pytest
 from prescriptions.models import Assessment, LogEntry
 from tests.conftest import count
 from tests.test_plans import issue, new_plan
-from tests.test_records import whole_week
+from tests.test_records import LOGGED_START, whole_week
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_plain_digits_and_spaces_are_stored_as_meant(app, signed_in, clinician, 
 def test_a_log_keeps_two_in_sessions_done(app, signed_in, clinician, make_patient, make_assessment):
     pid = make_patient(clinician.clinic_id)
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)
     issue(signed_in, plan_id)
     response = signed_in.post(
         f"/plans/{plan_id}/weeks/1/log", data=whole_week({"days-0-sessions_done": "two"})

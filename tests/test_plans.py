@@ -18,10 +18,10 @@ def patient_id(clinician, make_patient, make_assessment):
     return pid
 
 
-def new_plan(client, patient_id, template="strengthening", once="p-1"):
+def new_plan(client, patient_id, template="strengthening", once="p-1", start="2026-11-30"):
     response = client.post(
         f"/patients/{patient_id}/plans/new",
-        data={"template": template, "start_date": "2026-11-30", "once": once},
+        data={"template": template, "start_date": start, "once": once},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(re.search(r"/plans/(\d+)/edit", response.location).group(1))

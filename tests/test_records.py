@@ -18,9 +18,12 @@ from tests.test_plans import editor_data, issue, new_plan
 def issued_plan(signed_in, clinician, make_patient, make_assessment):
     pid = make_patient(clinician.clinic_id, given_name="Rosa", family_name="Logger")
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)  # a past month: every day loggable
     issue(signed_in, plan_id)
     return plan_id
+
+
+LOGGED_START = "2026-10-05"
 
 
 def prescribed(app, plan_id, week):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -54,7 +55,14 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
     prescribed = prescribed_per_day(plan_items(plan.items), week)
     existing = {entry.day: entry for entry in fetch_logs(clinic_id(), plan.id, days[0], days[-1])}
     per_day = [existing[d].sessions_prescribed if d in existing else prescribed for d in days]
-    page = {"plan": plan, "week": week, "days": days, "prescribed": prescribed, "kept": per_day}
+    page = {
+        "plan": plan,
+        "week": week,
+        "days": days,
+        "prescribed": prescribed,
+        "kept": per_day,
+        "today": date.today(),
+    }
     if request.method == "GET":
         form = LogWeekForm(
             data={"days": [_row(existing.get(d)) for d in days]},
@@ -62,7 +70,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             per_day=per_day,
         )
         return render_template("logs/week.html", form=form, **page)
-    form = LogWeekForm(prescribed=prescribed, per_day=per_day)
+    form = LogWeekForm(prescribed=prescribed, per_day=per_day, days=days, today=date.today())
     # FieldList renumbers rows it receives, so every day's line must come back to stay on its day.
     complete = all(f"days-{n}-sessions_done" in request.form for n in range(len(days)))
     if not complete:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,10 +11,10 @@ from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
-from ..domain.adherence import DayLog, overall, summarise
+from ..domain.adherence import DayLog, implausible, overall, summarise, week_of
 from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change
-from ..domain.progression import BUILTIN_TEMPLATES, Item, Template, propose_items
+from ..domain.progression import BUILTIN_TEMPLATES, WEEKS, Item, Template, propose_items
 from ..domain.rules import Finding, Severity, blocking_issue, blocking_save
 from ..domain.vocab import PlanStatus
 from ..exercises.queries import fetch_catalogue
@@ -154,10 +155,12 @@ def _show_page(
         issue_form.version.data = str(plan.version)
     # the programme's days, whichever revision they were logged on
     logs = fetch_logs(clinic_id(), plan.id) if not plan.is_editable else []
-    weeks = summarise(
-        plan.start_date,
-        (DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain) for e in logs),
-    )
+    days = [
+        DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain, e.longest_hold_s)
+        for e in logs
+    ]
+    weeks = summarise(plan.start_date, days)
+    flags = _flags(plan, items, days)
     current = (
         fetch_current_revision(clinic_id(), plan) if plan.status == PlanStatus.SUPERSEDED else plan
     )
@@ -167,6 +170,7 @@ def _show_page(
         weeks=weeks,
         overall=overall(weeks),
         charts=progress_charts(weeks),
+        flags=flags,
         grid=dose_grid(items, exercises),
         findings=[
             {"finding": f, "key": warning_key(f), "href": _cell_link(plan, items, f)}
@@ -183,6 +187,21 @@ def _show_page(
         if plan.status == "issued"
         else None,
     ), status
+
+
+def _flags(plan: Plan, items: list[Item], days: list[DayLog]) -> list[tuple[date, str]]:
+    """Logged days whose values look unlikely, kept as logged, for the therapist to check."""
+    holds = {
+        week: max((i.hold_s or 0 for i in items if i.week == week), default=0) or None
+        for week in WEEKS
+    }
+    flagged = []
+    for day in days:
+        week = week_of(plan.start_date, day.day)
+        reasons = implausible(day, holds.get(week) if week else None)
+        if reasons:
+            flagged.append((day.day, "; ".join(reasons)))
+    return flagged
 
 
 def _cell_link(plan: Plan, items: list[Item], finding: Finding) -> str:
