@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from ..extensions import db
@@ -45,3 +47,17 @@ def fetch_latest_assessment(clinic_id: int, patient_id: int) -> Assessment | Non
         .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())
         .limit(1)
     )
+
+
+def fetch_assessment_patients(
+    clinic_id: int, assessment_ids: set[int]
+) -> dict[int, tuple[int, date]]:
+    """The patient and date of the clinic's assessments with these ids."""
+    if not assessment_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Assessment.id, Assessment.patient_id, Assessment.assessed_on).where(
+            Assessment.clinic_id == clinic_id, Assessment.id.in_(assessment_ids)
+        )
+    )
+    return {r.id: (r.patient_id, r.assessed_on) for r in rows}

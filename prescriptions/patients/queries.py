@@ -84,3 +84,15 @@ def fetch_patient_by_chart(clinic_id: int, chart_number: str) -> Patient | None:
             Patient.clinic_id == clinic_id, Patient.chart_key == chart_key(chart_number)
         )
     )
+
+
+def fetch_patient_names(clinic_id: int, patient_ids: set[int]) -> dict[int, str]:
+    """The clinic's patients with these ids, as "Given Family (chart)"; others absent."""
+    if not patient_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Patient.id, Patient.given_name, Patient.family_name, Patient.chart_number).where(
+            Patient.clinic_id == clinic_id, Patient.id.in_(patient_ids)
+        )
+    )
+    return {r.id: f"{r.given_name} {r.family_name} ({r.chart_number})" for r in rows}
