@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .domain.vocab import CueSet, Paper, PlanStatus, Role
 from .extensions import db
@@ -77,10 +77,17 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
+def chart_key(chart_number: str) -> str:
+    """What makes two chart numbers the same one: case and surrounding space do not count."""
+    return (chart_number or "").strip().casefold()
+
+
 class Patient(db.Model):
     __tablename__ = "patient"
     __table_args__ = (
         sa.UniqueConstraint("clinic_id", "chart_number", name="uq_patient_chart"),
+        # "rph-1001" and " RPH-1001 " are one chart number: unique regardless of case and space
+        sa.Index("uq_patient_chart_key", "clinic_id", "chart_key", unique=True),
         sa.Index("ix_patient_clinic_name", "clinic_id", "family_name", "given_name"),
         sa.Index("ix_patient_clinic_created", "clinic_id", "created_at", "id"),  # "newest first"
     )
@@ -92,6 +99,8 @@ class Patient(db.Model):
     preferred_name: Mapped[str] = mapped_column(sa.String(100), default="")
     date_of_birth: Mapped[date | None]
     chart_number: Mapped[str] = mapped_column(sa.String(40))
+    #: chart_key(chart_number), set whenever chart_number is
+    chart_key: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
     cue_set: Mapped[str] = mapped_column(sa.String(10), default=CueSet.NEUTRAL.value)
     #: Diagnosis values, e.g. ["stress_ui", "prolapse"]
     diagnoses: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -107,6 +116,11 @@ class Patient(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("chart_number")
+    def _keep_chart_key(self, _key: str, value: str) -> str:
+        self.chart_key = chart_key(value)
+        return value
 
     @property
     def display_name(self) -> str:
@@ -142,8 +156,15 @@ class Assessment(db.Model):
     iciq_total: Mapped[int | None]
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the assessment this one corrects (void and amend: the old one stays, voided)
+    amends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assessment.id"), index=True)
+    #: set when an amendment replaced this assessment; its values stay on record
+    voided_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    void_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
-    clinician: Mapped[User] = relationship(lazy="joined")
+    clinician: Mapped[User] = relationship(lazy="joined", foreign_keys=[clinician_id])
+    voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
 
 
 class ClinicExercise(db.Model):

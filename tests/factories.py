@@ -111,12 +111,16 @@ NEW_PATIENT = {
 
 
 def new_plan(
-    client: FlaskClient, patient_id: int, template: str = "strengthening", once: str = "p-1"
+    client: FlaskClient,
+    patient_id: int,
+    template: str = "strengthening",
+    once: str = "p-1",
+    start: str = "2026-11-30",
 ) -> int:
     """Start a draft through the new-plan form; returns its id."""
     response = client.post(
         f"/patients/{patient_id}/plans/new",
-        data={"template": template, "start_date": "2026-11-30", "once": once},
+        data={"template": template, "start_date": start, "once": once},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(re.search(r"/plans/(\d+)/edit", response.location).group(1))
@@ -151,10 +155,17 @@ def acknowledgements(client: FlaskClient, plan_id: int) -> list[str]:
     return re.findall(r'name="acknowledge" value="([^"]+)"', page)
 
 
+def issue_version(page: str) -> str:
+    """The plan version the issue form carries (what the clinician reviewed)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
 def issue(client: FlaskClient, plan_id: int) -> None:
     """Issue a draft through the plan page, ticking every warning it shows."""
-    keys = acknowledgements(client, plan_id)
-    assert client.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys}).status_code == 302
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
+    data = {"acknowledge": keys, "version": issue_version(page)}
+    assert client.post(f"/plans/{plan_id}/issue", data=data).status_code == 302
 
 
 # --- the weekly log form --------------------------------------------------------------------------

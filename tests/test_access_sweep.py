@@ -26,7 +26,12 @@ ADMIN_ONLY = {"exports.clinic_csv"}
 #: Reachable without signing in, by design.
 PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup", "auth.reset", "auth.forgot"}
 #: Which of a foreign clinic's records fills each kind of id in a route.
-FOREIGN = {"patient_id": "patient", "plan_id": "plan", "user_id": "user"}
+FOREIGN = {
+    "patient_id": "patient",
+    "plan_id": "plan",
+    "user_id": "user",
+    "assessment_id": "assessment",
+}
 #: Ids that are not records (a plan week): filled with a valid value.
 NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token"}
 METHODS = ("GET", "POST")
@@ -117,7 +122,7 @@ def test_anonymous_requests_are_sent_to_sign_in(app, client, clinician, foreign)
 
 
 def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, foreign):
-    own = {"patient": 0, "plan": 0, "user": clinician.id}
+    own = {"patient": 0, "plan": 0, "user": clinician.id, "assessment": 0}
     admin_rules = [r for r in _rules(app) if _admin_only(r)]
     assert admin_rules
     for rule in admin_rules:
@@ -129,12 +134,12 @@ def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, forei
 
 @pytest.fixture
 def own(clinician, make_patient, make_assessment, make_plan, issue_plan, log_week):
-    """The signed-in clinic's patient with an issued plan and a logged week."""
+    """The signed-in clinic's patient with an assessment, an issued plan and a logged week."""
     patient = make_patient(clinician.clinic_id, given_name="Own", family_name="Ownington")
-    make_assessment(patient, clinician.id)
+    assessment = make_assessment(patient, clinician.id)
     plan = issue_plan(make_plan(patient))
     log_week(plan, 1)
-    return {"patient": patient, "plan": plan, "user": clinician.id}
+    return {"patient": patient, "plan": plan, "user": clinician.id, "assessment": assessment}
 
 
 def test_scanner_baseline_on_every_page(app, signed_in, admin_client, own):

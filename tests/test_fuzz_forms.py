@@ -932,7 +932,7 @@ def test_fuzz_new_plan(app: Flask, world: World) -> None:
             "new plan",
             lambda n: (
                 f"/patients/{pid}/plans/new",
-                {"template": "strengthening", "start_date": "2026-11-30", "once": f"plan-{n}"},
+                {"template": "strengthening", "start_date": "2026-10-05", "once": f"plan-{n}"},
             ),
             lambda: world.client,
             writes={
@@ -1067,7 +1067,8 @@ def test_fuzz_issue(app: Flask, world: World) -> None:
         page = world.client.get(f"/plans/{drafts.current}").get_data(as_text=True)
         keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
         assert keys, "the draft should have warnings to acknowledge"
-        return f"/plans/{drafts.current}/issue", {"acknowledge": keys}
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+        return f"/plans/{drafts.current}/issue", {"acknowledge": keys, "version": version}
 
     fuzz(
         app,

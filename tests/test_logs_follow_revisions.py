@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from prescriptions.extensions import db
 from prescriptions.models import LogEntry, Plan
 from tests.test_plans import editor_data, issue, new_plan
-from tests.test_records import log_form, prescribed, whole_week
+from tests.test_records import LOGGED_START, log_form, prescribed, whole_week
 
 
 @pytest.fixture
 def first_revision(signed_in, clinician, make_patient, make_assessment):
     pid = make_patient(clinician.clinic_id, given_name="Ada", family_name="Okafor")
     make_assessment(pid, clinician.id)
-    plan_id = new_plan(signed_in, pid)
+    plan_id = new_plan(signed_in, pid, start=LOGGED_START)
     issue(signed_in, plan_id)
     return plan_id
 

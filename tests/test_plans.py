@@ -16,7 +16,7 @@ from prescriptions.models import (
     Submission,
     WarningAck,
 )
-from tests.factories import count, editor_data, editor_from_html, issue, new_plan
+from tests.factories import count, editor_data, editor_from_html, issue, issue_version, new_plan
 
 
 @pytest.fixture
@@ -132,12 +132,15 @@ def test_issue_with_warnings_needs_every_acknowledgement(app, signed_in, patient
     page = signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
     keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
     assert keys and any(k.startswith("hold.contract_long") for k in keys)
-    refused = signed_in.post(f"/plans/{plan_id}/issue", data={})
-    assert refused.status_code == 302
+    version = issue_version(page)
+    refused = signed_in.post(f"/plans/{plan_id}/issue", data={"version": version})
+    assert refused.status_code == 400
     with app.app_context():
         assert db.session.get(Plan, plan_id).status == "draft"
-    assert "Tick every warning" in signed_in.get(f"/plans/{plan_id}").get_data(as_text=True)
-    issued = signed_in.post(f"/plans/{plan_id}/issue", data={"acknowledge": keys})
+    assert "Tick every warning" in refused.get_data(as_text=True)
+    issued = signed_in.post(
+        f"/plans/{plan_id}/issue", data={"acknowledge": keys, "version": version}
+    )
     assert issued.status_code == 302
     with app.app_context():
         plan = db.session.get(Plan, plan_id)

@@ -17,7 +17,10 @@ from tests.factories import count, new_plan, whole_week
 def issued_plan(signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan):
     pid = make_patient(clinician.clinic_id, given_name="Rosa", family_name="Logger")
     make_assessment(pid, clinician.id)
-    return issue_plan(make_plan(pid))
+    return issue_plan(make_plan(pid, start=LOGGED_START))  # a past month: every day loggable
+
+
+LOGGED_START = date(2026, 10, 5)
 
 
 def prescribed(app, plan_id, week):

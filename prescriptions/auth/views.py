@@ -60,20 +60,20 @@ def setup() -> ResponseReturnValue:
         db.session.commit()
         _sign_in(user)
         flash(f"Welcome. {clinic.name} is set up, and you are its administrator.", "success")
-        return redirect(url_for("patients.index"))
+        return redirect(url_for("admin.users"))
     return render_template("auth/setup.html", form=form), 400 if form.errors else 200
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths are followed after sign-in."""
     if not target:
-        return url_for("patients.index")
+        return url_for("home.start")
     if any(ord(ch) < 33 or ord(ch) == 127 or ch == "\\" for ch in target):
         # A Location header cannot carry control characters; browsers read a backslash as "/".
-        return url_for("patients.index")
+        return url_for("home.start")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("patients.index")
+        return url_for("home.start")
     return target
 
 

@@ -16,7 +16,17 @@ from ..database import count_rows
 from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, dose_of, propose_items
 from ..domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
 from ..extensions import db
-from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, utcnow
+from ..models import (
+    Assessment,
+    Clinic,
+    LogEntry,
+    Patient,
+    Plan,
+    PlanItem,
+    User,
+    chart_key,
+    utcnow,
+)
 from ..plans.operations import PLAN_LENGTH_DAYS
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
@@ -100,6 +110,7 @@ def _insert_patients(
                 "preferred_name": "",
                 "date_of_birth": today - timedelta(days=rng.randint(25 * 365, 85 * 365)),
                 "chart_number": f"D{i + 1:06d}",
+                "chart_key": chart_key(f"D{i + 1:06d}"),
                 "cue_set": (CueSet.MALE if male else CueSet.FEMALE).value,
                 "diagnoses": [d.value for d in diagnoses],
                 "precautions": [],

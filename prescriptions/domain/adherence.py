@@ -18,6 +18,7 @@ class DayLog:
     sessions_prescribed: int
     leaks: int | None = None
     pain: int | None = None
+    longest_hold_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,14 @@ class WeekSummary:
     prescribed: int
     leaks: int | None  #: total over the logged days, None when none recorded
     worst_pain: int | None
+    leak_days: int = 0  #: days whose leaks were recorded
+
+    @property
+    def leaks_per_week(self) -> float | None:
+        """Leaks a week: the mean per day with leaks recorded, times 7 (never a part-week sum)."""
+        if self.leaks is None or not self.leak_days:
+            return None
+        return round(self.leaks / self.leak_days * 7, 1)
 
     @property
     def adherence(self) -> float | None:
@@ -74,6 +83,7 @@ def summarise(start: date, logs: Iterable[DayLog]) -> list[WeekSummary]:
                 prescribed=sum(d.sessions_prescribed for d in days),
                 leaks=sum(leaks) if leaks else None,
                 worst_pain=max(pains) if pains else None,
+                leak_days=len(leaks),
             )
         )
     return summaries
@@ -84,3 +94,28 @@ def overall(summaries: Iterable[WeekSummary]) -> float | None:
     weeks = list(summaries)
     prescribed = sum(w.prescribed for w in weeks)
     return sum(w.done for w in weeks) / prescribed if prescribed else None
+
+
+#: a longest hold beyond this is implausible whatever was prescribed (CLINICAL.md: holds build
+#: to 6-10 s; assessments record endurance up to 60 s)
+IMPLAUSIBLE_HOLD_S = 60
+#: a hold this many times the longest prescribed one (and over 15 s) is worth a question
+IMPLAUSIBLE_HOLD_FACTOR = 3
+#: leaks in one day beyond this are worth checking against the sheet
+IMPLAUSIBLE_LEAKS = 20
+
+
+def implausible(log: DayLog, prescribed_hold_s: int | None) -> tuple[str, ...]:
+    """Why a logged day's values look unlikely (kept as logged; for the therapist to check)."""
+    found = []
+    hold = log.longest_hold_s
+    if hold is not None:
+        if hold > IMPLAUSIBLE_HOLD_S:
+            found.append(f"a {hold} s longest hold is more than {IMPLAUSIBLE_HOLD_S} s")
+        elif prescribed_hold_s and hold > max(15, IMPLAUSIBLE_HOLD_FACTOR * prescribed_hold_s):
+            found.append(
+                f"a {hold} s longest hold is far above the {prescribed_hold_s} s prescribed"
+            )
+    if log.leaks is not None and log.leaks > IMPLAUSIBLE_LEAKS:
+        found.append(f"{log.leaks} leaks in one day")
+    return tuple(found)

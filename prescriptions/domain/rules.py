@@ -22,7 +22,7 @@ from .catalogue import (
     Exercise,
 )
 from .progression import DOWN_TRAINING, WEEKS, Item, daily_load, load_jump_too_big
-from .vocab import Diagnosis, Kind, Precaution
+from .vocab import Diagnosis, Kind, Position, Precaution
 
 
 class Severity(StrEnum):
@@ -273,6 +273,8 @@ def _patient_limits(
                 "no pushing or straining.",
             )
         )
+    if Precaution.PREGNANT in patient.precautions:
+        found.extend(_pregnancy(items, exercises))
     if Diagnosis.PELVIC_PAIN in patient.diagnoses:
         for item in items:
             exercise = exercises[item.exercise]
@@ -294,6 +296,30 @@ def _patient_limits(
                     "(relaxation) in any week.",
                 )
             )
+    return found
+
+
+def _pregnancy(items: Sequence[Item], exercises: Mapping[str, Exercise]) -> list[Finding]:
+    """CLINICAL.md "Pregnancy": warn once per exercise done lying on the back."""
+    on_back: dict[str, list[Item]] = {}
+    for item in sorted(items, key=lambda i: (i.week, i.order)):
+        if item.position == Position.LYING:
+            on_back.setdefault(item.exercise, []).append(item)
+    found = []
+    for code, uses in on_back.items():
+        weeks = sorted({i.week for i in uses})
+        span = f"week {weeks[0]}" if len(weeks) == 1 else f"weeks {', '.join(map(str, weeks))}"
+        name = exercises[code].name if code in exercises else code
+        found.append(
+            _warning(
+                "precaution.pregnant_lying",
+                f"{name} lying on the back ({span}): pregnant. After about 16 weeks, avoid "
+                "long spells lying flat on the back (the womb presses on the large veins); "
+                "do it lying on the side, sitting or standing instead.",
+                uses[0],
+                "position",
+            )
+        )
     return found
 
 

@@ -91,6 +91,10 @@ def _assessment(a: Assessment, staff: Mapping[int, str]) -> dict[str, Any]:
         "iciq_total": a.iciq_total,
         "notes": a.notes,
         "created_at": _iso(a.created_at),
+        "amends_id": a.amends_id,
+        "voided_at": _iso(a.voided_at),
+        "voided_by": _person(a.voided_by_id, staff),
+        "void_reason": a.void_reason,
     }
 
 

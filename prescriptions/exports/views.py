@@ -73,7 +73,7 @@ def patient_record(patient_id: int) -> ResponseReturnValue:
     record = patient_record_q(
         current_user.clinic,
         patient,
-        list(reversed(fetch_assessments(clinic, patient.id))),
+        list(reversed(fetch_assessments(clinic, patient.id, include_voided=True))),
         fetch_record_plans(clinic, patient.id),
         fetch_record_logs(clinic, patient.id),
         fetch_staff_names(clinic),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -57,20 +58,34 @@ class LogWeekForm(FlaskForm):
     days = FieldList(FormField(DayForm), min_entries=7, max_entries=7)
 
     def __init__(
-        self, *args: Any, prescribed: int, per_day: Sequence[int] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        prescribed: int,
+        per_day: Sequence[int] | None = None,
+        days: Sequence[date] = (),
+        today: date | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.prescribed = prescribed
+        #: the week's dates and today: a day still to come cannot be logged
+        self.dates, self.today = list(days), today
         #: sessions prescribed on each of the seven days (a day logged earlier keeps its own)
         self.per_day = list(per_day) if per_day is not None else [prescribed] * 7
 
     def validate_days(self, field: Any) -> None:
         problems = False
-        for entry, allowed in zip(field, self.per_day, strict=False):
+        for n, (entry, allowed) in enumerate(zip(field, self.per_day, strict=False)):
             row = entry.form
             if not row.is_filled():
                 continue
-            if row.sessions_done.data is None and not row.sessions_done.errors:
+            day = self.dates[n] if n < len(self.dates) else None
+            if day is not None and self.today is not None and day > self.today:
+                row.sessions_done.errors.append(
+                    f"This day is still to come (today is {self.today.strftime('%a %d %b')})."
+                )
+                problems = True
+            elif row.sessions_done.data is None and not row.sessions_done.errors:
                 row.sessions_done.errors.append("How many sessions? 0 if none.")
                 problems = True
             elif (row.sessions_done.data or 0) > allowed:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
@@ -14,6 +17,7 @@ from ..mapping.plans import plan_items
 from ..models import LogEntry, Plan
 from ..plans.queries import fetch_current_revision, fetch_plan
 from ..web import acting, clinic_id
+from ..web.conflicts import Difference, find_conflict
 from ..web.errors import render_error
 from ..web.forms import whole_number
 from .forms import LogWeekForm
@@ -51,7 +55,14 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
     prescribed = prescribed_per_day(plan_items(plan.items), week)
     existing = {entry.day: entry for entry in fetch_logs(clinic_id(), plan.id, days[0], days[-1])}
     per_day = [existing[d].sessions_prescribed if d in existing else prescribed for d in days]
-    page = {"plan": plan, "week": week, "days": days, "prescribed": prescribed, "kept": per_day}
+    page = {
+        "plan": plan,
+        "week": week,
+        "days": days,
+        "prescribed": prescribed,
+        "kept": per_day,
+        "today": date.today(),
+    }
     if request.method == "GET":
         form = LogWeekForm(
             data={"days": [_row(existing.get(d)) for d in days]},
@@ -59,7 +70,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             per_day=per_day,
         )
         return render_template("logs/week.html", form=form, **page)
-    form = LogWeekForm(prescribed=prescribed, per_day=per_day)
+    form = LogWeekForm(prescribed=prescribed, per_day=per_day, days=days, today=date.today())
     # FieldList renumbers rows it receives, so every day's line must come back to stay on its day.
     complete = all(f"days-{n}-sessions_done" in request.form for n in range(len(days)))
     if not complete:
@@ -79,17 +90,47 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
             db.session.commit()
         except (LogConflict, StaleDataError):
             db.session.rollback()
-            return render_error(
-                409,
-                "Someone else saved this week's log after you opened it. Their entries are kept. "
-                "Open the week again to see them, then add yours.",
-            )
+            return _log_conflict(plan, form, page)
         flash(
             f"Week {week} log saved ({changed} day{'s' if changed != 1 else ''} changed).",
             "success",
         )
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="progress"))
     return render_template("logs/week.html", form=form, **page), 400
+
+
+def _log_conflict(plan: Plan, form: LogWeekForm, page: dict[str, Any]) -> ResponseReturnValue:
+    """The week again with the user's typing, the days saved meanwhile beside it."""
+    days = page["days"]
+    saved = {e.day: e for e in fetch_logs(clinic_id(), plan.id, days[0], days[-1])}
+    differences = []
+    for day, entry in zip(days, form.days, strict=True):
+        row, other = entry.form, saved.get(day)
+        row.version.data = str(other.version) if other else ""  # saving applies yours on top
+        if other is None:
+            continue
+        if not row.is_filled():  # a day only they filled in: show it, it stays as saved
+            for name, value in _row(other).items():
+                row[name].raw_data, row[name].data = None, value
+            continue
+        typed = row.values()
+        if any(getattr(other, k) != v for k, v in typed.items()):
+            differences.append(
+                Difference(day.strftime("%a %d %b"), _day_text(_row(other)), _day_text(typed))
+            )
+    conflict = find_conflict(clinic_id(), "plan", plan.id, ("log.save",), differences)
+    return render_template("logs/week.html", form=form, conflict=conflict, **page), 409
+
+
+def _day_text(values: dict[str, Any]) -> str:
+    parts = [
+        f"{values.get('sessions_done')} sessions",
+        f"hold {values['longest_hold_s']} s" if values.get("longest_hold_s") is not None else "",
+        f"{values['leaks']} leaks" if values.get("leaks") is not None else "",
+        f"pain {values['pain']}" if values.get("pain") is not None else "",
+        values.get("note") or "",
+    ]
+    return ", ".join(p for p in parts if p)
 
 
 def _replaced(opened: Plan, current: Plan) -> str:

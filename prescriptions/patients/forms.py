@@ -127,7 +127,7 @@ def _score(label: str, low: int, high: int, **kwargs: Any) -> WholeNumber:
     )
 
 
-class AssessmentForm(OnceForm):
+class AssessmentFields(FlaskForm):
     assessed_on = DateField("Date", validators=[InputRequired(), _not_future], default=date.today)
     oxford_grade = _score(
         "Modified Oxford grade",
@@ -135,10 +135,10 @@ class AssessmentForm(OnceForm):
         5,
         description="0 none, 1 flicker, 2 weak, 3 moderate, 4 good, 5 strong",
     )
-    endurance_s = _score("Endurance (s)", 0, 60, description="PERFECT E: seconds held, up to 10")
-    repetitions = _score("Repetitions", 0, 30, description="PERFECT R: holds repeated, up to 10")
+    endurance_s = _score("Endurance (s)", 0, 60, description="PERFECT E: seconds held, up to 60")
+    repetitions = _score("Repetitions", 0, 30, description="PERFECT R: holds repeated, up to 30")
     fast_contractions = _score(
-        "Fast contractions", 0, 30, description="PERFECT F: quick squeezes, up to 10"
+        "Fast contractions", 0, 30, description="PERFECT F: quick squeezes, up to 30"
     )
     relaxation = SelectField(
         "Relaxation after a contraction",
@@ -172,3 +172,15 @@ class AssessmentForm(OnceForm):
             "iciq_total": self.iciq_total.data,
             "notes": self.notes.data or "",
         }
+
+
+class AssessmentForm(AssessmentFields, OnceForm):
+    pass
+
+
+class AmendAssessmentForm(AssessmentFields):
+    reason = CleanString(
+        "Why it is amended",
+        validators=[InputRequired(), Length(max=300)],
+        description="For example: typed 7 for 1 pad a day. The old values stay on record.",
+    )

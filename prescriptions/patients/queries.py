@@ -9,7 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from ..database import paginate
 from ..extensions import db
-from ..models import Patient
+from ..models import Patient, chart_key
 
 #: Sort keys a patient list accepts (allow-list; never a raw column name from the request).
 PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
@@ -68,9 +68,9 @@ def fetch_patient(clinic_id: int, patient_id: int) -> Patient | None:
 
 
 def chart_number_taken(clinic_id: int, chart_number: str, *, except_id: int | None = None) -> bool:
-    """Whether another patient of the clinic already has this chart number."""
+    """Whether another patient of the clinic has this chart number (in any case or spacing)."""
     stmt = sa.select(Patient.id).where(
-        Patient.clinic_id == clinic_id, Patient.chart_number == chart_number
+        Patient.clinic_id == clinic_id, Patient.chart_key == chart_key(chart_number)
     )
     if except_id is not None:
         stmt = stmt.where(Patient.id != except_id)
@@ -78,9 +78,21 @@ def chart_number_taken(clinic_id: int, chart_number: str, *, except_id: int | No
 
 
 def fetch_patient_by_chart(clinic_id: int, chart_number: str) -> Patient | None:
-    """The clinic's patient with this chart number."""
+    """The clinic's patient with this chart number (in any case or spacing)."""
     return db.session.scalar(
         sa.select(Patient).where(
-            Patient.clinic_id == clinic_id, Patient.chart_number == chart_number
+            Patient.clinic_id == clinic_id, Patient.chart_key == chart_key(chart_number)
         )
     )
+
+
+def fetch_patient_names(clinic_id: int, patient_ids: set[int]) -> dict[int, str]:
+    """The clinic's patients with these ids, as "Given Family (chart)"; others absent."""
+    if not patient_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Patient.id, Patient.given_name, Patient.family_name, Patient.chart_number).where(
+            Patient.clinic_id == clinic_id, Patient.id.in_(patient_ids)
+        )
+    )
+    return {r.id: f"{r.given_name} {r.family_name} ({r.chart_number})" for r in rows}

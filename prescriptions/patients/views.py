@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..assessments.operations import add_assessment
-from ..assessments.queries import fetch_assessments
+from ..assessments.operations import AlreadyAmended, add_assessment, amend_assessment
+from ..assessments.queries import fetch_assessment, fetch_assessments
 from ..extensions import db
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
 from ..web import acting, clinic_id
 from ..web.charts import assessment_charts
+from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.once import Saved, repeat_of, submit_once
-from .forms import AssessmentForm, EditPatientForm, NewPatientForm
+from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
 from .queries import PATIENT_SORTS, fetch_patient, fetch_patients
 
@@ -77,10 +78,12 @@ def show(patient_id: int) -> ResponseReturnValue:
     """A patient's record: details, assessments and plans."""
     patient = _patient_or_404(patient_id)
     assessments = fetch_assessments(clinic_id(), patient.id)
+    every = fetch_assessments(clinic_id(), patient.id, include_voided=True)
     return render_template(
         "patients/show.html",
         patient=patient,
         assessments=assessments,
+        amended=[a for a in every if a.voided_at is not None],
         latest=assessments[0] if assessments else None,
         charts=assessment_charts(
             [a.assessed_on.strftime("%d %b") for a in reversed(assessments)],
@@ -101,25 +104,33 @@ def edit(patient_id: int) -> ResponseReturnValue:
         form.version.data = str(patient.version)
     if form.validate_on_submit():
         if form.version_number() != patient.version:
-            return _conflict(patient)
+            return _conflict(patient, form)
         try:
             update_patient(patient, acting(), **form.values())
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
-            return _conflict(patient)
+            patient = _patient_or_404(patient_id)
+            return _conflict(patient, form)
         flash("Patient details saved.", "success")
         return redirect(url_for("patients.show", patient_id=patient.id))
     status = 400 if form.errors else 200
     return render_template("patients/form.html", form=form, patient=patient), status
 
 
-def _conflict(patient: Patient) -> ResponseReturnValue:
-    return render_error(
-        409,
-        "Someone else saved changes to this patient after you opened the form. "
-        "Their changes are kept. Open the form again to see them, then make your change.",
+def _conflict(patient: Patient, form: EditPatientForm) -> ResponseReturnValue:
+    """The form again with the user's typing, the saved values beside it, ready to apply."""
+    typed = form.values()
+    differences = [
+        Difference(form[name].label.text, shown(getattr(patient, name)), shown(value))
+        for name, value in typed.items()
+        if getattr(patient, name) != value
+    ]
+    conflict = find_conflict(
+        clinic_id(), "patient", patient.id, ("patient.update", "patient.create"), differences
     )
+    form.version.data = str(patient.version)  # saving again applies this version on top
+    return render_template("patients/form.html", form=form, patient=patient, conflict=conflict), 409
 
 
 @bp.post("/patients/<int:patient_id>/<any(archive, restore):action>")
@@ -161,3 +172,38 @@ def new_assessment(patient_id: int) -> ResponseReturnValue:
         return submit_once(form, save)
     status = 400 if form.errors else 200
     return render_template("patients/assessment_form.html", form=form, patient=patient), status
+
+
+@bp.route(
+    "/patients/<int:patient_id>/assessments/<int:assessment_id>/amend", methods=["GET", "POST"]
+)
+@login_required
+def amend_assessment_view(patient_id: int, assessment_id: int) -> ResponseReturnValue:
+    """Correct an assessment with a reason: the old values stay on record, voided."""
+    patient = _patient_or_404(patient_id)
+    old = fetch_assessment(clinic_id(), patient.id, assessment_id) or abort(404)
+    record = url_for("patients.show", patient_id=patient.id, _anchor="assessments")
+    if old.clinician_id != current_user.id and not current_user.is_admin:
+        return render_error(
+            403, "Only the clinician who recorded an assessment, or an administrator, amends it."
+        )
+    if old.voided_at is not None:
+        flash("This assessment was already amended; the amended values are shown.", "info")
+        return redirect(record)
+    form = AmendAssessmentForm(obj=old)
+    if not form.is_submitted():
+        form.relaxation.data = old.relaxation or ""
+    if form.validate_on_submit():
+        try:
+            amend_assessment(old, form.reason.data, acting(), **form.values())
+            db.session.commit()
+        except AlreadyAmended:
+            db.session.rollback()
+            flash("Someone amended this assessment just before you; check their values.", "error")
+            return redirect(record)
+        flash("Assessment amended. The earlier values stay on record.", "success")
+        return redirect(record)
+    status = 400 if form.errors else 200
+    return render_template(
+        "patients/assessment_form.html", form=form, patient=patient, amending=old
+    ), status

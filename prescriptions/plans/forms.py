@@ -210,7 +210,9 @@ def new_row(week: int, like: Mapping[str, Any] | None, exercise: Exercise) -> di
     }
 
 
-class IssueForm(FlaskForm):
+class IssueForm(VersionedForm):
+    """Issue a draft: the version the clinician reviewed, and every warning acknowledged."""
+
     acknowledge = SelectMultipleField("I have considered this warning")
 
     def __init__(self, *args: Any, warnings: Sequence[tuple[str, str]], **kwargs: Any) -> None:

@@ -264,3 +264,17 @@ def fetch_item_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage
         )
     )
     return rows, next_key
+
+
+def fetch_plan_labels(clinic_id: int, plan_ids: set[int]) -> dict[int, str]:
+    """The clinic's plans with these ids, as "Title, revision n, for Given Family"."""
+    if not plan_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Plan.id, Plan.title, Plan.revision, Patient.given_name, Patient.family_name)
+        .join(Patient, Patient.id == Plan.patient_id)
+        .where(Plan.clinic_id == clinic_id, Plan.id.in_(plan_ids))
+    )
+    return {
+        r.id: f"{r.title}, revision {r.revision}, for {r.given_name} {r.family_name}" for r in rows
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,10 +11,18 @@ from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
-from ..domain.adherence import DayLog, overall, summarise
+from ..domain.adherence import DayLog, implausible, overall, summarise, week_of
+from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change, revision_chain
-from ..domain.progression import BUILTIN_TEMPLATES, Template, propose_items, suggest_template
-from ..domain.rules import Severity, blocking_issue, blocking_save
+from ..domain.progression import (
+    BUILTIN_TEMPLATES,
+    WEEKS,
+    Item,
+    Template,
+    propose_items,
+    suggest_template,
+)
+from ..domain.rules import Finding, Severity, blocking_issue, blocking_save
 from ..domain.vocab import PlanStatus
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
@@ -32,6 +41,7 @@ from ..models import Plan
 from ..patients.queries import fetch_patient, fetch_patient_by_chart
 from ..web import acting, clinic_id
 from ..web.charts import progress_charts
+from ..web.conflicts import Conflict, Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.forms import whole_number
 from ..web.once import Saved, repeat_of, submit_once
@@ -120,17 +130,31 @@ def new(patient_id: int) -> ResponseReturnValue:
 @login_required
 def show(plan_id: int) -> ResponseReturnValue:
     """The plan: the four-week grid, its status, and what can be done with it next."""
-    plan = _plan_or_404(plan_id)
+    return _show_page(_plan_or_404(plan_id))
+
+
+def _show_page(
+    plan: Plan,
+    *,
+    issue_form: IssueForm | None = None,
+    conflict: Conflict | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     exercises = fetch_catalogue(clinic_id())
     items = plan_items(plan.items)
     findings = findings_for(plan, items, exercises) if plan.is_editable else ()
     warnings = [f for f in findings if f.severity == Severity.WARNING]
+    if issue_form is None:
+        issue_form = IssueForm(warnings=[(warning_key(f), f.message) for f in warnings])
+        issue_form.version.data = str(plan.version)
     # the programme's days, whichever revision they were logged on
     logs = fetch_logs(clinic_id(), plan.id) if not plan.is_editable else []
-    weeks = summarise(
-        plan.start_date,
-        (DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain) for e in logs),
-    )
+    days = [
+        DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain, e.longest_hold_s)
+        for e in logs
+    ]
+    weeks = summarise(plan.start_date, days)
+    flags = _flags(plan, items, days)
     current = (
         fetch_current_revision(clinic_id(), plan) if plan.status == PlanStatus.SUPERSEDED else plan
     )
@@ -140,10 +164,15 @@ def show(plan_id: int) -> ResponseReturnValue:
         weeks=weeks,
         overall=overall(weeks),
         charts=progress_charts(weeks),
+        flags=flags,
         grid=dose_grid(items, exercises),
-        findings=findings,
+        findings=[
+            {"finding": f, "key": warning_key(f), "href": _cell_link(plan, items, f)}
+            for f in findings
+        ],
         blocking=blocking_issue(findings),
-        issue_form=IssueForm(warnings=[(warning_key(f), f.message) for f in warnings]),
+        issue_form=issue_form,
+        conflict=conflict,
         cancel_form=CancelForm(),
         copy_form=CopyForm(),
         template_form=TemplateForm(),
@@ -151,7 +180,31 @@ def show(plan_id: int) -> ResponseReturnValue:
         draft_revision=fetch_draft_revision(clinic_id(), plan.id)
         if plan.status == "issued"
         else None,
-    )
+    ), status
+
+
+def _flags(plan: Plan, items: list[Item], days: list[DayLog]) -> list[tuple[date, str]]:
+    """Logged days whose values look unlikely, kept as logged, for the therapist to check."""
+    holds = {
+        week: max((i.hold_s or 0 for i in items if i.week == week), default=0) or None
+        for week in WEEKS
+    }
+    flagged = []
+    for day in days:
+        week = week_of(plan.start_date, day.day)
+        reasons = implausible(day, holds.get(week) if week else None)
+        if reasons:
+            flagged.append((day.day, "; ".join(reasons)))
+    return flagged
+
+
+def _cell_link(plan: Plan, items: list[Item], finding: Finding) -> str:
+    """Where in the editor a finding's cell is: the field of its row, or its week."""
+    url = url_for("plans.edit", plan_id=plan.id)
+    for index, item in enumerate(items):
+        if finding.order is not None and (item.week, item.order) == (finding.week, finding.order):
+            return f"{url}#items-{index}-{finding.field or 'exercise'}"
+    return f"{url}#week-{finding.week}" if finding.week else url
 
 
 @bp.route("/plans/<int:plan_id>/edit", methods=["GET", "POST"])
@@ -178,7 +231,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
         return _editor(plan, rebuilt, 200)
     if form.validate():
         if form.version_number() != plan.version:
-            return _conflict()
+            return _editor_conflict(plan, form, exercises)
         items = form.domain_items()
         blocking = blocking_save(findings_for(plan, items, exercises))
         if not blocking:
@@ -197,7 +250,7 @@ def edit(plan_id: int) -> ResponseReturnValue:
                 db.session.commit()
             except StaleDataError:
                 db.session.rollback()
-                return _conflict()
+                return _editor_conflict(_plan_or_404(plan.id), form, exercises)
             flash("Plan saved.", "success")
             return redirect(url_for("plans.show", plan_id=plan.id))
         form.attach(blocking)
@@ -224,12 +277,38 @@ def _editor(plan: Plan, form: PlanEditForm, status: int) -> ResponseReturnValue:
     return render_template("plans/edit.html", plan=plan, form=form), status
 
 
-def _conflict() -> ResponseReturnValue:
-    return render_error(
-        409,
-        "Someone else saved this plan after you opened it. Their changes are kept. "
-        "Open the plan again to see them, then make your change.",
-    )
+def _editor_conflict(
+    plan: Plan, form: PlanEditForm, exercises: dict[str, Exercise]
+) -> ResponseReturnValue:
+    """The editor again with the user's typing, the saved plan beside it, ready to apply."""
+    typed = {
+        "title": form.title.data,
+        "start_date": form.start_date.data,
+        "notes_to_patient": form.notes_to_patient.data or "",
+    }
+    differences = [
+        Difference(form[name].label.text, shown(getattr(plan, name)), shown(value))
+        for name, value in typed.items()
+        if getattr(plan, name) != value
+    ]
+    saved_items, typed_items = plan_items(plan.items), form.domain_items()
+    changes = [
+        line
+        for change in compare_items(saved_items, typed_items)
+        for line in describe_change(change, exercises)
+    ]
+    conflict = find_conflict(clinic_id(), "plan", plan.id, _PLAN_WRITES, differences, changes)
+    form.version.data = str(plan.version)  # saving again applies this version on top
+    return render_template(
+        "plans/edit.html",
+        plan=plan,
+        form=form,
+        conflict=conflict,
+        saved_grid=dose_grid(saved_items, exercises),
+    ), 409
+
+
+_PLAN_WRITES = ("plan.update", "plan.create", "plan.revise", "plan.copy", "plan.issue")
 
 
 #: What a plan's status says when asked to change to another (a repeat or a lost race).
@@ -266,16 +345,15 @@ def issue(plan_id: int) -> ResponseReturnValue:
     findings = findings_for(plan, plan_items(plan.items), fetch_catalogue(clinic_id()))
     warnings = [(warning_key(f), f.message) for f in findings if f.severity == Severity.WARNING]
     form = IssueForm(warnings=warnings)
-    blocking = blocking_issue(findings)
-    if blocking:
-        for finding in blocking:
-            flash(finding.message, "error")
-        return redirect(url_for("plans.show", plan_id=plan.id))
+    if blocking_issue(findings):
+        return _show_page(plan, status=400)
+    if form.version_number() != plan.version:
+        # reviewed one version, another was saved since: issue only what was seen
+        conflict = find_conflict(clinic_id(), "plan", plan.id, _PLAN_WRITES)
+        return _show_page(plan, conflict=conflict, status=409)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(url_for("plans.show", plan_id=plan.id))
+        form.version.data = str(plan.version)
+        return _show_page(plan, issue_form=form, status=400)
     try:
         issue_plan(plan, acting(), warnings)
     except PlanStateError as error:

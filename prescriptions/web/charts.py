@@ -131,7 +131,10 @@ def progress_charts(weeks: Sequence[WeekSummary]) -> dict[str, Chart]:
             missing="not logged",
         ),
         "leaks": bar_chart(
-            "Leaks, by week", labels, [w.leaks for w in weeks], missing="not logged"
+            "Leaks a week (mean per logged day × 7), by week",
+            labels,
+            [w.leaks_per_week for w in weeks],
+            missing="not logged",
         ),
         "pain": bar_chart(
             "Worst pain, by week (0-10)",

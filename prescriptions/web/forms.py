@@ -120,16 +120,38 @@ class CleanText(TextAreaField):
 
 
 class WholeNumber(IntegerField):
-    """An integer field whose parse error reads like a person wrote it."""
+    """A whole-number field typed as text, so the server sees what was typed.
+
+    A browser's number input drops what it cannot parse ("1e", "two") before the form is sent,
+    and reads "2,5" as 25 in some locales; a text input with inputmode="numeric" keeps the phone's
+    digit keyboard and sends the typing as it is. A refused value is shown back as typed, with
+    one message saying why.
+    """
+
+    widget = widgets.TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", **kwargs.pop("render_kw", {})}
+        super().__init__(*args, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and str(valuelist[0]).strip() == "":
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if text == "":
             self.data = None
             return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Enter a whole number.") from error
+        number = whole_number(text.removeprefix("+"))
+        if number is None and text.startswith("-") and whole_number(text[1:]) is not None:
+            number = -int(text[1:])
+        if number is None:
+            self.data = None
+            if re.fullmatch(r"[+-]?\d+[.,]\d*", text):
+                raise ValueError("Enter a whole number. Leave out the decimal part.")
+            raise ValueError("Enter a whole number. Use digits, like 5.")
+        self.data = number
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:  # one message for one mistake: no range check on no number
+            raise StopValidation()
 
 
 class EmailAddress:
