@@ -52,6 +52,8 @@ def test_charts_describe_themselves_in_words():
     charts = progress_charts(weeks)
     assert "Week 1: 50%" in charts["adherence"].summary
     assert "Week 2: not logged" in charts["adherence"].summary
-    assert charts["leaks"].bars[0].text == "3"
+    # 3 leaks on the one logged day: 21 a week at that rate, never a part-week sum of 3
+    assert charts["leaks"].bars[0].text == "21"
+    assert "per logged day" in charts["leaks"].title
     bars = bar_chart("x", ["a", "b"], [5, 10], ceiling=10).bars
     assert bars[1].height == 2 * bars[0].height
