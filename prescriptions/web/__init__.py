@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any
 
@@ -16,6 +16,8 @@ from werkzeug.routing import IntegerConverter
 from ..audit import Actor
 from ..domain import vocab
 from ..domain.history import dose_text
+from ..domain.progression import WEEKS
+from ..domain.vocab import PlanStatus
 from ..extensions import db, login_manager
 from ..models import User
 from .forms import whole_number
@@ -149,10 +151,34 @@ def vocab_label(enum_name: str, value: str) -> str:
         return value
 
 
+#: the date styles templates use, by name: `{{ day|date }}`, `{{ when|date("stamp") }}`
+DATE_STYLES = {
+    "short": "%a %d %b",  # Mon 07 Dec
+    "day": "%d %b",  # 07 Dec
+    "full": "%a %d %b %Y",  # Mon 07 Dec 2026
+    "long": "%A %d %B %Y",  # Monday 07 December 2026
+    "iso": "%Y-%m-%d",
+    "stamp": "%Y-%m-%d %H:%M UTC",  # stored times are UTC
+    "seconds": "%Y-%m-%d %H:%M:%S",
+}
+
+
+def format_date(value: date | datetime | None, style: str = "short") -> str:
+    """A date or time in one of the house styles; nothing for no value."""
+    return value.strftime(DATE_STYLES[style]) if value is not None else ""
+
+
+def format_share(share: float | None) -> str:
+    """A share (0-1) as a whole percentage, or a dash when there is none."""
+    return "–" if share is None else f"{round(share * 100)}%"
+
+
 def register_template_helpers(app: Flask) -> None:
-    """Helpers every template may call."""
-    app.jinja_env.globals["vocab_label"] = vocab_label
-    app.jinja_env.globals["dose_text"] = dose_text
+    """Helpers every template may call, and the vocabulary they compare with."""
+    app.jinja_env.globals.update(
+        vocab_label=vocab_label, dose_text=dose_text, WEEKS=WEEKS, PlanStatus=PlanStatus
+    )
+    app.jinja_env.filters.update(date=format_date, pct=format_share)
 
 
 class RecordId(IntegerConverter):
