@@ -1,7 +1,7 @@
 """Exports: a patient's record as JSON, the clinic's plans, items and logs as CSV, FHIR plans.
 
 Every export is scoped to the signed-in clinic, audited and committed before a byte is sent,
-and downloaded as an attachment (never cached: see web.py).
+and downloaded as an attachment (never cached: see the security headers in web/__init__.py).
 """
 
 from __future__ import annotations
