@@ -19,7 +19,9 @@ from prescriptions.audit import audit_key
 from prescriptions.config import DEV_SECRET_KEY, ConfigError, derived_audit_key
 from prescriptions.extensions import db
 from tests.conftest import PASSWORD, login
-from tests.test_config import STRONG
+
+#: 32 bytes, 32 different characters, no repeated or consecutive run: just strong enough.
+STRONG = "Zq3vT9xKp2LmW8rYc4NfB7hJd1GsE6uA"
 
 
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
