@@ -31,8 +31,9 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,  # True in production, whatever is configured
     # Sessions end after IDLE_TIMEOUT without a request, and ABSOLUTE_TIMEOUT after sign-in
-    # (checked on every request by web._session_lifetime). The session cookie lasts until the
-    # browser closes; PERMANENT_SESSION_LIFETIME is set from IDLE_TIMEOUT (see session_settings).
+    # (checked on every request by the _session_lifetime hook in web/__init__.py). The session
+    # cookie lasts until the browser closes; PERMANENT_SESSION_LIFETIME follows IDLE_TIMEOUT
+    # (see session_settings).
     "IDLE_TIMEOUT": timedelta(minutes=30),
     "ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "LOGIN_LIMIT_PER_ACCOUNT": 5,  #: failed logins per account per window before refusing

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
 import pytest
 
+from prescriptions import PROJECT_ROOT
 from prescriptions.config import (
     DEFAULTS,
     DEV_SECRET_KEY,
@@ -18,6 +20,8 @@ from prescriptions.config import (
     session_settings,
     settings_from_environment,
 )
+
+README = PROJECT_ROOT / "README.md"
 
 #: 32 bytes, 32 different characters, no repeated or consecutive run: just strong enough.
 STRONG = "Zq3vT9xKp2LmW8rYc4NfB7hJd1GsE6uA"
@@ -79,6 +83,18 @@ def test_a_wrong_value_is_refused_naming_the_variable_and_what_it_expects(name, 
     message = str(refused.value)
     assert message.startswith(f"FLOORPLAN_{name}={text!r}: expected ")
     assert expected in message
+
+
+def test_the_readme_configuration_section_is_true():
+    section = README.read_text().split("## Configuration")[1].split("\n## ")[0]
+    named = set(re.findall(r"`FLOORPLAN_([A-Z_]+)`", section))
+    assert named - {"INSTANCE_PATH"} <= set(DEFAULTS) | {"SQLALCHEMY_DATABASE_URI"}
+    for name in ("IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "LOGIN_LIMIT_WINDOW"):
+        seconds = int(DEFAULTS[name].total_seconds())
+        assert f" {seconds}" in section, name  # the stated default, in seconds
+    with pytest.raises(ConfigError) as refused:
+        from_env(IDLE_TIMEOUT="15m")
+    assert f"`{refused.value}`" in " ".join(section.split())
 
 
 def test_a_refused_secret_setting_is_not_echoed():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -10,13 +13,15 @@ import itsdangerous.timed
 import pytest
 from flask_login.utils import encode_cookie
 
-from prescriptions import create_app
+from prescriptions import PROJECT_ROOT, create_app
 from prescriptions.accounts.operations import create_clinic, create_user
 from prescriptions.audit import audit_key
 from prescriptions.config import DEV_SECRET_KEY, ConfigError, derived_audit_key
 from prescriptions.extensions import db
 from tests.conftest import PASSWORD, login
-from tests.test_config import STRONG
+
+#: 32 bytes, 32 different characters, no repeated or consecutive run: just strong enough.
+STRONG = "Zq3vT9xKp2LmW8rYc4NfB7hJd1GsE6uA"
 
 
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
@@ -268,3 +273,18 @@ def test_unexpected_error_is_a_house_500_without_a_trace(app_factory, make_user)
     assert response.status_code == 500
     assert b"Something went wrong" in response.data
     assert b"secret internals" not in response.data
+
+
+def test_starting_does_not_import_the_fhir_models(tmp_path):
+    """fhir.resources costs over a second to import: only a FHIR export loads it."""
+    code = (
+        "import sys; from prescriptions import create_app; "
+        "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'AUTO_MIGRATE': False}); "
+        "print(sorted(name for name in sys.modules if name.startswith('fhir')))"
+    )
+    env = {**os.environ, "FLOORPLAN_INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

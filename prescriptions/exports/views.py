@@ -1,7 +1,7 @@
 """Exports: a patient's record as JSON, the clinic's plans, items and logs as CSV, FHIR plans.
 
 Every export is scoped to the signed-in clinic, audited and committed before a byte is sent,
-and downloaded as an attachment (never cached: see web.py).
+and downloaded as an attachment (never cached: see the security headers in web/__init__.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from ..models import utcnow
 from ..patients.queries import fetch_patient
 from ..plans.queries import fetch_item_rows, fetch_plan, fetch_plan_rows, fetch_record_plans
 from ..web import acting, admin_required, clinic_id
-from .fhir import plan_bundle
 from .record import patient_record as patient_record_q
 from .tables import ITEM_COLUMNS, LOG_COLUMNS, PLAN_COLUMNS, csv_chunks, item_records
 
@@ -115,6 +114,10 @@ def clinic_csv(kind: str) -> ResponseReturnValue:
 @login_required
 def plan_fhir(plan_id: int) -> ResponseReturnValue:
     """A plan as a FHIR R4 Bundle (Patient, Practitioner, Organization, Goal, CarePlan)."""
+    # fhir.resources' models take over a second to import: load them on the first FHIR export,
+    # not at every start.
+    from .fhir import plan_bundle
+
     plan = fetch_plan(clinic_id(), plan_id) or abort(404)
     bundle = plan_bundle(plan, current_user.clinic, _exercise_names(), utcnow())
     filename = f"plan-{plan.id}-r{plan.revision}-fhir.json"
