@@ -227,7 +227,7 @@ def proxied(app_factory: Callable[..., Flask]) -> Iterator[tuple[Flask, Proxy]]:
             through.render_as_string(hide_password=False),
             DATABASE_CLIENT_TIMEOUT_S=2,
             DATABASE_CONNECT_TIMEOUT_S=2,
-            HEALTH_PROBE_SECONDS=1.5,
+            HEALTH_PROBE_SECONDS=1.0,
             TESTING=False,
             PROPAGATE_EXCEPTIONS=False,
         )
