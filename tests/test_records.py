@@ -211,7 +211,17 @@ def test_audit_page_filters_and_is_for_admins(app, admin_client, signed_in, issu
 def test_audit_verify_finds_an_edited_and_a_removed_row(app, runner, issued_plan):
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
     with app.app_context():
-        ids = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
+        # Each clinic has its own chain: tamper with the middle of the busiest one.
+        clinic = db.session.scalar(
+            sa.select(AuditEvent.clinic_id)
+            .where(AuditEvent.clinic_id.is_not(None))
+            .group_by(AuditEvent.clinic_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        )
+        ids = db.session.scalars(
+            sa.select(AuditEvent.id).where(AuditEvent.clinic_id == clinic).order_by(AuditEvent.id)
+        ).all()
         db.session.execute(
             sa.update(AuditEvent).where(AuditEvent.id == ids[3]).values(detail="tampered")
         )
