@@ -189,6 +189,7 @@ def watch_server(engine: Engine, seconds: float) -> None:
 # --- what went wrong ------------------------------------------------------------------------
 
 _FULL = ("database or disk is full", "no space left on device", "disk full")
+_SQLITE_UNAVAILABLE = ("database is locked", "no write lock", "unable to open", "disk i/o error")
 
 
 def is_storage_full(error: BaseException) -> bool:
@@ -209,6 +210,11 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, sa.exc.DBAPIError):
         if error.connection_invalidated:
             return True
+        if isinstance(error.orig, sqlite3.Error):
+            # SQLite raises OperationalError for mistakes in SQL too ("no such column"): only
+            # these mean the database cannot serve right now.
+            text = str(error.orig).lower()
+            return any(cause in text for cause in _SQLITE_UNAVAILABLE)
         if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
             return True
         # query_canceled (statement_timeout), lock_not_available (lock_timeout)

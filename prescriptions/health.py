@@ -17,7 +17,7 @@ from .extensions import db
 bp = Blueprint("health", __name__)
 
 #: How long /healthz waits for the database before answering "timeout".
-PROBE_SECONDS = 1.5
+PROBE_SECONDS = 1.0
 #: An SQLite database whose disk has less free space than this is reported full.
 MIN_FREE_BYTES = 1024 * 1024
 #: A storage-full failure is reported until a later write succeeds, or for this long.

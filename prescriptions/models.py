@@ -431,6 +431,7 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         sa.Index("ix_audit_clinic_at", "clinic_id", "at"),
+        sa.Index("ix_audit_chain", "clinic_id", "id"),  # a clinic's chain, newest row first
         sa.Index("ix_audit_action_actor_at", "action", "actor", "at"),
         sa.Index("ix_audit_action_ip_at", "action", "ip", "at"),
     )

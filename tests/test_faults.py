@@ -227,7 +227,7 @@ def proxied(app_factory: Callable[..., Flask]) -> Iterator[tuple[Flask, Proxy]]:
             through.render_as_string(hide_password=False),
             DATABASE_CLIENT_TIMEOUT_S=2,
             DATABASE_CONNECT_TIMEOUT_S=2,
-            HEALTH_PROBE_SECONDS=1.5,
+            HEALTH_PROBE_SECONDS=1.0,
             TESTING=False,
             PROPAGATE_EXCEPTIONS=False,
         )
@@ -403,3 +403,12 @@ def test_backup_on_a_full_disk_is_one_line(small_disk, app, runner, make_clinic)
     assert result.exit_code == 1 and "is full" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_only_database_faults_count_as_unavailable():
+    """A mistake in SQL stays a 500 with its traceback; SQLite reports both as OperationalError."""
+    locked = sa.exc.OperationalError(
+        "INSERT ...", {}, sqlite3.OperationalError("database is locked")
+    )
+    mistake = sa.exc.OperationalError("SELECT q", {}, sqlite3.OperationalError("no such column: q"))
+    assert is_unavailable(locked) and not is_unavailable(mistake)

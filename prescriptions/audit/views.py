@@ -109,11 +109,13 @@ def verify() -> ResponseReturnValue:
     broken = verify_chain(audit_key(), clinic_id())
     if broken is None:
         flash(
-            "The clinic's audit trail is intact: every row links to the one before it.", "success"
+            "The audit trail is intact for this clinic: every row links to the one before it.",
+            "success",
         )
     else:
         flash(
-            f"The clinic's audit trail is broken at event {broken.event_id}: {broken.reason}.",
+            f"The audit trail of this clinic is broken at event {broken.event_id}: "
+            f"{broken.reason}.",
             "error",
         )
     return redirect(url_for("audit.index"))

@@ -49,6 +49,7 @@ from ..audit import (
     take_checkpoint,
     verify_all,
 )
+from ..database import is_storage_full
 from ..extensions import db
 from ..models import AuditEvent, User
 
@@ -419,6 +420,15 @@ def restore_backup(path: str | os.PathLike[str], *, accept_broken_chain: bool = 
                 f"made the backup, or pass {ACCEPT_FLAG} to restore it anyway (the break is "
                 "then recorded in the audit trail)."
             )
+    except (OSError, sa.exc.DBAPIError) as error:
+        db.session.rollback()
+        if is_storage_full(error):
+            raise BackupError(
+                "The disk holding this database is full: free some space and restore again."
+            ) from None
+        if isinstance(error, OSError):
+            raise BackupError(f"Could not read {source}: {error.strerror or error}.") from None
+        raise
     except BaseException:
         db.session.rollback()
         raise
