@@ -11,7 +11,7 @@ it needs FLOORPLAN_AUDIT_KEY, or the secret key it is derived from, of the serve
 rows.
 
 Revision ID: b7c1e9d04a52
-Revises: 46334d7eb385
+Revises: b8d4f0e2a3c5
 Create Date: 2026-12-01 09:25:00
 
 """
@@ -25,7 +25,7 @@ from alembic import op
 from flask import current_app
 
 revision = "b7c1e9d04a52"
-down_revision = "46334d7eb385"
+down_revision = "b8d4f0e2a3c5"
 branch_labels = None
 depends_on = None
 
