@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -112,8 +114,7 @@ def _insert_patients(
                 "version": 1,
             }
         )
-    for chunk in _chunks(rows, 2000):
-        db.session.execute(sa.insert(Patient), chunk)
+    _insert(Patient, rows)
     ids = db.session.scalars(
         sa.select(Patient.id)
         .where(Patient.clinic_id == clinic.id, Patient.chart_number >= f"D{start + 1:06d}")
@@ -155,8 +156,7 @@ def _insert_patients(
             technique_confirmed=latest["technique_confirmed"],
         )
         seeded.append((patient_id, row["diagnoses"], facts))
-    for chunk in _chunks(assessments, 2000):
-        db.session.execute(sa.insert(Assessment), chunk)
+    _insert(Assessment, assessments)
     return seeded
 
 
@@ -270,8 +270,7 @@ def _insert_plans(
     draft_ids = _insert_returning_ids([row for row, _, _ in drafts])
     for plan_id, (_, code, facts) in zip(draft_ids, drafts, strict=True):
         plan_items.extend(_item_rows(plan_id, items_for(code, facts)))
-    for chunk in _chunks(plan_items, 5000):
-        db.session.execute(sa.insert(PlanItem), chunk)
+    _insert(PlanItem, plan_items)
     _insert_logs(clinic_id, author_id, rng, revision_ids, revisions, today, now)
 
 
@@ -282,13 +281,59 @@ def _step_down(item: Item) -> Item:
     return item
 
 
+#: Rows per executemany: large enough to amortise each round trip, small enough for memory.
+CHUNK = 5000
+
+
+def _insert(model: type[db.Model], rows: list[dict]) -> None:
+    """Insert rows in batches: COPY on PostgreSQL, one executemany a chunk elsewhere.
+
+    Through the table, not the ORM: the ORM's bulk insert leaves out the keys whose value is
+    None, so rows with and without a hold or a leak count fell into different groups and most
+    went one statement a row."""
+    if not rows:
+        return
+    table = model.__table__
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy(table, rows, connection.connection.driver_connection)
+        return
+    for chunk in _chunks(rows, CHUNK):
+        db.session.execute(sa.insert(table), chunk)
+
+
+def _copy(table: sa.Table, rows: list[dict], driver_connection: Any) -> None:
+    """Stream rows into a PostgreSQL table with COPY, in the session's transaction."""
+    names = list(rows[0])
+    unset = [c.name for c in table.columns if c.default is not None and c.name not in names]
+    if unset:
+        raise ValueError(f"demo rows for {table.name} leave out {unset}")
+    as_json = {n for n in names if isinstance(table.columns[n].type, sa.JSON)}
+    columns = ", ".join(f'"{n}"' for n in names)
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in as_json else row[n] for n in names])
+
+
 def _insert_returning_ids(rows: list[dict]) -> list[int]:
+    """Insert plan rows in batches; their new ids in the order of the rows.
+
+    Read back by (patient, revision, start), unique among a seed's plans: SQLite answers an
+    insert with RETURNING in parameter order only one row at a time."""
     if not rows:
         return []
-    result = db.session.execute(
-        sa.insert(Plan).returning(Plan.id, sort_by_parameter_order=True), rows
+    if len({(r["patient_id"], r["revision"], r["start_date"]) for r in rows}) < len(rows):
+        raise ValueError("two demo plans of one patient share a revision and a start date")
+    _insert(Plan, rows)
+    first = min(row["patient_id"] for row in rows)
+    found = db.session.execute(
+        sa.select(Plan.patient_id, Plan.revision, Plan.start_date, Plan.id).where(
+            Plan.clinic_id == rows[0]["clinic_id"], Plan.patient_id >= first
+        )
     )
-    return list(result.scalars())
+    ids = {(patient, revision, start): plan_id for patient, revision, start, plan_id in found}
+    return [ids[row["patient_id"], row["revision"], row["start_date"]] for row in rows]
 
 
 def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
@@ -352,8 +397,7 @@ def _insert_logs(
                     "version": 1,
                 }
             )
-    for chunk in _chunks(rows, 5000):
-        db.session.execute(sa.insert(LogEntry), chunk)
+    _insert(LogEntry, rows)
 
 
 def _chunks(rows: list[dict], size: int) -> list[list[dict]]:
