@@ -75,10 +75,12 @@ def set_password_command(email: str) -> None:
 
 @click.command("seed-demo")
 @click.option("--patients", default=12, show_default=True, type=click.IntRange(0, 1_000_000))
-@click.option("--password", help="The demo clinician's password (random when omitted).")
+@click.option(
+    "--password", help="The demo clinician's and administrator's password (random when omitted)."
+)
 @with_appcontext
 def seed_demo_command(patients: int, password: str | None) -> None:
-    """Create a demo clinic with a clinician, patients, assessments, plans and logs."""
+    """Create a demo clinic with a clinician, an administrator, patients, plans and logs."""
     from .demo import seed_demo
 
     password = password or secrets.token_urlsafe(12)
@@ -88,10 +90,14 @@ def seed_demo_command(patients: int, password: str | None) -> None:
     result = seed_demo(patients, password)
     db.session.commit()
     click.echo(f"Demo clinic ready with {result.patients} new patients.")
-    if result.created_user:
-        click.echo(f"Sign in as {result.email} with the password {result.password}")
-    else:
-        click.echo(f"Sign in as {result.email} (its password is unchanged).")
+    for role, email, created in (
+        ("clinician", result.email, result.created_user),
+        ("administrator", result.admin_email, result.created_admin),
+    ):
+        if created:
+            click.echo(f"The {role} signs in as {email} with the password {result.password}")
+        else:
+            click.echo(f"The {role} signs in as {email} (its password is unchanged).")
 
 
 @click.command("audit-verify")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,17 +18,7 @@ from ..database import count_rows
 from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, dose_of, propose_items
 from ..domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
 from ..extensions import db
-from ..models import (
-    Assessment,
-    Clinic,
-    LogEntry,
-    Patient,
-    Plan,
-    PlanItem,
-    User,
-    chart_key,
-    utcnow,
-)
+from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, chart_key
 from ..plans.operations import PLAN_LENGTH_DAYS
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
@@ -56,6 +48,24 @@ FEMALE_DIAGNOSES = [
 MALE_DIAGNOSES = [[Diagnosis.POST_PROSTATECTOMY], [Diagnosis.URGE_UI], [Diagnosis.PELVIC_PAIN]]
 
 
+ADMIN_EMAIL = "admin@floorplan.test"
+
+#: What each patient of a run of twenty is going through this week, so any number of patients
+#: looks like a clinic's caseload: most on a programme (some revised after a review, some on a
+#: second block), one new patient with a draft being prepared, one just assessed, a few
+#: finished, one who stopped.
+WEEK = (
+    "active", "revised", "active", "new_draft", "second", "active", "finished", "active",
+    "cancelled", "active", "new", "active", "revised", "active", "second", "active",
+    "finished", "active", "active", "active",
+)  # fmt: skip
+
+CANCEL_REASONS = (
+    "Moved away; care continues at a clinic closer to home.",
+    "Started a hospital programme instead.",
+)
+
+
 @dataclass(frozen=True)
 class DemoResult:
     clinic_id: int
@@ -64,10 +74,23 @@ class DemoResult:
     password: str
     patients: int
     created_user: bool
+    admin_email: str = ADMIN_EMAIL
+    created_admin: bool = False
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A patient just inserted: what the plans need to know about them."""
+
+    patient_id: int
+    diagnoses: list[str]
+    facts: AssessmentFacts
+    stage: str
+    start: date  #: the first day of the patient's current (or last) plan
 
 
 def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
-    """Create (or extend) the demo clinic with a clinician and `patients` patients."""
+    """Create (or extend) the demo clinic: a clinician, an administrator, `patients` patients."""
     # Repeatable demo data, not secrets.
     rng = random.Random(seed)  # noqa: S311  # nosec B311
     clinic = fetch_clinic_by_name(DEMO_CLINIC)
@@ -85,23 +108,62 @@ def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
         user = create_user(
             clinic, email=DEMO_EMAIL, name="Dr Jo Demo", role=Role.CLINICIAN, password=password
         )
+    created_admin = fetch_user_by_email(ADMIN_EMAIL) is None
+    if created_admin:
+        create_user(clinic, email=ADMIN_EMAIL, name="Sam Reyes", role=Role.ADMIN, password=password)
     start = count_rows(Patient, clinic_id=clinic.id)
     patient_rows = _insert_patients(clinic, user, rng, start, patients)
     _insert_plans(clinic.id, user.id, rng, patient_rows)
     record_event(SYSTEM, "demo.seed", clinic, f"{patients} patients", clinic_id=clinic.id)
-    return DemoResult(clinic.id, user.id, DEMO_EMAIL, password, patients, created_user)
+    return DemoResult(
+        clinic.id, user.id, DEMO_EMAIL, password, patients, created_user,
+        ADMIN_EMAIL, created_admin,
+    )  # fmt: skip
+
+
+def _first_start(stage: str, rng: random.Random, today: date) -> date:
+    """The first day of the plan a patient in this stage is on (or last finished)."""
+    if stage == "new_draft":
+        return today + timedelta(days=rng.randint(0, 2))
+    if stage == "new":
+        return today
+    if stage == "finished":
+        return today - timedelta(days=PLAN_LENGTH_DAYS + rng.randint(5, 60))
+    if stage == "revised":
+        return today - timedelta(days=rng.randint(9, 26))
+    return today - timedelta(days=rng.randint(1, 26))
+
+
+def _visits(stage: str, start: date, rng: random.Random, today: date) -> list[date]:
+    """The days the patient was assessed: before the plan, and at its reviews."""
+    first = start - timedelta(days=rng.randint(1, 6))
+    if stage == "new":
+        return [today - timedelta(days=rng.randint(0, 1))]
+    if stage == "second":
+        return [first - timedelta(days=35), first]
+    if stage == "revised":
+        return [first, start + timedelta(days=7)]
+    if stage == "finished":
+        return [first, start + timedelta(days=PLAN_LENGTH_DAYS + 1)]
+    return [min(first, today)]
 
 
 def _insert_patients(
     clinic: Clinic, user: User, rng: random.Random, start: int, n: int
-) -> list[tuple[int, list[str], AssessmentFacts]]:
-    now = utcnow()
+) -> list[Seeded]:
     today = date.today()
-    rows = []
+    rows, plans = [], []
     for i in range(start, start + n):
         male = rng.random() < 0.25
         given = rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
         diagnoses = rng.choice(MALE_DIAGNOSES if male else FEMALE_DIAGNOSES)
+        stage = WEEK[i % len(WEEK)]
+        first_day = _first_start(stage, rng, today)
+        visits = _visits(stage, first_day, rng, today)
+        joined = datetime.combine(visits[0], datetime.min.time()) + timedelta(
+            hours=rng.randint(8, 17), minutes=rng.randint(0, 59)
+        )
+        plans.append((stage, first_day, visits))
         rows.append(
             {
                 "clinic_id": clinic.id,
@@ -118,13 +180,12 @@ def _insert_patients(
                 "email": "",
                 "address": "",
                 "notes": "",
-                "created_at": now,
-                "updated_at": now,
+                "created_at": joined,
+                "updated_at": joined,
                 "version": 1,
             }
         )
-    for chunk in _chunks(rows, 2000):
-        db.session.execute(sa.insert(Patient), chunk)
+    _insert(Patient, rows)
     ids = db.session.scalars(
         sa.select(Patient.id)
         .where(Patient.clinic_id == clinic.id, Patient.chart_number >= f"D{start + 1:06d}")
@@ -132,27 +193,28 @@ def _insert_patients(
     ).all()
     assessments = []
     seeded = []
-    for patient_id, row in zip(ids, rows, strict=True):
-        for visit in range(rng.choice((1, 1, 2))):
+    for patient_id, row, (stage, first_day, visits) in zip(ids, rows, plans, strict=True):
+        for visit, day in enumerate(visits):
             grade = rng.randint(1, 4) + visit
             assessments.append(
                 {
                     "clinic_id": clinic.id,
                     "patient_id": patient_id,
                     "clinician_id": user.id,
-                    "assessed_on": today - timedelta(days=rng.randint(20, 40) - 28 * visit),
+                    "assessed_on": day,
                     "oxford_grade": min(grade, 5),
                     "endurance_s": rng.randint(2, 6) + 2 * visit,
                     "repetitions": rng.randint(3, 8) + visit,
                     "fast_contractions": rng.randint(3, 9),
                     "relaxation": rng.choice(list(Relaxation)).value,
                     "pain": rng.randint(0, 5),
-                    "leaks_per_week": rng.randint(0, 14),
+                    "leaks_per_week": max(0, rng.randint(0, 14) - 4 * visit),
                     "pads_per_day": rng.randint(0, 3),
                     "technique_confirmed": rng.random() < 0.85,
-                    "iciq_total": rng.randint(3, 18),
+                    "iciq_total": max(0, rng.randint(3, 18) - 3 * visit),
                     "notes": "",
-                    "created_at": now,
+                    "created_at": datetime.combine(day, datetime.min.time())
+                    + timedelta(hours=rng.randint(8, 17)),
                 }
             )
         latest = assessments[-1]
@@ -165,9 +227,8 @@ def _insert_patients(
             pain=latest["pain"],
             technique_confirmed=latest["technique_confirmed"],
         )
-        seeded.append((patient_id, row["diagnoses"], facts))
-    for chunk in _chunks(assessments, 2000):
-        db.session.execute(sa.insert(Assessment), chunk)
+        seeded.append(Seeded(patient_id, row["diagnoses"], facts, stage, first_day))
+    _insert(Assessment, assessments)
     return seeded
 
 
@@ -182,15 +243,15 @@ _PLAN_MIX = {
 _DEFAULT_MIX = ("strengthening", "balanced")
 
 
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=hour)
+
+
 def _insert_plans(
-    clinic_id: int,
-    author_id: int,
-    rng: random.Random,
-    patients: list[tuple[int, list[str], AssessmentFacts]],
+    clinic_id: int, author_id: int, rng: random.Random, patients: list[Seeded]
 ) -> None:
-    """Four plans a patient: a completed one, an issued one and its revision, and a draft."""
+    """Each patient's plans as their stage of the week has them, with the sheets returned."""
     today = date.today()
-    now = utcnow()
     proposals: dict[tuple[str, AssessmentFacts], tuple[Item, ...]] = {}
 
     def items_for(code: str, facts: AssessmentFacts) -> tuple[Item, ...]:
@@ -202,6 +263,7 @@ def _insert_plans(
     def plan_row(patient_id: int, code: str, start: date, status: str, **extra: object) -> dict:
         template = BUILTIN_TEMPLATES[code]
         issued = status != PlanStatus.DRAFT
+        made = _at(min(start, today) - timedelta(days=1), 10)
         return {
             "clinic_id": clinic_id,
             "patient_id": patient_id,
@@ -221,71 +283,78 @@ def _insert_plans(
             "paper": None,
             "large_print": False,
             "cue_set": None,
-            "issued_at": now if issued else None,
+            "issued_at": made if issued else None,
             "issued_by_id": author_id if issued else None,
             "closed_at": None,
-            "created_at": now,
-            "updated_at": now,
+            "created_at": made,
+            "updated_at": made,
             "version": 1,
             **extra,
         }
 
-    firsts, drafts, plan_items = [], [], []
-    for patient_id, diagnoses, facts in patients:
-        mix = next((_PLAN_MIX[d] for d in diagnoses if d in _PLAN_MIX), _DEFAULT_MIX)
+    # (row, items, days of returned sheets); revisions wait for the id of the plan they revise
+    roots: list[tuple[dict, tuple[Item, ...], int]] = []
+    revisions: list[tuple[int, dict, tuple[Item, ...], int]] = []
+    for patient in patients:
+        mix = next((_PLAN_MIX[d] for d in patient.diagnoses if d in _PLAN_MIX), _DEFAULT_MIX)
         current, earlier = mix
-        # the draft is the next four-week block, being prepared from the current template
-        draft = current
-        started = today - timedelta(days=rng.randint(8, 20))
-        firsts.append(
-            (
-                plan_row(patient_id, earlier, started - timedelta(days=35), PlanStatus.COMPLETED),
-                earlier,
-                facts,
-            )
-        )
-        firsts.append(
-            (
-                plan_row(
-                    patient_id,
-                    current,
-                    started,
-                    PlanStatus.SUPERSEDED,
-                    status_reason="Replaced by revision 2",
-                ),
-                current,
-                facts,
-            )
-        )
-        drafts.append((plan_row(patient_id, draft, today, PlanStatus.DRAFT), draft, facts))
-    first_ids = _insert_returning_ids([row for row, _, _ in firsts])
-    revisions = []
-    for plan_id, (row, code, facts) in zip(first_ids, firsts, strict=True):
-        plan_items.extend(_item_rows(plan_id, items_for(code, facts)))
-        if row["status"] == PlanStatus.SUPERSEDED:
-            revised = [_step_down(i) for i in items_for(code, facts)]
-            revisions.append(
-                (
-                    {
-                        **row,
-                        "status": PlanStatus.ISSUED.value,
-                        "status_reason": "",
-                        "revision": 2,
-                        "revises_id": plan_id,
-                        "programme_id": plan_id,
-                    },
-                    revised,
-                )
-            )
-    revision_ids = _insert_returning_ids([row for row, _ in revisions])
-    for plan_id, (_, items) in zip(revision_ids, revisions, strict=True):
+        items = items_for(current, patient.facts)
+        start, stage, pid = patient.start, patient.stage, patient.patient_id
+        # sheets come back at the weekly visit: the days up to the last one, or a few days late
+        returned = max(0, min(PLAN_LENGTH_DAYS + 1, (today - start).days - rng.randint(0, 6)))
+        end = start + timedelta(days=PLAN_LENGTH_DAYS)
+        if stage == "new":
+            continue
+        if stage == "new_draft":
+            roots.append((plan_row(pid, current, start, PlanStatus.DRAFT), items, 0))
+            continue
+        if stage == "second":
+            first = start - timedelta(days=PLAN_LENGTH_DAYS + 8)
+            done = plan_row(
+                pid, earlier, first, PlanStatus.COMPLETED,
+                closed_at=_at(first + timedelta(days=PLAN_LENGTH_DAYS + 1), 11),
+            )  # fmt: skip
+            roots.append((done, items_for(earlier, patient.facts), PLAN_LENGTH_DAYS + 1))
+        if stage == "finished":
+            closed = _at(end + timedelta(days=1), 11)
+            row = plan_row(pid, current, start, PlanStatus.COMPLETED, closed_at=closed)
+            roots.append((row, items, PLAN_LENGTH_DAYS + 1 - rng.randint(0, 3)))
+        elif stage == "cancelled":
+            closed = _at(start + timedelta(days=min(6, (today - start).days)), 15)
+            row = plan_row(
+                pid, current, start, PlanStatus.CANCELLED,
+                status_reason=rng.choice(CANCEL_REASONS), closed_at=closed,
+            )  # fmt: skip
+            roots.append((row, items, min(returned, 5)))
+        elif stage == "revised":
+            reviewed = start + timedelta(days=7)
+            row = plan_row(
+                pid, current, start, PlanStatus.SUPERSEDED,
+                status_reason="Replaced by revision 2", closed_at=_at(reviewed, 12),
+            )  # fmt: skip
+            roots.append((row, items, 0))
+            revision = plan_row(
+                pid, current, start, PlanStatus.ISSUED, revision=2,
+                issued_at=_at(reviewed, 12), created_at=_at(reviewed, 11),
+                updated_at=_at(reviewed, 12),
+            )  # fmt: skip
+            revisions.append((len(roots) - 1, revision, tuple(map(_step_down, items)), returned))
+        else:
+            roots.append((plan_row(pid, current, start, PlanStatus.ISSUED), items, returned))
+    root_ids = _insert_returning_ids([row for row, _, _ in roots])
+    for index, row, _, _ in revisions:
+        row["revises_id"] = row["programme_id"] = root_ids[index]
+    revision_ids = _insert_returning_ids([row for _, row, _, _ in revisions])
+    plan_items: list[dict] = []
+    logged: list[tuple[int, int, date, tuple[Item, ...], int]] = []
+    for plan_id, (row, items, days) in zip(root_ids, roots, strict=True):
         plan_items.extend(_item_rows(plan_id, items))
-    draft_ids = _insert_returning_ids([row for row, _, _ in drafts])
-    for plan_id, (_, code, facts) in zip(draft_ids, drafts, strict=True):
-        plan_items.extend(_item_rows(plan_id, items_for(code, facts)))
-    for chunk in _chunks(plan_items, 5000):
-        db.session.execute(sa.insert(PlanItem), chunk)
-    _insert_logs(clinic_id, author_id, rng, revision_ids, revisions, today, now)
+        logged.append((plan_id, plan_id, row["start_date"], items, days))
+    for plan_id, (_, row, items, days) in zip(revision_ids, revisions, strict=True):
+        plan_items.extend(_item_rows(plan_id, items))
+        logged.append((plan_id, row["programme_id"], row["start_date"], items, days))
+    _insert(PlanItem, plan_items)
+    _insert_logs(clinic_id, author_id, rng, logged, today)
 
 
 def _step_down(item: Item) -> Item:
@@ -295,13 +364,59 @@ def _step_down(item: Item) -> Item:
     return item
 
 
+#: Rows per executemany: large enough to amortise each round trip, small enough for memory.
+CHUNK = 5000
+
+
+def _insert(model: type[db.Model], rows: list[dict]) -> None:
+    """Insert rows in batches: COPY on PostgreSQL, one executemany a chunk elsewhere.
+
+    Through the table, not the ORM: the ORM's bulk insert leaves out the keys whose value is
+    None, so rows with and without a hold or a leak count fell into different groups and most
+    went one statement a row."""
+    if not rows:
+        return
+    table = model.__table__
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy(table, rows, connection.connection.driver_connection)
+        return
+    for chunk in _chunks(rows, CHUNK):
+        db.session.execute(sa.insert(table), chunk)
+
+
+def _copy(table: sa.Table, rows: list[dict], driver_connection: Any) -> None:
+    """Stream rows into a PostgreSQL table with COPY, in the session's transaction."""
+    names = list(rows[0])
+    unset = [c.name for c in table.columns if c.default is not None and c.name not in names]
+    if unset:
+        raise ValueError(f"demo rows for {table.name} leave out {unset}")
+    as_json = {n for n in names if isinstance(table.columns[n].type, sa.JSON)}
+    columns = ", ".join(f'"{n}"' for n in names)
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[n]) if n in as_json else row[n] for n in names])
+
+
 def _insert_returning_ids(rows: list[dict]) -> list[int]:
+    """Insert plan rows in batches; their new ids in the order of the rows.
+
+    Read back by (patient, revision, start), unique among a seed's plans: SQLite answers an
+    insert with RETURNING in parameter order only one row at a time."""
     if not rows:
         return []
-    result = db.session.execute(
-        sa.insert(Plan).returning(Plan.id, sort_by_parameter_order=True), rows
+    if len({(r["patient_id"], r["revision"], r["start_date"]) for r in rows}) < len(rows):
+        raise ValueError("two demo plans of one patient share a revision and a start date")
+    _insert(Plan, rows)
+    first = min(row["patient_id"] for row in rows)
+    found = db.session.execute(
+        sa.select(Plan.patient_id, Plan.revision, Plan.start_date, Plan.id).where(
+            Plan.clinic_id == rows[0]["clinic_id"], Plan.patient_id >= first
+        )
     )
-    return list(result.scalars())
+    ids = {(patient, revision, start): plan_id for patient, revision, start, plan_id in found}
+    return [ids[row["patient_id"], row["revision"], row["start_date"]] for row in rows]
 
 
 def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
@@ -325,26 +440,24 @@ def _insert_logs(
     clinic_id: int,
     author_id: int,
     rng: random.Random,
-    plan_ids: list[int],
-    plans: list[tuple[dict, list[Item]]],
+    plans: list[tuple[int, int, date, tuple[Item, ...], int]],
     today: date,
-    now: datetime,
 ) -> None:
-    """Returned logging sheets for the issued plans, up to yesterday."""
+    """The returned logging sheets: for each plan, its first `days` days (never today or later)."""
     rows = []
-    for plan_id, (plan, items) in zip(plan_ids, plans, strict=True):
-        start: date = plan["start_date"]
-        keen = rng.random()  # some patients keep up, some struggle
-        for offset in range(min((today - start).days, 28)):
+    for plan_id, programme_id, start, items, days in plans:
+        keen = rng.betavariate(4, 2)  # most keep up with about two sessions in three
+        entered = _at(start + timedelta(days=days), 9)
+        for offset in range(min(days, (today - start).days, PLAN_LENGTH_DAYS + 1)):
             week = offset // 7 + 1
             prescribed = max((i.sessions_per_day for i in items if i.week == week), default=0)
-            done = sum(rng.random() < keen + 0.15 for _ in range(prescribed))
+            done = sum(rng.random() < keen for _ in range(prescribed))
             leaks = max(0, int(rng.gauss(2.5 - week * 0.4, 1.2)))
             rows.append(
                 {
                     "clinic_id": clinic_id,
                     "plan_id": plan_id,
-                    "programme_id": plan.get("programme_id") or plan_id,
+                    "programme_id": programme_id,
                     "day": start + timedelta(days=offset),
                     "sessions_done": done,
                     "sessions_prescribed": prescribed,
@@ -355,13 +468,12 @@ def _insert_logs(
                     "pain": rng.randint(0, 3),
                     "note": "",
                     "entered_by_id": author_id,
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": entered,
+                    "updated_at": entered,
                     "version": 1,
                 }
             )
-    for chunk in _chunks(rows, 5000):
-        db.session.execute(sa.insert(LogEntry), chunk)
+    _insert(LogEntry, rows)
 
 
 def _chunks(rows: list[dict], size: int) -> list[list[dict]]:
