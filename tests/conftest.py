@@ -2,6 +2,14 @@
 
 The suite runs on a fresh SQLite file per test, or on PostgreSQL when TEST_DATABASE_URL is set
 (tables created once, emptied after every test).
+
+Record factories go through the real write path (the operations in prescriptions/<entity>/
+operations.py), take keyword defaults and return ids: `make_clinic`, `make_user`, `make_patient`,
+`make_assessment`, `make_plan`, `issue_plan`, `revise_plan`, `complete_plan`, `cancel_plan`,
+`log_week`; `other_clinic` fills a second clinic with all of them, and `sign_in_as(user_id)`
+gives a client signed in as anyone. Plain helpers (signing in, counting rows, posting the plan
+and log forms) are in tests/factories.py: test modules import from there, never from one
+another. The fuzz harness's fixtures come from tests/fuzzing.py.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from tests.factories import (
     empty_server_database,
     login,
 )
+from tests.fuzzing import cheap_password_hashing, world  # noqa: F401 - the fuzz modules' fixtures
 
 _config = app_config  # the name other modules knew it by
 
@@ -213,6 +222,21 @@ def signed_in(client: FlaskClient, clinician: User) -> FlaskClient:
     response = login(client, clinician.email)
     assert response.status_code == 302, response.data
     return client
+
+
+@pytest.fixture
+def sign_in_as(app: Flask) -> Callable[[int], FlaskClient]:
+    """A new test client signed in, through the real form, as the user with this id."""
+
+    def sign_in(user_id: int) -> FlaskClient:
+        with app.app_context():
+            email = db.session.get(User, user_id).email
+        client = app.test_client()
+        response = login(client, email)
+        assert response.status_code == 302, response.data
+        return client
+
+    return sign_in
 
 
 @pytest.fixture

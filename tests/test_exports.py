@@ -22,8 +22,8 @@ from prescriptions.exports.fhir import (
 )
 from prescriptions.exports.tables import csv_cell
 from prescriptions.extensions import db
-from prescriptions.models import AuditEvent, Patient, Plan, PlanItem, User
-from tests.factories import FOREIGN_TEXT, count, issue, login, new_plan
+from prescriptions.models import AuditEvent, Patient, Plan, PlanItem
+from tests.factories import FOREIGN_TEXT, count, issue, new_plan
 
 
 @pytest.fixture
@@ -224,6 +224,7 @@ def test_no_export_of_one_clinic_holds_a_byte_of_the_others(
     make_plan,
     issue_plan,
     log_week,
+    sign_in_as,
 ):
     """Both clinics have issued plans with items and logs, their ids interleaved; each clinic's
     CSV, JSON and FHIR exports hold all of its own records and nothing of the other's."""
@@ -250,11 +251,7 @@ def test_no_export_of_one_clinic_holds_a_byte_of_the_others(
     assert all(any(marker in text for text in own.values()) for marker in OWN_TEXT)
     assert _exported_ids(own) == ({patient_id}, own_plans)
 
-    foreign_admin = make_user(other_clinic["clinic"], role="admin", name="Olga Admin")
-    foreign_client = app.test_client()
-    with app.app_context():
-        email = db.session.get(User, foreign_admin).email
-    assert login(foreign_client, email).status_code == 302
+    foreign_client = sign_in_as(make_user(other_clinic["clinic"], role="admin", name="Olga Admin"))
     theirs = _exports(foreign_client, foreign_patients, foreign_plans)
     for name, text in theirs.items():
         leaked = [marker for marker in (*OWN_TEXT, admin.name, clinician.name) if marker in text]

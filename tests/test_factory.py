@@ -11,29 +11,83 @@ from datetime import timedelta
 
 import itsdangerous.timed
 import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from flask_login.utils import encode_cookie
 
 from prescriptions import PROJECT_ROOT, create_app
 from prescriptions.accounts.operations import create_clinic, create_user
-from prescriptions.audit import audit_key
+from prescriptions.audit import SYSTEM, audit_key
 from prescriptions.config import DEV_SECRET_KEY, ConfigError, derived_audit_key
 from prescriptions.extensions import db
-from tests.conftest import PASSWORD, login
+from prescriptions.patients.operations import create_patient
+from tests.factories import PASSWORD, login
 
 #: 32 bytes, 32 different characters, no repeated or consecutive run: just strong enough.
 STRONG = "Zq3vT9xKp2LmW8rYc4NfB7hJd1GsE6uA"
 
 
+def _without_floorplan_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("FLOORPLAN_"):
+            monkeypatch.delenv(name)
+
+
+def _patients(app, count: int) -> str:
+    """A clinic with an administrator and `count` patients; returns the administrator's email."""
+    with app.app_context():
+        clinic = create_clinic("Layered Clinic")
+        email = create_user(
+            clinic, email="ada@layered.test", name="Ada", role="admin", password=PASSWORD
+        ).email
+        for n in range(count):
+            create_patient(
+                clinic.id,
+                SYSTEM,
+                given_name="Pat",
+                family_name=f"Family{n}",
+                chart_number=f"L-{n}",
+                cue_set="female",
+            )
+        db.session.commit()
+    return email
+
+
 def test_defaults_then_instance_config_then_environment(tmp_path, monkeypatch):
-    (tmp_path / "config.py").write_text('PATIENTS_PER_PAGE = 7\nFOOTER = "instance"\n')
-    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("FLOORPLAN_FOOTER", '"environment"')
-    monkeypatch.setenv("FLOORPLAN_AUTO_MIGRATE", "false")
+    """A real instance folder: its config.py (the shipped example plus settings) over the
+    defaults, FLOORPLAN_* variables over both, and the started app runs on the result."""
+    _without_floorplan_variables(monkeypatch)
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    example = (PROJECT_ROOT / "instance" / "config.example.py").read_text()
+    (instance / "config.py").write_text(
+        example
+        + 'SECRET_KEY = "from the instance file"\n'
+        + "PATIENTS_PER_PAGE = 7\n"
+        + "LOGIN_LIMIT_PER_ACCOUNT = 2\n"
+        + "WTF_CSRF_ENABLED = False\n"
+    )
+    monkeypatch.setenv("FLOORPLAN_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("FLOORPLAN_PATIENTS_PER_PAGE", "3")
     app = create_app()
-    assert app.config["PATIENTS_PER_PAGE"] == 7  # instance/config.py over the default
-    assert app.config["FOOTER"] == "environment"  # the environment over instance/config.py
-    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == 5  # untouched default
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///" + str(tmp_path))
+    assert app.instance_path == str(instance)
+    assert app.config["SECRET_KEY"] == "from the instance file"  # the file over the default
+    assert app.config["LOGIN_LIMIT_PER_ACCOUNT"] == 2
+    assert app.config["PATIENTS_PER_PAGE"] == 3  # the environment over the file
+    assert app.config["LOGIN_LIMIT_PER_ADDRESS"] == 20  # set nowhere: the default
+    # the default database lives in the instance folder, and the first start made it
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'floorplan.sqlite'}"
+    assert (instance / "floorplan.sqlite").is_file()
+
+    email = _patients(app, 7)
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    page = client.get("/patients").get_data(as_text=True)
+    assert "Page 1 of 3" in page and "7 patients" in page  # 3 a page, from the environment
+    client.post("/logout")
+    for _ in range(2):
+        assert login(client, email, "not the password at all").status_code == 400
+    assert login(client, email).status_code == 429  # the file's limit of 2, not the default 5
 
 
 def test_test_config_replaces_instance_layers(tmp_path):
@@ -230,10 +284,51 @@ def test_a_remember_cookie_signs_nobody_in(app, client, clinician):
 
 
 def test_first_start_creates_and_migrates_the_sqlite_database(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'new.sqlite'}"})
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 200
-    assert (tmp_path / "new.sqlite").exists()
+    """A first start on a new SQLite file builds the whole schema at the newest migration,
+    ready for setup; a second start keeps what was written."""
+    path = tmp_path / "new.sqlite"
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "WTF_CSRF_ENABLED": False}
+    app = create_app(config)  # AUTO_MIGRATE is on by default
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+            versions = [row[0] for row in version]
+        assert set(db.metadata.tables) <= tables, set(db.metadata.tables) - tables
+        heads = ScriptDirectory(str(PROJECT_ROOT / "migrations")).get_heads()
+        assert versions and set(versions) == set(heads)
+
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/").location.endswith("/setup")
+        password = "a fresh setup phrase 1"
+        response = client.post(
+            "/setup",
+            data={
+                "clinic_name": "First Start Physio",
+                "clinic_phone": "+44 20 7946 0000",
+                "paper": "a4",
+                "name": "Ada Admin",
+                "email": "ada@first.test",
+                "password": password,
+                "confirm": password,
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        again = create_app(config).test_client()  # the next start: migrating again is a no-op
+        assert login(again, "ada@first.test", password).status_code == 302
+    finally:
+        engine.dispose()
+
+
+def test_without_auto_migration_a_first_start_leaves_the_database_alone(tmp_path):
+    path = tmp_path / "untouched.sqlite"
+    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "AUTO_MIGRATE": False})
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+    engine.dispose()
 
 
 def test_healthz_ok(client):

@@ -33,18 +33,53 @@ def test_absolute_timeout_even_when_active(app, signed_in):
     assert response.status_code == 302 and "/login" in response.location
 
 
-def test_a_new_session_id_at_every_sign_in(client, clinician):
-    client.get("/login")
+def _cookie(client) -> str:
+    """The session cookie the browser holds now."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def _contents(app, cookie: str) -> dict:
+    """What a session cookie carries (Flask signs it; the test app knows the key)."""
+    return dict(app.session_interface.get_signing_serializer(app).loads(cookie))
+
+
+def test_a_new_session_id_at_every_sign_in(app, client, clinician):
+    """Sign-in replaces the session: a new cookie, nothing planted before it kept, a new CSRF
+    secret, and Flask-Login's user id carrying the account's current session version, so a
+    cookie from an earlier sign-in is worthless once that session ended."""
+    client.get("/login")  # an anonymous session with a CSRF secret, as an attacker could obtain
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
-    login(client, clinician.email)
-    with client.session_transaction() as session:
-        first = session["sid"]
-        assert "planted" not in session  # nothing from before sign-in carries over
+    before = _cookie(client)
+    anonymous = _contents(app, before)
+    assert anonymous.get("planted") == "by an attacker" and "_user_id" not in anonymous
+
+    response = login(client, clinician.email)
+    assert any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+    first_cookie = _cookie(client)
+    first = _contents(app, first_cookie)
+    assert first_cookie != before
+    assert "planted" not in first  # nothing from before sign-in carries over
+    assert first["csrf_token"] != anonymous.get("csrf_token")  # a token seen before is useless
+    with app.app_context():
+        version = db.session.get(User, clinician.id).session_version
+    assert first["_user_id"] == f"{clinician.id}:{version}"
+
     client.post("/logout")
     login(client, clinician.email)
-    with client.session_transaction() as session:
-        assert session["sid"] != first
+    second_cookie = _cookie(client)
+    second = _contents(app, second_cookie)
+    assert second_cookie != first_cookie
+    assert second["_user_id"] != first["_user_id"]
+    assert second["csrf_token"] != first["csrf_token"]
+    assert client.get("/patients").status_code == 200
+    # the first sign-in's cookie, kept by someone, no longer signs anyone in
+    thief = app.test_client()
+    thief.set_cookie("session", first_cookie)
+    response = thief.get("/patients")
+    assert response.status_code == 302 and "/login" in response.location
 
 
 def test_logout_ends_the_session_on_the_server(app, client, clinician):

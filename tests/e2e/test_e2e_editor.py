@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import Server, add_patient, sign_in, start_plan
+from tests.e2e.browsing import Server, add_patient, sign_in, start_plan
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.conftest import (
+from tests.e2e.browsing import (
     ADMIN_NAME,
     AXE_MISSING,
     CLINIC,
