@@ -114,7 +114,7 @@ def test_stale_edit_is_a_conflict_and_the_newer_data_survives(
     assert signed_in.post(f"/patients/{patient_id}/edit", data=first).status_code == 302
     response = signed_in.post(f"/patients/{patient_id}/edit", data=second)
     assert response.status_code == 409
-    assert "Someone else saved changes" in response.get_data(as_text=True)
+    assert "after opening this form" in response.get_data(as_text=True)  # who saved when
     with app.app_context():
         assert db.session.get(Patient, patient_id).family_name == "First"
 

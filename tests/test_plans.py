@@ -268,7 +268,7 @@ def test_copy_to_another_patient_and_save_as_template(
         f"/plans/{plan_id}/copy",
         data={"chart_number": "NOPE", "start_date": "2026-12-07", "once": "d"},
     )
-    assert missing.status_code == 302
+    assert missing.status_code == 400
     assert (
         signed_in.post(
             f"/plans/{plan_id}/save-template", data={"name": "My strength", "once": "t"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.operations import AlreadyAmended, add_assessment, amend_assessment
 from ..assessments.queries import fetch_assessment, fetch_assessments
+from ..domain.dates import age_on
 from ..extensions import db
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
@@ -19,7 +22,7 @@ from ..web.errors import render_error
 from ..web.once import claim_submission, complete_submission
 from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
-from .queries import PATIENT_SORTS, fetch_patient, fetch_patients
+from .queries import PATIENT_SORTS, fetch_patient, fetch_patient_by_chart, fetch_patients
 
 bp = Blueprint("patients", __name__)
 
@@ -68,8 +71,28 @@ def create() -> ResponseReturnValue:
         db.session.commit()
         flash(f"{patient.display_name} was added. Next, record an assessment.", "success")
         return redirect(target)
+    if (same := _already_added(form)) is not None:
+        # the form sent again after Back, with a fresh token: that patient, not an error
+        flash(f"{same.display_name} is already on the record; here they are.", "info")
+        return redirect(url_for("patients.show", patient_id=same.id))
     status = 400 if form.errors else 200
     return render_template("patients/form.html", form=form, patient=None), status
+
+
+def _already_added(form: NewPatientForm) -> Patient | None:
+    """The patient a refused new-patient form describes exactly (same chart, names and birth)."""
+    if not form.is_submitted() or list(form.errors) != ["chart_number"]:
+        return None
+    patient = fetch_patient_by_chart(clinic_id(), form.chart_number.data or "")
+    if patient is None:
+        return None
+    typed = form.values()
+    same = all(
+        str(getattr(patient, name) or "").strip().casefold()
+        == str(typed[name] or "").strip().casefold()
+        for name in ("given_name", "family_name", "date_of_birth")
+    )
+    return patient if same else None
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -91,6 +114,7 @@ def show(patient_id: int) -> ResponseReturnValue:
             [a.endurance_s for a in reversed(assessments)],
         ),
         plans=fetch_patient_plans(clinic_id(), patient.id),
+        age=age_on(patient.date_of_birth, date.today()) if patient.date_of_birth else None,
     )
 
 

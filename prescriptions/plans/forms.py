@@ -251,8 +251,11 @@ class CancelForm(FlaskForm):
 
 class CopyForm(OnceForm):
     chart_number = CleanString(
-        "Copy to the patient with chart number", validators=[InputRequired(), Length(max=40)]
+        "Copy to the patient (name or chart number)",
+        validators=[InputRequired(), Length(max=100)],
+        description="For example Okafor, or RPH-1001.",
     )
+
     start_date = DateField(
         "Start date", validators=[InputRequired(), _plan_start_in_range], default=date.today
     )
