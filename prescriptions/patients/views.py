@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.operations import AlreadyAmended, add_assessment, amend_assessment
 from ..assessments.queries import fetch_assessment, fetch_assessments
+from ..audit.queries import fetch_write_details
 from ..domain.dates import age_on
 from ..extensions import db
 from ..models import Patient
@@ -143,13 +144,32 @@ def edit(patient_id: int) -> ResponseReturnValue:
 
 
 def _conflict(patient: Patient, form: EditPatientForm) -> ResponseReturnValue:
-    """The form again with the user's typing, the saved values beside it, ready to apply."""
+    """The form again: the other saves' changes merged in, the user's own typing kept.
+
+    Fields the saves since this form was opened changed show their saved values (what the user
+    had there is shown beside them, to type again if it was their change); every other field
+    keeps what the user typed. Saving again applies the user's change on top of theirs.
+    """
     typed = form.values()
-    differences = [
-        Difference(form[name].label.text, shown(getattr(patient, name)), shown(value))
-        for name, value in typed.items()
-        if getattr(patient, name) != value
-    ]
+    missed = patient.version - form.version_number()
+    changed_since = {
+        name.strip()
+        for detail in fetch_write_details(
+            clinic_id(), "patient", patient.id, "patient.update", missed
+        )
+        for name in detail.split(",")
+    }
+    differences = []
+    for name, value in typed.items():
+        saved = getattr(patient, name)
+        if saved == value:
+            continue
+        theirs = name in changed_since
+        differences.append(
+            Difference(form[name].label.text, shown(saved), shown(value), kept_saved=theirs)
+        )
+        if theirs:  # their change stays in the form; yours, if any, is shown beside it
+            form[name].data, form[name].raw_data = saved, None
     conflict = find_conflict(
         clinic_id(), "patient", patient.id, ("patient.update", "patient.create"), differences
     )
