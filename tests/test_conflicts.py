@@ -32,12 +32,16 @@ def test_a_stale_patient_form_keeps_the_typing_and_applies_on_top(
     page = response.get_data(as_text=True)
     assert "Typed in the second tab" in page  # the typing is kept
     assert "You saved this in another tab or window at" in page  # it was the same user
-    assert re.search(r"Phone</th><td[^>]*>0100</td><td[^>]*>07700 900123</td>", page)
+    assert re.search(r"Phone</th><td[^>]*>0100</td><td[^>]*>07700 900123<br>", page)
+    assert re.search(r'name="phone" type="text" value="0100"', page)  # their change stays
     assert "Someone else changed this first" not in page
-    again = {**typed, "version": re.search(r'name="version" type="hidden" value="(\d+)"', page)[1]}
+    # apply on top: the form as shown now (theirs merged in, mine kept)
+    again = {**typed, "phone": "0100",
+             "version": re.search(r'name="version" type="hidden" value="(\d+)"', page)[1]}  # fmt: skip
     assert signed_in.post(f"/patients/{pid}/edit", data=again).status_code == 302
     with app.app_context():
-        assert db.session.get(Patient, pid).notes == "Typed in the second tab"
+        patient = db.session.get(Patient, pid)
+        assert (patient.notes, patient.phone) == ("Typed in the second tab", "0100")
 
 
 def test_a_colleagues_save_is_named(app, signed_in, clinician, make_user, make_patient):

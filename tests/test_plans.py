@@ -225,6 +225,11 @@ def test_copy_to_another_patient_and_save_as_template(
         data={"chart_number": "OTHER-1", "start_date": "2026-12-07", "once": "c"},
     )
     assert response.status_code == 302
+    missing = signed_in.post(
+        f"/plans/{plan_id}/copy",
+        data={"chart_number": "NOPE", "start_date": "2026-12-07", "once": "d"},
+    )
+    assert missing.status_code == 400
     assert (
         signed_in.post(
             f"/plans/{plan_id}/save-template", data={"name": "My strength", "once": "t"}

@@ -67,3 +67,24 @@ def fetch_last_write(
     if row is None:
         return None
     return LastWrite(row.user_id, row.name or row.actor, row.at)
+
+
+def fetch_write_details(
+    clinic_id: int, record_type: str, record_id: int, action: str, limit: int
+) -> list[str]:
+    """The details of the newest `limit` audited writes of one kind to one record."""
+    if limit <= 0:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.detail)
+            .where(
+                AuditEvent.clinic_id == clinic_id,
+                AuditEvent.record_type == record_type,
+                AuditEvent.record_id == record_id,
+                AuditEvent.action == action,
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -9,6 +11,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.operations import AlreadyAmended, add_assessment, amend_assessment
 from ..assessments.queries import fetch_assessment, fetch_assessments
+from ..audit.queries import fetch_write_details
+from ..domain.dates import age_on
 from ..extensions import db
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
@@ -19,7 +23,7 @@ from ..web.errors import render_error
 from ..web.once import Saved, repeat_of, submit_once
 from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
-from .queries import PATIENT_SORTS, fetch_patient, fetch_patients
+from .queries import PATIENT_SORTS, fetch_patient, fetch_patient_by_chart, fetch_patients
 
 bp = Blueprint("patients", __name__)
 
@@ -68,8 +72,28 @@ def create() -> ResponseReturnValue:
             )
 
         return submit_once(form, save)
+    if (same := _already_added(form)) is not None:
+        # the form sent again after Back, with a fresh token: that patient, not an error
+        flash(f"{same.display_name} is already on the record; here they are.", "info")
+        return redirect(url_for("patients.show", patient_id=same.id))
     status = 400 if form.errors else 200
     return render_template("patients/form.html", form=form, patient=None), status
+
+
+def _already_added(form: NewPatientForm) -> Patient | None:
+    """The patient a refused new-patient form describes exactly (same chart, names and birth)."""
+    if not form.is_submitted() or list(form.errors) != ["chart_number"]:
+        return None
+    patient = fetch_patient_by_chart(clinic_id(), form.chart_number.data or "")
+    if patient is None:
+        return None
+    typed = form.values()
+    same = all(
+        str(getattr(patient, name) or "").strip().casefold()
+        == str(typed[name] or "").strip().casefold()
+        for name in ("given_name", "family_name", "date_of_birth")
+    )
+    return patient if same else None
 
 
 @bp.get("/patients/<int:patient_id>")
@@ -91,6 +115,7 @@ def show(patient_id: int) -> ResponseReturnValue:
             [a.endurance_s for a in reversed(assessments)],
         ),
         plans=fetch_patient_plans(clinic_id(), patient.id),
+        age=age_on(patient.date_of_birth, date.today()) if patient.date_of_birth else None,
     )
 
 
@@ -119,13 +144,32 @@ def edit(patient_id: int) -> ResponseReturnValue:
 
 
 def _conflict(patient: Patient, form: EditPatientForm) -> ResponseReturnValue:
-    """The form again with the user's typing, the saved values beside it, ready to apply."""
+    """The form again: the other saves' changes merged in, the user's own typing kept.
+
+    Fields the saves since this form was opened changed show their saved values (what the user
+    had there is shown beside them, to type again if it was their change); every other field
+    keeps what the user typed. Saving again applies the user's change on top of theirs.
+    """
     typed = form.values()
-    differences = [
-        Difference(form[name].label.text, shown(getattr(patient, name)), shown(value))
-        for name, value in typed.items()
-        if getattr(patient, name) != value
-    ]
+    missed = patient.version - form.version_number()
+    changed_since = {
+        name.strip()
+        for detail in fetch_write_details(
+            clinic_id(), "patient", patient.id, "patient.update", missed
+        )
+        for name in detail.split(",")
+    }
+    differences = []
+    for name, value in typed.items():
+        saved = getattr(patient, name)
+        if saved == value:
+            continue
+        theirs = name in changed_since
+        differences.append(
+            Difference(form[name].label.text, shown(saved), shown(value), kept_saved=theirs)
+        )
+        if theirs:  # their change stays in the form; yours, if any, is shown beside it
+            form[name].data, form[name].raw_data = saved, None
     conflict = find_conflict(
         clinic_id(), "patient", patient.id, ("patient.update", "patient.create"), differences
     )

@@ -104,6 +104,19 @@ class PlanEditForm(VersionedForm):
         for entry in self.items:
             entry.form.exercise.choices = self.exercise_choices
         self.row_errors: dict[int, list[str]] = {}
+        #: per row, the dose fields its exercise does not use: not offered, and never an error
+        self.unused: dict[int, frozenset[str]] = {}
+        for index, entry in enumerate(self.items):
+            exercise = exercises.get(entry.form.exercise.data or "")
+            if exercise is None:
+                continue
+            unused = frozenset(PARAMS) - exercise.params
+            self.unused[index] = unused
+            for name in unused:
+                field = getattr(entry.form, name)
+                field.data, field.raw_data, field.process_errors = None, None, []
+        #: which dose fields each exercise uses, for the page's script
+        self.params_by_exercise = {code: sorted(e.params) for code, e in exercises.items()}
 
     def rows(self) -> list[dict[str, str]]:
         """The rows as typed (strings), so a structural edit never loses a typo."""
@@ -234,8 +247,11 @@ class CancelForm(FlaskForm):
 
 class CopyForm(OnceForm):
     chart_number = CleanString(
-        "Copy to the patient with chart number", validators=[InputRequired(), Length(max=40)]
+        "Copy to the patient (name or chart number)",
+        validators=[InputRequired(), Length(max=100)],
+        description="For example Okafor, or RPH-1001.",
     )
+
     start_date = DateField(
         "Start date", validators=[InputRequired(), _plan_start_in_range], default=date.today
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -37,8 +38,8 @@ from ..mapping.plans import (
     template_choices,
     warning_key,
 )
-from ..models import Plan
-from ..patients.queries import fetch_patient, fetch_patient_by_chart
+from ..models import Patient, Plan
+from ..patients.queries import fetch_patient, fetch_patient_by_chart, fetch_patients
 from ..web import acting, clinic_id
 from ..web.charts import progress_charts
 from ..web.conflicts import Conflict, Difference, find_conflict, shown
@@ -138,6 +139,8 @@ def _show_page(
     *,
     issue_form: IssueForm | None = None,
     conflict: Conflict | None = None,
+    copy_form: CopyForm | None = None,
+    copy_matches: Sequence[Patient] = (),
     status: int = 200,
 ) -> ResponseReturnValue:
     exercises = fetch_catalogue(clinic_id())
@@ -174,7 +177,8 @@ def _show_page(
         issue_form=issue_form,
         conflict=conflict,
         cancel_form=CancelForm(),
-        copy_form=CopyForm(),
+        copy_form=copy_form or CopyForm(),
+        copy_matches=copy_matches,
         template_form=TemplateForm(),
         current=current,
         draft_revision=fetch_draft_revision(clinic_id(), plan.id)
@@ -419,13 +423,20 @@ def copy(plan_id: int) -> ResponseReturnValue:
     if repeat := repeat_of(form):
         return repeat
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            flash(" ".join(errors), "error")
-        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
-    target = fetch_patient_by_chart(clinic_id(), form.chart_number.data)
+        return _show_page(plan, copy_form=form, status=400)
+    chosen = whole_number(request.form.get("patient_id"))
+    if chosen is not None:
+        target = fetch_patient(clinic_id(), chosen)
+    else:  # an exact chart number copies at once; anything else is a search to choose from
+        target = fetch_patient_by_chart(clinic_id(), form.chart_number.data)
     if target is None:
-        flash(f"No patient has the chart number {form.chart_number.data}.", "error")
-        return redirect(url_for("plans.show", plan_id=plan.id, _anchor="copy"))
+        matches = fetch_patients(clinic_id(), search=form.chart_number.data, per_page=10).items
+        if not matches:
+            form.chart_number.errors.append(
+                f"No patient's name or chart number matches “{form.chart_number.data}”."
+            )
+        status = 200 if matches else 400
+        return _show_page(plan, copy_form=form, copy_matches=matches, status=status)
 
     def save() -> Saved:
         copied = copy_plan(plan, target, acting(), start=form.start_date.data)

@@ -17,6 +17,8 @@ class Difference:
     label: str
     saved: str
     typed: str
+    #: the form shows the saved value here (the other save changed it), not the typed one
+    kept_saved: bool = False
 
 
 @dataclass(frozen=True)
