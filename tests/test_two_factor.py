@@ -235,9 +235,9 @@ def test_the_qr_code_is_inline_svg_the_csp_allows_and_scans(app, client, clinici
     assert "unsafe-inline" not in csp and "style-src 'self'" in csp
     # Scan it: draw the SVG, rasterise it, read it back with a barcode reader.
     zxingcpp = pytest.importorskip("zxingcpp")
+    svg2rlg = pytest.importorskip("svglib.svglib").svg2rlg
     from PIL import Image
     from reportlab.graphics import renderPDF
-    from svglib.svglib import svg2rlg
 
     drawable = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" width="245" ', 1)
     renderPDF.drawToFile(svg2rlg(io.BytesIO(drawable.encode())), str(tmp_path / "qr.pdf"))
