@@ -1,5 +1,6 @@
 """The sign-in limit: a pure policy, atomic counters, and real parallel guesses against gunicorn
-(issue 12, item 4: 40 parallel wrong guesses must check no more passwords than the limit)."""
+(issue 12, item 4: 40 parallel wrong guesses must check no more passwords than the limit); and a
+reset link used by parallel requests works once."""
 
 from __future__ import annotations
 
@@ -223,10 +224,7 @@ def test_forty_parallel_wrong_guesses_check_only_the_limit(guessing_server, tmp_
         return browsers[n].request("/login", data)[0]
 
     statuses = _together(*[(lambda n=n: guess(n)) for n in range(40)])
-    url = SERVER_URL or next(
-        f"sqlite:///{p}" for p in tmp_path_factory.getbasetemp().glob("limits*/limits.sqlite")
-    )
-    counts = _audit_counts(url)
+    counts = _audit_counts(_server_url(tmp_path_factory))
     print(f"statuses {sorted(statuses)}; audit {counts}")
     assert statuses.count(400) == 5 and statuses.count(429) == 35
     assert counts.get("auth.login_failed") == 5  # five passwords checked, no more
@@ -239,3 +237,35 @@ def test_forty_parallel_wrong_guesses_check_only_the_limit(guessing_server, tmp_
          "password": "correct horse battery staple"},
     )  # fmt: skip
     assert status == 429  # the account waits out its window, even with the right password
+
+
+def _server_url(tmp_path_factory) -> str:
+    return SERVER_URL or next(
+        f"sqlite:///{p}" for p in tmp_path_factory.getbasetemp().glob("limits*/limits.sqlite")
+    )
+
+
+@needs_gunicorn
+def test_a_reset_link_used_twice_at_once_works_once(guessing_server, tmp_path_factory):
+    from prescriptions.accounts.queries import fetch_user_by_email
+    from prescriptions.accounts.resets import make_reset_link
+    from prescriptions.audit import SYSTEM
+
+    url = _server_url(tmp_path_factory)
+    app = create_app(_config(url))
+    with app.app_context():
+        user = fetch_user_by_email("target@clinic.test")
+        token = make_reset_link(user, "cli", SYSTEM, timedelta(hours=24))
+        db.session.commit()
+        db.engine.dispose()
+    browsers = [Browser(guessing_server) for _ in range(6)]
+    forms = [browser.form(f"/reset/{token}") for browser in browsers]
+
+    def use(n: int) -> int:
+        new = f"twin passphrase number {n}"
+        data = {"csrf_token": forms[n]["csrf_token"], "password": new, "confirm": new}
+        return browsers[n].request(f"/reset/{token}", data)[0]
+
+    statuses = _together(*[(lambda n=n: use(n)) for n in range(6)])
+    assert sorted(statuses) == [302] + [404] * 5, statuses
+    assert _audit_counts(url).get("auth.reset_used") == 1
