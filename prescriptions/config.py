@@ -55,7 +55,7 @@ DEFAULTS: dict[str, object] = {
     "MAIL_PORT": 587,
     "MAIL_SECURITY": "starttls",  #: "starttls", "ssl" or "none" (a relay on localhost)
     "MAIL_USERNAME": "",
-    "MAIL_PASSWORD": "",
+    # MAIL_PASSWORD has no default: only the operator sets it (instance config or environment).
     "MAIL_SENDER": "",
     "MAIL_TIMEOUT": 10,
     #: the address people open, e.g. https://floorplan.example.org: e-mailed links use it,

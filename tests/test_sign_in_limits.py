@@ -1,5 +1,6 @@
 """The sign-in limit: a pure policy, atomic counters, and real parallel guesses against gunicorn
-(issue 12, item 4: 40 parallel wrong guesses must check no more passwords than the limit)."""
+(issue 12, item 4: 40 parallel wrong guesses must check no more passwords than the limit); and a
+reset link used by parallel requests works once."""
 
 from __future__ import annotations
 
@@ -26,32 +27,9 @@ import sqlalchemy as sa
 
 from prescriptions import PROJECT_ROOT, create_app
 from prescriptions.auth.throttle import count_attempt, hand_back
-from prescriptions.domain.throttle import Decision, ThrottlePolicy, decide_attempt
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, SignInCounter, utcnow
 from tests.conftest import SERVER_URL, _config, empty_server_database, login
-
-POLICY = ThrottlePolicy(per_account=5, per_address=20, window=timedelta(minutes=15))
-
-
-# --- the policy (pure) --------------------------------------------------------------------
-
-
-def test_attempts_within_both_limits_are_allowed():
-    assert decide_attempt(1, 1, POLICY) == Decision(True)
-    assert decide_attempt(5, 20, POLICY).allowed  # the fifth attempt, this one included
-
-
-def test_an_attempt_past_either_limit_is_refused_and_says_which():
-    assert decide_attempt(6, 1, POLICY) == Decision(False, "account")
-    assert decide_attempt(1, 21, POLICY) == Decision(False, "address")
-    assert decide_attempt(6, 21, POLICY).limited_by == "account"
-
-
-def test_the_wait_is_the_window_in_minutes():
-    assert POLICY.wait_minutes == 15
-    assert ThrottlePolicy(1, 1, timedelta(seconds=10)).wait_minutes == 1
-
 
 # --- the counters -------------------------------------------------------------------------
 
@@ -223,10 +201,7 @@ def test_forty_parallel_wrong_guesses_check_only_the_limit(guessing_server, tmp_
         return browsers[n].request("/login", data)[0]
 
     statuses = _together(*[(lambda n=n: guess(n)) for n in range(40)])
-    url = SERVER_URL or next(
-        f"sqlite:///{p}" for p in tmp_path_factory.getbasetemp().glob("limits*/limits.sqlite")
-    )
-    counts = _audit_counts(url)
+    counts = _audit_counts(_server_url(tmp_path_factory))
     print(f"statuses {sorted(statuses)}; audit {counts}")
     assert statuses.count(400) == 5 and statuses.count(429) == 35
     assert counts.get("auth.login_failed") == 5  # five passwords checked, no more
@@ -239,3 +214,35 @@ def test_forty_parallel_wrong_guesses_check_only_the_limit(guessing_server, tmp_
          "password": "correct horse battery staple"},
     )  # fmt: skip
     assert status == 429  # the account waits out its window, even with the right password
+
+
+def _server_url(tmp_path_factory) -> str:
+    return SERVER_URL or next(
+        f"sqlite:///{p}" for p in tmp_path_factory.getbasetemp().glob("limits*/limits.sqlite")
+    )
+
+
+@needs_gunicorn
+def test_a_reset_link_used_twice_at_once_works_once(guessing_server, tmp_path_factory):
+    from prescriptions.accounts.queries import fetch_user_by_email
+    from prescriptions.accounts.resets import make_reset_link
+    from prescriptions.audit import SYSTEM
+
+    url = _server_url(tmp_path_factory)
+    app = create_app(_config(url))
+    with app.app_context():
+        user = fetch_user_by_email("target@clinic.test")
+        token = make_reset_link(user, "cli", SYSTEM, timedelta(hours=24))
+        db.session.commit()
+        db.engine.dispose()
+    browsers = [Browser(guessing_server) for _ in range(6)]
+    forms = [browser.form(f"/reset/{token}") for browser in browsers]
+
+    def use(n: int) -> int:
+        new = f"twin passphrase number {n}"
+        data = {"csrf_token": forms[n]["csrf_token"], "password": new, "confirm": new}
+        return browsers[n].request(f"/reset/{token}", data)[0]
+
+    statuses = _together(*[(lambda n=n: use(n)) for n in range(6)])
+    assert sorted(statuses) == [302] + [404] * 5, statuses
+    assert _audit_counts(url).get("auth.reset_used") == 1

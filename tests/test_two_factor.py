@@ -235,9 +235,9 @@ def test_the_qr_code_is_inline_svg_the_csp_allows_and_scans(app, client, clinici
     assert "unsafe-inline" not in csp and "style-src 'self'" in csp
     # Scan it: draw the SVG, rasterise it, read it back with a barcode reader.
     zxingcpp = pytest.importorskip("zxingcpp")
+    svg2rlg = pytest.importorskip("svglib.svglib").svg2rlg
     from PIL import Image
     from reportlab.graphics import renderPDF
-    from svglib.svglib import svg2rlg
 
     drawable = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" width="245" ', 1)
     renderPDF.drawToFile(svg2rlg(io.BytesIO(drawable.encode())), str(tmp_path / "qr.pdf"))
@@ -262,3 +262,22 @@ def test_totp_matching_accepts_one_step_of_drift_only():
     assert totp.matching_step(secret, pyotp.TOTP(secret).at(now + 90), now) is None
     assert totp.matching_step(secret, "12345", now) is None
     assert totp.matching_step(secret, "abcdef", now) is None
+
+
+def test_new_recovery_codes_need_a_code_and_replace_the_old(app, client, clinician):
+    login(client, clinician.email)
+    secret, old = enrol(client)
+    response = client.post("/account/two-factor/recovery-codes", data={"code": "000000"})
+    assert response.status_code == 400 and REFUSED in html.unescape(response.get_data(as_text=True))
+    response = client.post("/account/two-factor/recovery-codes", data={"code": code_at(secret, 1)})
+    assert response.status_code == 200
+    new = _codes(response.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    # the same code again is refused: codes are good once here too
+    again = client.post("/account/two-factor/recovery-codes", data={"code": code_at(secret, 1)})
+    assert again.status_code == 400
+    client.post("/logout")
+    login(client, clinician.email)
+    assert client.post("/login/code", data={"code": old[0]}).status_code == 400
+    assert client.post("/login/code", data={"code": new[0]}).status_code == 302
+    assert "auth.recovery_codes_new" in _actions(app, clinician.clinic_id)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEvent, Clinic, User
+from ..models import Clinic, User
 
 
 def fetch_user_by_email(email: str) -> User | None:
@@ -39,15 +37,6 @@ def fetch_users(clinic_id: int) -> list[User]:
 def fetch_user(clinic_id: int, user_id: int) -> User | None:
     """One account of the clinic."""
     return db.session.scalar(sa.select(User).where(User.clinic_id == clinic_id, User.id == user_id))
-
-
-def count_failed_logins(*, email: str = "", ip: str = "", since: datetime) -> int:
-    """Failed sign-ins for an account or from an address since a moment (for rate limiting)."""
-    stmt = sa.select(sa.func.count()).where(
-        AuditEvent.action == "auth.login_failed", AuditEvent.at >= since
-    )
-    stmt = stmt.where(AuditEvent.actor == email) if email else stmt.where(AuditEvent.ip == ip)
-    return db.session.execute(stmt).scalar_one()
 
 
 def fetch_staff_names(clinic_id: int) -> dict[int, str]:

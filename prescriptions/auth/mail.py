@@ -62,7 +62,7 @@ def deliver(settings: dict[str, Any], message: EmailMessage) -> None:
         if security == "starttls":
             smtp.starttls(context=context)
         if settings.get("MAIL_USERNAME"):
-            smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
+            smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"] or "")
         smtp.send_message(message)
 
 

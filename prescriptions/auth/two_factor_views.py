@@ -15,10 +15,11 @@ from ..accounts.two_factor import (
     claim_totp_step,
     confirm_enrolment,
     count_unused_recovery_codes,
+    replace_recovery_codes,
     start_enrolment,
     use_recovery_code,
 )
-from ..audit import Actor
+from ..audit import Actor, record_event
 from ..extensions import db
 from ..models import User
 from ..web import acting
@@ -185,8 +186,42 @@ def enrol_at_sign_in() -> ResponseReturnValue:
 @login_required
 def two_factor() -> ResponseReturnValue:
     """The user's second factor: on or off, and how many recovery codes are left."""
+    return _two_factor_page(EnrolForm(), 200)
+
+
+def _two_factor_page(form: EnrolForm, status: int) -> ResponseReturnValue:
     left = count_unused_recovery_codes(current_user.id) if current_user.has_two_factor else 0
-    return render_template("auth/two_factor.html", left=left)
+    return render_template("auth/two_factor.html", left=left, form=form), status
+
+
+@bp.post("/account/two-factor/recovery-codes")
+@login_required
+def new_recovery_codes() -> ResponseReturnValue:
+    """Ten new recovery codes (the old ones stop working), confirmed with a code from the app."""
+    user = current_user._get_current_object()
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor"))
+    form = EnrolForm()
+    if not form.validate_on_submit():
+        return _two_factor_page(form, 400)
+    attempt = begin_attempt(user.email, client_ip(), login_policy())
+    if not attempt.allowed:
+        record_sign_in("auth.login_throttled", user.email, acting(), user, "new recovery codes")
+        db.session.commit()
+        form.code.errors.append(throttled_message())
+        return _two_factor_page(form, 429)
+    step = totp.matching_step(user.totp_secret or "", form.code.data)
+    if step is None or not claim_totp_step(user, step):
+        record_sign_in("auth.second_factor_failed", user.email, acting(), user, "new codes")
+        db.session.commit()
+        form.code.errors.append(CODE_REFUSED)
+        return _two_factor_page(form, 400)
+    attempt.hand_back()
+    codes = replace_recovery_codes(user)
+    record_event(acting(), "auth.recovery_codes_new", user, user.email)
+    db.session.commit()
+    onward = url_for("auth.two_factor")
+    return render_template("auth/recovery_codes.html", codes=codes, onward=onward)
 
 
 @bp.post("/account/two-factor/start")
