@@ -8,6 +8,12 @@ from datetime import date, timedelta
 
 from .progression import WEEKS, Item
 
+#: what one day of a returned logging sheet records (CLINICAL.md): the one list the log form, the
+#: log write, the exports and the record pages share, so a new field is one change here
+LOG_FIELDS = (
+    "sessions_done", "longest_hold_s", "leaks", "leak_trigger", "urgency", "pain", "note",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class DayLog:

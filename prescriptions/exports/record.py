@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..domain.adherence import LOG_FIELDS
 from ..domain.progression import dose_of
 from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, WarningAck
 
@@ -152,14 +153,8 @@ def _acknowledgement(ack: WarningAck, staff: Mapping[int, str]) -> dict[str, Any
 def _log(entry: LogEntry, staff: Mapping[int, str]) -> dict[str, Any]:
     return {
         "day": _iso(entry.day),
-        "sessions_done": entry.sessions_done,
         "sessions_prescribed": entry.sessions_prescribed,
-        "longest_hold_s": entry.longest_hold_s,
-        "leaks": entry.leaks,
-        "leak_trigger": entry.leak_trigger,
-        "urgency": entry.urgency,
-        "pain": entry.pain,
-        "note": entry.note,
+        **{name: getattr(entry, name) for name in LOG_FIELDS},
         "entered_by": _person(entry.entered_by_id, staff),
         "created_at": _iso(entry.created_at),
         "updated_at": _iso(entry.updated_at),

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ..domain.adherence import LOG_FIELDS
 from ..domain.progression import DOSE_FIELDS
 from .record import _iso
 
@@ -27,8 +28,8 @@ ITEM_COLUMNS = (
 
 
 LOG_COLUMNS = (
-    "plan_id", "chart_number", "day", "sessions_done", "sessions_prescribed", "longest_hold_s",
-    "leaks", "leak_trigger", "urgency", "pain", "note", "entered_by", "created_at", "updated_at",
+    "plan_id", "chart_number", "day", "sessions_prescribed", *LOG_FIELDS, "entered_by",
+    "created_at", "updated_at",
 )  # fmt: skip
 
 

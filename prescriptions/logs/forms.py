@@ -11,8 +11,8 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+from ..domain.adherence import LOG_FIELDS
 from ..web.forms import CleanString, WholeNumber
-from .operations import LOG_FIELDS
 
 URGENCY = [
     SelectChoice("", "–"),

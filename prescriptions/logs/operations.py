@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import Actor, acting_user, record_event
 from ..database import allowed_fields
+from ..domain.adherence import LOG_FIELDS
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Plan
@@ -28,17 +29,6 @@ class DayEntry:
     day: date
     version: int | None  #: the version the form was opened at; None for a new day
     values: dict[str, Any]
-
-
-LOG_FIELDS = (
-    "sessions_done",
-    "longest_hold_s",
-    "leaks",
-    "leak_trigger",
-    "urgency",
-    "pain",
-    "note",
-)
 
 
 def save_week_log(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..database import RowPage
+from ..domain.adherence import LOG_FIELDS
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, Plan, User
@@ -97,14 +98,8 @@ def fetch_log_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage:
                 LogEntry.plan_id,
                 Patient.chart_number,
                 LogEntry.day,
-                LogEntry.sessions_done,
                 LogEntry.sessions_prescribed,
-                LogEntry.longest_hold_s,
-                LogEntry.leaks,
-                LogEntry.leak_trigger,
-                LogEntry.urgency,
-                LogEntry.pain,
-                LogEntry.note,
+                *(getattr(LogEntry, name) for name in LOG_FIELDS),
                 User.name.label("entered_by"),
                 LogEntry.created_at,
                 LogEntry.updated_at,

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain.adherence import prescribed_per_day, week_days
+from ..domain.adherence import LOG_FIELDS, prescribed_per_day, week_days
 from ..domain.progression import WEEKS
 from ..extensions import db
 from ..mapping.plans import plan_items
@@ -145,11 +145,5 @@ def _row(entry: LogEntry | None) -> dict[str, object]:
         return {}
     return {
         "version": entry.version,
-        "sessions_done": entry.sessions_done,
-        "longest_hold_s": entry.longest_hold_s,
-        "leaks": entry.leaks,
-        "leak_trigger": entry.leak_trigger,
-        "urgency": entry.urgency,
-        "pain": entry.pain,
-        "note": entry.note,
+        **{name: getattr(entry, name) for name in LOG_FIELDS},
     }

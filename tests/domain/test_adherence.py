@@ -57,3 +57,14 @@ def test_charts_describe_themselves_in_words():
     assert "per logged day" in charts["leaks"].title
     bars = bar_chart("x", ["a", "b"], [5, 10], ceiling=10).bars
     assert bars[1].height == 2 * bars[0].height
+
+
+def test_one_list_of_log_fields_matches_every_layer_that_holds_a_day():
+    from prescriptions.domain.adherence import LOG_FIELDS
+    from prescriptions.exports.tables import LOG_COLUMNS
+    from prescriptions.logs.forms import DayForm
+    from prescriptions.models import LogEntry
+
+    assert set(LOG_FIELDS) <= set(LogEntry.__table__.columns.keys())
+    assert set(LOG_FIELDS) <= set(LOG_COLUMNS)
+    assert set(LOG_FIELDS) <= set(DayForm(meta={"csrf": False})._fields)
