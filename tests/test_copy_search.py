@@ -67,8 +67,10 @@ def test_another_clinics_patient_cannot_be_chosen(
     plan_id = _plan(signed_in, clinician, make_patient, make_assessment)
     data = {"chart_number": "Foreigner", "start_date": "2026-12-07", "once": "c-4",
             "patient_id": str(other_clinic["patient"])}  # fmt: skip
+    foreign = db.select(Plan.id).where(Plan.patient_id == other_clinic["patient"])
+    with app.app_context():
+        before = set(db.session.scalars(foreign))  # the other clinic's own plans
     response = signed_in.post(f"/plans/{plan_id}/copy", data=data)
     assert b"Secret" not in response.data
     with app.app_context():
-        foreign = db.select(Plan).where(Plan.patient_id == other_clinic["patient"])
-        assert len(db.session.scalars(foreign).all()) == 0
+        assert set(db.session.scalars(foreign)) == before  # no copy landed there
