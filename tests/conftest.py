@@ -33,7 +33,7 @@ from prescriptions.assessments.queries import fetch_latest_assessment
 from prescriptions.audit import SYSTEM, Actor
 from prescriptions.domain.adherence import prescribed_per_day, week_days
 from prescriptions.domain.progression import BUILTIN_TEMPLATES, Item, propose_items
-from prescriptions.domain.rules import Severity, blocking_issue
+from prescriptions.domain.rules import Severity, blocking_issue, blocking_save
 from prescriptions.exercises.queries import fetch_catalogue
 from prescriptions.extensions import db
 from prescriptions.logs import operations as log_ops
@@ -274,7 +274,8 @@ def make_plan(app: Flask) -> Callable[..., int]:
     """A draft from a built-in template, progressed from the latest assessment as the view does.
 
     `first_item` overrides fields of the first item (e.g. a hold to warn about) and `title` the
-    title; either is saved through `update_plan`, the editor's write.
+    title; either is saved through `update_plan`, the editor's write, and, as in the editor, only
+    when the rules find nothing that blocks a save.
     """
 
     def make(
@@ -296,6 +297,9 @@ def make_plan(app: Flask) -> Callable[..., int]:
             if first_item or title:
                 edited: list[Item] = list(plan_items(plan.items))
                 edited[0] = replace(edited[0], **(first_item or {}))
+                # what the editor would refuse to save, a factory refuses to make
+                catalogue = fetch_catalogue(patient.clinic_id)
+                assert not blocking_save(findings_for(plan, edited, catalogue)), edited[0]
                 plan_ops.update_plan(plan, edited, actor, title=title or plan.title)
             return plan.id
 

@@ -101,7 +101,7 @@ def server(tmp_path_factory, server_schema) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90  # a loaded 2-core machine boots workers slowly
+        deadline = time.monotonic() + 90  # a loaded machine starts three workers slowly
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
