@@ -89,7 +89,7 @@ def live(tmp_path_factory, server_schema) -> Iterator[Live]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a busy machine boots three workers slowly
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
