@@ -335,6 +335,7 @@ def _as_it_stands(plan: Plan, wanted: str) -> ResponseReturnValue:
 
 
 def _refused(plan: Plan, error: PlanStateError) -> ResponseReturnValue:
+    """Say why the plan can't change that way, on the plan's page."""
     flash(str(error), "error")
     return redirect(url_for("plans.show", plan_id=plan.id))
 
