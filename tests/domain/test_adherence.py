@@ -52,6 +52,6 @@ def test_charts_describe_themselves_in_words():
     charts = progress_charts(weeks)
     assert "Week 1: 50%" in charts["adherence"].summary
     assert "Week 2: not logged" in charts["adherence"].summary
-    assert charts["leaks"].bars[0].text == "3"
+    assert charts["leaks"].bars[0].text == "21"  # 3 leaks on one logged day: 21 a week
     bars = bar_chart("x", ["a", "b"], [5, 10], ceiling=10).bars
     assert bars[1].height == 2 * bars[0].height
