@@ -452,7 +452,9 @@ class World:
 
     def draft(self, *, warnings: bool = False) -> int:
         """A new draft plan for the patient; with warnings, one that has some to acknowledge."""
-        plan_id = new_plan(self.client, self.patient_id, once=f"draft-{next(self.counter)}")
+        plan_id = new_plan(
+            self.client, self.patient_id, once=f"draft-{next(self.counter)}", start="2026-10-05"
+        )  # a past month: every plan day can be logged
         if warnings:
             data = editor_data(self.client, plan_id)
             data["items-0-hold_s"] = "12"  # above the 10 s warning line
