@@ -461,6 +461,7 @@ class World:
         return self.make_plan(
             self.patient_id,
             by=self.user.id,
+            start=date(2026, 10, 5),  # a past month: every plan day can be logged
             first_item=above_the_warning_line if warnings else None,
         )
 

@@ -289,10 +289,10 @@ def test_copy_to_an_unknown_chart_number_is_refused_and_writes_nothing(
             f"/plans/{plan_id}/copy",
             data={"chart_number": chart, "start_date": "2026-12-07", "once": "copy-1"},
         )
-        assert response.status_code == 302
-        assert response.location.endswith(f"/plans/{plan_id}#copy"), response.location
-        page = signed_in.get(response.location).get_data(as_text=True)
-        assert f"No patient has the chart number {chart}." in page
+        # the plan page again, the message beside the field, nothing written
+        assert response.status_code == 400
+        page = response.get_data(as_text=True)
+        assert f"chart number matches “{chart}”." in page
         assert written() == before, chart
     with app.app_context():
         foreign = db.session.scalars(

@@ -191,7 +191,8 @@ def test_fuzz_issue(app: Flask, world: World) -> None:
         page = world.client.get(f"/plans/{drafts.current}").get_data(as_text=True)
         keys = re.findall(r'name="acknowledge" value="([^"]+)"', page)
         assert keys, "the draft should have warnings to acknowledge"
-        return f"/plans/{drafts.current}/issue", {"acknowledge": keys}
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+        return f"/plans/{drafts.current}/issue", {"acknowledge": keys, "version": version}
 
     fuzz(
         app,
