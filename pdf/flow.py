@@ -145,8 +145,9 @@ class Grid(Table):
         """Split between rows; failing that on a fresh page, split inside the row."""
         parts = super().split(availWidth, availHeight)
         frame = getattr(self, "_frame", None)
-        at_top = getattr(self, "_postponed", False) or (frame is not None and frame._atTop)
-        if not parts and at_top and not self.splitInRow:
+        # Only a whole fresh page may cut a row: anything less moves the row on instead.
+        whole_page = frame is not None and availHeight >= frame._height - frame._topPadding - 2
+        if not parts and (whole_page or getattr(self, "_postponed", False)) and not self.splitInRow:
             self.splitInRow = 1
             parts = super().split(availWidth, availHeight)
         head = getattr(self, "continued_head", None)

@@ -531,7 +531,6 @@ def staying_safe(
     table = Grid(
         rows,
         colWidths=[width],
-        splitInRow=1,
         style=_table_style(
             st,
             pad,
