@@ -3,29 +3,67 @@ at the foot of a page (and say "continued" when a step list splits), and bookmar
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Table
 
 BIG = 0xFFFFFF  # a height no frame has: forces the frame to ask for a split
 
 
-class Para(Paragraph):
-    """A Paragraph that keeps its line breaks when wrapped again at the same width.
+_CACHE_LIMIT = 20_000  # entries; patient text varies, the catalogue's text repeats
+_parsed: dict[tuple[str, int, str | None], list] = {}
+_broken: dict[tuple[str, int, str | None, float], tuple[object, float, list]] = {}
 
-    Headed runs, tables and the frame each wrap the same paragraph; breaking its lines once
-    instead of three times is most of what keeps a handout render fast.
+
+def _remember(cache: dict, key: object, value: object) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()  # crude, and rare: a process prints the same few texts again and again
+    cache[key] = value
+
+
+class Para(Paragraph):
+    """A Paragraph whose parsing and line breaking are done once per process.
+
+    Handouts repeat the same texts (the catalogue's steps, the safety box) in the same styles at
+    the same widths; headed runs, tables and the frame each wrap a paragraph again. Parsed
+    fragments and broken lines are read-only once made, so they are kept per (text, style,
+    width) and shared; the same input still gives the same bytes.
     """
 
-    _wrapped_at: tuple[float, float] | None = None
     is_heading = False
 
+    def __init__(
+        self,
+        text: str | None,
+        style: ParagraphStyle,
+        bulletText: str | None = None,  # noqa: N803 - ReportLab's name
+        frags: list | None = None,
+        **kw: object,
+    ) -> None:
+        if frags is not None or text is None:  # a part made by split(): not shared
+            super().__init__(text, style, bulletText, frags=frags, **kw)
+            self._key = None
+            return
+        key = (text, id(style), bulletText)
+        frags = _parsed.get(key)
+        super().__init__(text, style, bulletText, frags=frags)
+        if frags is None:
+            _remember(_parsed, key, self.frags)
+        self._key = key
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
-        """Break lines for this width, or reuse the last result at the same width."""
-        cached = self._wrapped_at
-        # split() may drop blPara to force a re-wrap; only reuse a result that is still there.
-        if cached is not None and cached[0] == availWidth and hasattr(self, "blPara"):
-            return self.width, self.height
+        """Break lines for this width, or reuse the lines already broken at this width."""
+        if self._key is None:
+            return super().wrap(availWidth, availHeight)
+        key = (*self._key, availWidth)
+        known = _broken.get(key)
+        if known is not None:
+            self.width = availWidth
+            self.blPara, self.height, self._wrapWidths = known
+            return availWidth, self.height
         width, height = super().wrap(availWidth, availHeight)
-        self._wrapped_at = (availWidth, height)
+        _remember(_broken, key, (self.blPara, height, self._wrapWidths))
         return width, height
 
 
@@ -73,13 +111,14 @@ class Run(Flowable):
         heading: Flowable | None,
         items: list[Flowable],
         lead: list[Flowable] | None = None,
-        continued: dict[int, Flowable] | None = None,
+        continued: dict[int, Callable[[], Flowable]] | None = None,
     ) -> None:
         super().__init__()
         self.heading = heading
         self.items = items
         self.lead = lead or []  # zero-size marks (bookmarks) that travel with the heading
-        #: item index -> heading to print when the run resumes at that item on a new page
+        #: item index -> the heading to print when the run resumes at that item on a new page,
+        #: built only if it is needed (most runs never split)
         self.continued = continued or {}
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
@@ -93,8 +132,8 @@ class Run(Flowable):
         if not items:
             return None
         continued = {i - start: h for i, h in self.continued.items() if i >= start}
-        heading = continued.pop(0, None)
-        return Run(heading, items, continued=continued)
+        make = continued.pop(0, None)
+        return Run(make() if make else None, items, continued=continued)
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         """As much as fits, then the rest as a new run."""

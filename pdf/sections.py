@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -350,14 +351,13 @@ def exercise_sections(
         summary = _tailored_summary(guide, kind, approach)
         if clean(summary):
             items.append(_p(summary, st.body))
-        continued: dict[int, Flowable] = {}
+        continued: dict[int, Callable[[], Flowable]] = {}
+        again = f"{number}. {name}: how to do it (continued)"
         steps = [s for s in guide.steps if clean(s)]
         if steps:
             items.append(Heading("How to do it", st.h3))
             for i, step in enumerate(steps, 1):
-                continued[len(items)] = Heading(
-                    f"{number}. {name}: how to do it (continued)", st.h3
-                )
+                continued[len(items)] = partial(Heading, again, st.h3)
                 items.append(Para(markup(step), st.step, bulletText=f"{i}."))
         items += _run_in("Breathing", guide.breathing, st)
         items += _run_in("What you should feel", guide.feel, st)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib.utils import simpleSplit
@@ -34,6 +35,7 @@ _UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+@lru_cache(maxsize=8192)
 def clean(text: str) -> str:
     """Normalise line breaks and drop characters that cannot be printed at all."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
@@ -46,16 +48,19 @@ def clean(text: str) -> str:
     return text.strip()
 
 
+@lru_cache(maxsize=8192)
 def one_line(text: str) -> str:
     """Clean text and fold it onto a single line, for headers, labels and metadata."""
     return " ".join(clean(text).split())
 
 
+@lru_cache(maxsize=8192)
 def markup(text: str) -> str:
     """Escape text for Paragraph markup, keeping the writer's line breaks."""
     return escape(clean(text)).replace("\n", "<br/>")
 
 
+@lru_cache(maxsize=4096)
 def fit(text: str, font: str, size: float, width: float) -> str:
     """Return text, cut with an ellipsis if needed, so that it fits in width points."""
     if stringWidth(text, font, size) <= width:
@@ -163,10 +168,15 @@ def short_range(start: date, end: date) -> str:
 
 def wrap(text: str, font: str, size: float, width: float, max_lines: int = 0) -> list[str]:
     """Break text into lines no wider than width; over-long words and the last line are cut."""
+    return list(_wrap(text, font, size, width, max_lines))
+
+
+@lru_cache(maxsize=4096)
+def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> tuple[str, ...]:
     lines = [fit(line, font, size, width) for line in simpleSplit(text, font, size, width)]
     if max_lines and len(lines) > max_lines:
         lines = lines[: max_lines - 1] + [fit(" ".join(lines[max_lines - 1 :]), font, size, width)]
-    return lines
+    return tuple(lines)
 
 
 # -- dose words (CLINICAL.md "Dose words") --------------------------------------------------
