@@ -8,6 +8,8 @@ no page templates, no cached wrapping and each picture drawn afresh wherever it 
 the warm medians, their ratios, the size and the pages. Asserts nothing.
 
 Run from the repository root:  python bench/handout.py [--renders 40] [--paper a4] [--large-print]
+`--editions` instead prints, for the sample plan of each template in every paper and print size
+and as a draft, the pages and the smallest font (pdfplumber), with and without the log sheets.
 """
 
 from __future__ import annotations
@@ -170,7 +172,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--paper", choices=("a4", "letter"), default="a4")
     parser.add_argument("--large-print", action="store_true")
+    parser.add_argument("--editions", action="store_true")
     args = parser.parse_args()
+    if args.editions:
+        editions()
+        return
     with tempfile.TemporaryDirectory(prefix="floorplan-bench-") as folder:
         measure(args, folder)
 
@@ -216,6 +222,43 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     print(
         f"endpoint / peer: {endpoint_ms / peer_ms:.2f}; renderer / peer: {render_ms / peer_ms:.2f}"
     )
+
+
+def smallest_fonts(pdf: bytes) -> tuple[float, float]:
+    """The smallest character size overall, and outside the log sheets."""
+    import pdfplumber
+
+    overall, guide = 99.0, 99.0
+    with pdfplumber.open(BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            sizes = [c["size"] for c in page.chars if c["text"].strip()]
+            if not sizes:
+                continue
+            overall = min(overall, *sizes)
+            if "log sheet" not in (page.extract_text() or "")[:200]:
+                guide = min(guide, *sizes)
+    return round(overall, 1), round(guide, 1)
+
+
+def editions() -> None:
+    """Pages and smallest fonts of every edition of the sample plans."""
+    from dataclasses import replace
+
+    from pdf.sample import sample_snapshot
+
+    print("edition | pages | smallest font (pt) | smallest outside the log sheets (pt) | KiB")
+    for approach in ("strengthening", "down_training", "balanced"):
+        for paper in ("a4", "letter"):
+            for large in (False, True):
+                for draft in (False, True):
+                    if draft and (paper, large) != ("a4", False):
+                        continue
+                    snap = replace(sample_snapshot(approach), is_draft=draft)
+                    pdf = render_handout(snap, HandoutOptions(paper=paper, large_print=large))
+                    small, guide = smallest_fonts(pdf)
+                    name = f"{approach} {paper} {'large' if large else 'normal'}"
+                    name += " draft" if draft else ""
+                    print(f"{name} | {page_count(pdf)} | {small} | {guide} | {len(pdf) / 1024:.1f}")
 
 
 if __name__ == "__main__":

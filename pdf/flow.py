@@ -192,6 +192,8 @@ class Grid(Table):
         head = getattr(self, "continued_head", None)
         for part in parts[1:]:
             if head is not None and isinstance(part, Table):
-                part._cellvalues[0][0] = head  # the repeated heading row says "(continued)"
+                # the repeated heading row says "(continued)"; rows are shared with the
+                # first part, so the row is replaced, never changed in place
+                part._cellvalues[0] = [head, *part._cellvalues[0][1:]]
                 part.continued_head = head
         return parts

@@ -391,3 +391,19 @@ def test_draft_watermark_stays_out_of_the_text() -> None:
     for d, i in zip(draft, issued, strict=True):
         assert d.count("DRAFT") == 1  # the footer says it once, in its place
         assert d.replace("DRAFT · ", "") == i  # and nothing else moved or mixed in
+
+
+@pytest.mark.parametrize("options", EDITIONS, ids=lambda o: f"{o.paper}-{o.large_print}")
+@pytest.mark.parametrize("approach", APPROACHES)
+def test_a_week_table_says_continued_only_where_it_carries_on(
+    options: HandoutOptions, approach: str
+) -> None:
+    pages = [
+        p.extract_text() for p in PdfReader(io.BytesIO(render(sample(approach), options))).pages
+    ]
+    for i, text in enumerate(pages):
+        heads = re.findall(r"Week (\d): [^\n]*", text)
+        for n in re.findall(r"Week (\d): [^\n]*\(continued\)", text):
+            # it opens the page, and the week started on the page before
+            assert re.findall(r"Week \d: [^\n]*", text)[0].startswith(f"Week {n}:"), heads
+            assert re.search(rf"Week {n}: (?![^\n]*continued)[^\n]*\n", pages[i - 1]), i
