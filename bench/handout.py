@@ -46,17 +46,18 @@ def page_count(pdf: bytes) -> int:
     return len(re.findall(rb"/Type /Page\b(?!s)", pdf))
 
 
-def median_ms(run: Callable[[], object], renders: int, warmup: int) -> tuple[float, list[float]]:
-    """Warm median of `run` in milliseconds, and every timing sorted."""
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(renders):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times
+def interleaved(
+    runs: dict[str, Callable[[], object]], rounds: int, warmup: int
+) -> dict[str, list[float]]:
+    """Each run once per round, in turn; every timing in milliseconds, sorted."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for round_number in range(warmup + rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            if round_number >= warmup:
+                times[name].append((time.perf_counter() - start) * 1000)
+    return {name: sorted(values) for name, values in times.items()}
 
 
 # -- the peer: the same content through plain platypus -----------------------------------------
@@ -189,7 +190,7 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     signed_in = client.post("/login", data={"email": email, "password": PASSWORD})
     if signed_in.status_code != 302:
         raise SystemExit(f"sign-in failed: {signed_in.status_code}")
-    query = f"?paper={args.paper}" + ("&large_print=y" if args.large_print else "")
+    query = f"?paper={args.paper}&large_print={1 if args.large_print else 0}"
     url = f"/plans/{plan_id}/handout.pdf{query}"
 
     def endpoint() -> bytes:
@@ -202,10 +203,15 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     served = endpoint()
     pdf = render_handout(snapshot, options)
     peer = peer_build(snapshot, options)
-    endpoint_ms, endpoint_times = median_ms(endpoint, args.renders, args.warmup)
-    render_ms, _ = median_ms(lambda: render_handout(snapshot, options), args.renders, args.warmup)
-    peer_ms, _ = median_ms(lambda: peer_build(snapshot, options), args.renders, args.warmup)
-
+    # Interleaved, round by round, so a busy machine slows all three alike.
+    runs = {
+        "endpoint": endpoint,
+        "renderer": lambda: render_handout(snapshot, options),
+        "peer": lambda: peer_build(snapshot, options),
+    }
+    timings = interleaved(runs, args.renders, args.warmup)
+    endpoint_times = timings["endpoint"]
+    endpoint_ms, render_ms, peer_ms = (statistics.median(timings[k]) for k in runs)
     edition = f"{args.paper}, {'large' if args.large_print else 'normal'} print"
     print(f"handout: demo plan {plan_id} ({len(snapshot.exercises)} exercises), {edition}")
     print(
@@ -217,8 +223,8 @@ def measure(args: argparse.Namespace, folder: str) -> None:
         f"endpoint warm median: {endpoint_ms:.1f} ms over {args.renders} requests "
         f"(min {endpoint_times[0]:.1f}, max {endpoint_times[-1]:.1f})"
     )
-    print(f"renderer warm median: {render_ms:.1f} ms")
-    print(f"peer build warm median: {peer_ms:.1f} ms")
+    print(f"renderer warm median: {render_ms:.1f} ms (min {timings['renderer'][0]:.1f})")
+    print(f"peer build warm median: {peer_ms:.1f} ms (min {timings['peer'][0]:.1f})")
     print(
         f"endpoint / peer: {endpoint_ms / peer_ms:.2f}; renderer / peer: {render_ms / peer_ms:.2f}"
     )
