@@ -1,7 +1,7 @@
 """clinic emergency numbers: the country and the numbers the handout's safety box prints
 
 Revision ID: c5e8f1a2b3d4
-Revises: a7c3e9d1f2b4
+Revises: b7c1e9d04a52
 Create Date: 2026-12-01 09:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c5e8f1a2b3d4'
-down_revision = 'a7c3e9d1f2b4'
+down_revision = 'b7c1e9d04a52'
 branch_labels = None
 depends_on = None
 
