@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
-from pdf.snapshot import WeekPlan
+from pdf.snapshot import Dose, WeekPlan
 from pdf.styles import ACCENT, ACCENT_SOFT, INK, MUTED, RULE, HandoutStyles
 from pdf.text import fit, wrap
 
@@ -22,27 +22,80 @@ class Series:
     values: tuple[int, ...]
 
 
-def progression_series(weeks: Sequence[WeekPlan]) -> list[Series]:
-    """The longest hold and the total repetitions a day, per week; empty panels are left out."""
-    holds = tuple(max((d.hold_s or 0 for d in w.doses), default=0) for w in weeks)
-    daily = tuple(sum(d.reps * max(d.sets, 1) * d.sessions_per_day for d in w.doses) for w in weeks)
-    series = [
-        Series("Longest hold, in seconds", "s", holds),
-        Series("Repetitions a day, all exercises together", "", daily),
-    ]
+NEAR_MAX_EFFORT_PCT = (
+    70  #: CLINICAL.md: at this effort or more (or unset) a squeeze is near-maximal
+)
+
+
+def _kind(dose: Dose, kinds: Mapping[str, str]) -> str:
+    return dose.kind or kinds.get(dose.exercise_code, "")
+
+
+def _per_day(dose: Dose) -> int:
+    return dose.reps * max(dose.sets, 1) * dose.sessions_per_day
+
+
+def _near_max(dose: Dose, kind: str) -> bool:
+    held = kind in ("contract", "") and bool(dose.hold_s)
+    return held and (dose.effort_pct is None or dose.effort_pct >= NEAR_MAX_EFFORT_PCT)
+
+
+def _gentle(dose: Dose, kind: str) -> bool:
+    return (
+        kind == "contract" and dose.effort_pct is not None and dose.effort_pct < NEAR_MAX_EFFORT_PCT
+    )
+
+
+def _let_go_minutes(week: WeekPlan, kinds: Mapping[str, str]) -> int:
+    seconds = sum(
+        _per_day(d) * ((d.hold_s or 0) + (d.rest_s or 0))
+        for d in week.doses
+        if _kind(d, kinds) in ("relax", "breath")
+    )
+    return max(1, round(seconds / 60)) if seconds else 0
+
+
+def progression_series(
+    weeks: Sequence[WeekPlan], approach: str = "", kinds: Mapping[str, str] | None = None
+) -> list[Series]:
+    """What matters for the template, per week; empty panels are left out.
+
+    Strengthening counts near-maximal holds a day (never coughs, flicks, drops or breaths);
+    down-training counts minutes of letting go and, once they start, gentle squeezes; a balanced
+    plan shows its strong holds and its letting go.
+    """
+    kinds = kinds or {}
+    holds = tuple(sum(_per_day(d) for d in w.doses if _near_max(d, _kind(d, kinds))) for w in weeks)
+    minutes = tuple(_let_go_minutes(w, kinds) for w in weeks)
+    gentle = tuple(sum(_per_day(d) for d in w.doses if _gentle(d, _kind(d, kinds))) for w in weeks)
+    strong = Series("Strong slow squeezes a day", "", holds)
+    letting_go = Series("Minutes of letting go a day", "min", minutes)
+    if approach == "down_training":
+        series = [letting_go, Series("Gentle squeezes a day", "", gentle)]
+    elif approach == "balanced":
+        series = [strong, letting_go]
+    else:
+        series = [strong]
     return [s for s in series if any(v > 0 for v in s.values)]
 
 
 class ProgressionChart(Flowable):
     """Side-by-side bar charts, one bar per week, each labelled with its value."""
 
-    def __init__(self, weeks: Sequence[WeekPlan], styles: HandoutStyles) -> None:
+    def __init__(
+        self,
+        weeks: Sequence[WeekPlan],
+        styles: HandoutStyles,
+        approach: str = "",
+        kinds: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
-        self.series = progression_series(weeks)
+        self.series = progression_series(weeks, approach, kinds)
         self.week_numbers = [w.number for w in weeks]
         self.styles = styles
         self.width = 0.0
         self.height = styles.chart_size * 13
+        self.spaceBefore = styles.body_size * 0.5
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         """Take the full frame width and a fixed height."""

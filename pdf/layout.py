@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import A4, LETTER
@@ -72,6 +73,7 @@ class PageDecor:
     draft: bool
     styles: HandoutStyles
     geometry: PageGeometry
+    emergency: str = ""
 
     def header(self, canv: Canvas) -> None:
         """Clinic name on the left, patient name on the right, a rule beneath."""
@@ -98,10 +100,14 @@ class PageDecor:
         """'Page X of Y' on the right; the clinic phone and footer text on the left."""
         g, s = self.geometry, self.styles
         size, fonts = s.header_size, s.fonts
-        label = f"Page {page} of {pages}"
+        # The draft mark is text here, once per page, so extracted text never interleaves it.
+        label = f"{'DRAFT · ' if self.draft else ''}Page {page} of {pages}"
         label_w = canv.stringWidth(label, fonts.bold, size)
         text_w = g.frame_width - label_w - 6 * mm
         call = f"Questions? Call {self.phone}" if self.phone else "Questions? Ask your therapist"
+        small_print = self.footer_text
+        if self.emergency:
+            small_print = f"In an emergency, call {self.emergency}. {small_print}".strip()
         canv.saveState()
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.6)
@@ -111,25 +117,59 @@ class PageDecor:
         canv.setFont(fonts.bold, size)
         canv.drawRightString(g.right, g.footer_y, label)
         canv.drawString(g.left, g.footer_y, fit(call, fonts.bold, size, text_w))
-        if self.footer_text:
+        if small_print:
             canv.setFillColor(MUTED)
             canv.setFont(fonts.regular, size)
-            lines = wrap(self.footer_text, fonts.regular, size, text_w, max_lines=2)
+            lines = wrap(small_print, fonts.regular, size, text_w, max_lines=2)
             for i, line in enumerate(lines):
                 canv.drawString(g.left, g.footer_y - (i + 1) * size * 1.3, line)
         canv.restoreState()
 
     def watermark(self, canv: Canvas) -> None:
-        """A large, translucent DRAFT across the page, over the content so nothing hides it."""
-        g, fonts = self.geometry, self.styles.fonts
-        size = g.width * 0.24
+        """A large, translucent DRAFT across the page, drawn as strokes rather than text.
+
+        As lines it never reaches the text layer, so copied or extracted text stays in order.
+        """
+        g = self.geometry
+        height = g.width * 0.17
+        advance = height * 0.78
+        total = advance * len(_LETTERS) - height * 0.18
         canv.saveState()
-        canv.setFillColor(WATERMARK)
-        canv.setFont(fonts.bold, size)
+        canv.setStrokeColor(WATERMARK)
+        canv.setLineWidth(height * 0.14)
+        canv.setLineCap(1)
+        canv.setLineJoin(1)
         canv.translate(g.width / 2, g.height / 2)
         canv.rotate(50)
-        canv.drawCentredString(0, -size * 0.35, "DRAFT")
+        path = canv.beginPath()
+        for i, strokes in enumerate(_LETTERS):
+            x0, y0 = -total / 2 + i * advance, -height / 2
+            for stroke in strokes:
+                path.moveTo(x0 + stroke[0] * height, y0 + stroke[1] * height)
+                rest = stroke[2:]
+                if len(rest) == 6:  # a curve: two control points and an end
+                    pts = [(x0 + rest[j] * height, y0 + rest[j + 1] * height) for j in (0, 2, 4)]
+                    path.curveTo(*pts[0], *pts[1], *pts[2])
+                else:
+                    for j in range(0, len(rest), 2):
+                        path.lineTo(x0 + rest[j] * height, y0 + rest[j + 1] * height)
+        canv.drawPath(path, stroke=1, fill=0)
         canv.restoreState()
+
+
+# The letters of DRAFT as strokes in a unit-high box: polylines, or (x, y, c1, c2, end) curves.
+_LETTERS: tuple[tuple[tuple[float, ...], ...], ...] = (
+    ((0, 0, 0, 1), (0, 1, 0.8, 1, 0.8, 0, 0, 0)),  # D
+    (
+        (0, 0, 0, 1, 0.3, 1),
+        (0.3, 1, 0.72, 1, 0.72, 0.5, 0.3, 0.5),
+        (0.3, 0.5, 0, 0.5),
+        (0.3, 0.5, 0.6, 0),
+    ),
+    ((0, 0, 0.3, 1, 0.6, 0), (0.12, 0.38, 0.48, 0.38)),  # A
+    ((0, 0, 0, 1, 0.58, 1), (0, 0.52, 0.46, 0.52)),  # F
+    ((0, 1, 0.6, 1), (0.3, 1, 0.3, 0)),  # T
+)
 
 
 def make_decor(
@@ -141,6 +181,7 @@ def make_decor(
     draft: bool,
     styles: HandoutStyles,
     geometry: PageGeometry,
+    emergency: str = "",
 ) -> PageDecor:
     """Build a PageDecor from raw snapshot text, folded onto single lines."""
     return PageDecor(
@@ -152,6 +193,7 @@ def make_decor(
         draft=draft,
         styles=styles,
         geometry=geometry,
+        emergency=one_line(emergency),
     )
 
 
@@ -189,13 +231,25 @@ def page_template(template_id: str, decor: PageDecor) -> PageTemplate:
     )
 
 
+def pdf_date(moment: datetime) -> str:
+    """A PDF date string, 'D:20250303090000Z' (UTC; naive times are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
 class NumberedCanvas(Canvas):
     """Holds pages back until the end so each footer can say 'Page X of Y' of its own handout."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, created: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_pages: list[dict[str, Any]] = []
         self.floorplan_decor: PageDecor | None = None
+        if created is not None:
+            # invariant=1 fixes every date to 2000; a fixed real date keeps the bytes identical.
+            stamp = pdf_date(created)
+            self._doc.info._dateFormatter = lambda *_: stamp
+        self.showOutline()
 
     def showPage(self) -> None:  # noqa: N802 - ReportLab's name
         """Keep the finished page's state instead of writing it out."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, time
+from functools import partial
 from io import BytesIO
 
 from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, PageTemplate
 
+from pdf.flow import Bookmark
 from pdf.fonts import register_fonts
 from pdf.layout import (
     HandoutDocTemplate,
@@ -17,36 +20,56 @@ from pdf.layout import (
 )
 from pdf.logsheet import LogSheet
 from pdf.sections import (
+    Part,
+    approach_of,
     cover,
-    dose_grid,
     exercise_sections,
     finding_the_muscles,
+    letting_go_first,
     no_log_sheets,
-    when_to_stop,
+    positions,
+    staying_safe,
+    week_tables,
 )
 from pdf.snapshot import HandoutOptions, HandoutSnapshot
 from pdf.styles import handout_styles
 from pdf.text import date_range, one_line
 
 
-def _story(snap: HandoutSnapshot, options: HandoutOptions, width: float) -> list[Flowable]:
+def _story(
+    snap: HandoutSnapshot, options: HandoutOptions, width: float, index: int, level: int
+) -> list[Flowable]:
     st = handout_styles(options.large_print)
     story: list[Flowable] = []
+
+    def mark(key: str, title: str) -> Part:
+        return Part(f"h{index}-{key}", title, level)
+
+    if level:
+        chart = one_line(snap.chart_number)
+        story.append(
+            Bookmark(f"h{index}", f"Handout {index + 1}" + (f", chart {chart}" if chart else ""))
+        )
     if not options.log_sheets_only:
-        story += cover(snap, st, width)
-        story += finding_the_muscles(snap, st)
-        story += exercise_sections(snap, st)
-        story += dose_grid(snap, st, width)
-        story += when_to_stop(snap, st)
-    for week in snap.weeks:
+        story += cover(snap, st, width, mark("about", "About your plan"))
+        if approach_of(snap) == "down_training":
+            story += letting_go_first(st, width)
+        story += finding_the_muscles(snap, st, width, mark("muscles", "Finding the right muscles"))
+        story += positions(snap, st, width)
+        story += exercise_sections(snap, st, width, mark("exercises", "Your exercises"))
+        story += week_tables(snap, st, width, mark("weeks", "Week by week"))
+        story += staying_safe(snap, st, width, mark("safety", "Staying safe"))
+    for n, week in enumerate(snap.weeks):
         if story:
             story.append(PageBreak())
+        if n == 0:
+            story.append(Bookmark(f"h{index}-sheets", "Log sheets", level))
         story.append(LogSheet(snap, week, st))
     return story or no_log_sheets(st)
 
 
 def _handout(
-    index: int, snap: HandoutSnapshot, options: HandoutOptions
+    index: int, snap: HandoutSnapshot, options: HandoutOptions, batch: bool
 ) -> tuple[PageTemplate, list[Flowable]]:
     """One handout's page template and flowables; its pages are numbered as group `index`."""
     st = handout_styles(options.large_print)
@@ -60,41 +83,51 @@ def _handout(
         draft=snap.is_draft,
         styles=st,
         geometry=geometry,
+        emergency=snap.clinic.emergency_number,
     )
     template_id = f"handout-{index}"
-    return page_template(template_id, decor), _story(snap, options, geometry.frame_width)
+    return page_template(template_id, decor), _story(
+        snap, options, geometry.frame_width, index, 1 if batch else 0
+    )
 
 
-def _build(jobs: list[tuple[HandoutSnapshot, HandoutOptions]], meta: dict[str, str]) -> bytes:
+def _build(
+    jobs: list[tuple[HandoutSnapshot, HandoutOptions]], meta: dict[str, str], created: datetime
+) -> bytes:
     templates: list[PageTemplate] = []
     story: list[Flowable] = []
     for index, (snap, options) in enumerate(jobs):
-        template, flowables = _handout(index, snap, options)
+        template, flowables = _handout(index, snap, options, len(jobs) > 1)
         templates.append(template)
         if index:
             story += [NextPageTemplate(template.id), PageBreak()]
         story += flowables
     buffer = BytesIO()
     doc = HandoutDocTemplate(buffer, templates, register_fonts().regular, **meta)
-    doc.build(story, canvasmaker=NumberedCanvas)
+    doc.build(story, canvasmaker=partial(NumberedCanvas, created=created))
     return buffer.getvalue()
 
 
 def _meta(snap: HandoutSnapshot) -> dict[str, str]:
-    full_name = one_line(snap.patient_full_name)
+    # Title and subject show in print queues and browser tabs: no patient name in them.
     return {
-        "title": f"{one_line(snap.title)}: {full_name}" if full_name else one_line(snap.title),
+        "title": one_line(snap.title) or "Home exercise plan",
         "author": one_line(snap.clinic.name),
         "subject": (
-            f"Home exercise plan for {full_name}, {date_range(snap.start, snap.end)}, "
+            f"Home exercise plan, {date_range(snap.start, snap.end)}, "
             f"version {snap.revision}{' (draft)' if snap.is_draft else ''}"
         ),
     }
 
 
+def created_at(snap: HandoutSnapshot) -> datetime:
+    """The PDF's creation date: when the plan was issued, else the morning it starts."""
+    return snap.issued_at or datetime.combine(snap.start, time())
+
+
 def render_handout(snapshot: HandoutSnapshot, options: HandoutOptions | None = None) -> bytes:
     """Render one patient handout to PDF bytes."""
-    return _build([(snapshot, options or HandoutOptions())], _meta(snapshot))
+    return _build([(snapshot, options or HandoutOptions())], _meta(snapshot), created_at(snapshot))
 
 
 def render_handouts(jobs: Iterable[tuple[HandoutSnapshot, HandoutOptions]]) -> bytes:
@@ -110,4 +143,4 @@ def render_handouts(jobs: Iterable[tuple[HandoutSnapshot, HandoutOptions]]) -> b
         "author": ", ".join(clinics),
         "subject": f"Batch of {len(jobs)} home exercise handouts",
     }
-    return _build(jobs, meta)
+    return _build(jobs, meta, max(created_at(snap) for snap, _ in jobs))

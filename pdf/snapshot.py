@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 PAPERS = ("a4", "letter")
+#: what an exercise does: squeeze, let go, breathe with a drop, or squeeze during daily life
+KINDS = ("contract", "relax", "breath", "functional")
+#: the plan's approach, which tailors the words, the order and the chart
+APPROACHES = ("strengthening", "down_training", "balanced")
+POSITIONS = ("lying", "side_lying", "sitting", "standing", "functional")
+CUE_SETS = ("female", "male", "neutral")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +24,10 @@ class ClinicHeader:
     email: str = ""
     footer_text: str = ""
     logo: bytes | None = None  #: PNG or JPEG bytes, already size-checked by the clinic settings
+    #: the number for an emergency now (999, 112, 911), as the clinic confirmed it
+    emergency_number: str = ""
+    #: the out-of-hours advice line for a same-day worry when the clinic is closed (e.g. 111)
+    out_of_hours_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +41,7 @@ class ExerciseGuide:
     breathing: str
     feel: str
     mistakes: tuple[str, ...]
+    kind: str = ""  #: one of KINDS, or "" when unknown (then it is worded as a squeeze)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +58,8 @@ class Dose:
     sessions_per_day: int
     effort_pct: int | None = None
     note: str = ""
+    kind: str = ""  #: one of KINDS: how the dose is worded ("let go for 5 s", never "hold")
+    position_code: str = ""  #: one of POSITIONS, for the picture and the plain-words position
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +92,17 @@ class HandoutSnapshot:
     finding_the_muscles: tuple[str, ...]
     exercises: tuple[ExerciseGuide, ...]
     weeks: tuple[WeekPlan, ...]
+    #: extra "stop and call us the same day" signs the clinic adds to the graded safety box,
+    #: which the renderer words itself per cue set (pdf/safety.py)
     when_to_stop: tuple[str, ...]
     flare_advice: tuple[str, ...]
     block_note: str
+    approach: str = ""  #: one of APPROACHES; "" reads as strengthening
+    cue_set: str = "neutral"  #: one of CUE_SETS: which safety lines and muscle picture print
+    issued_at: datetime | None = None  #: the PDF's creation date (else the plan's start)
+    block_number: int | None = None  #: which block of a programme these weeks are, from 1
+    block_count: int | None = None  #: how many blocks the programme has
+    next_review: date | None = None  #: the booked review, when there is one
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ INK = HexColor("#1A1A1A")  # near-black: high contrast without the glare of pure
 ACCENT = HexColor("#0E4D64")  # headings and rules; contrast over 9:1 on white
 ACCENT_SOFT = HexColor("#4C8EA3")  # chart bars
 TINT = HexColor("#E9F2F5")  # boxes and table headers
-TINT_WARM = HexColor("#FBF1E6")  # the "when to stop" box
+TINT_WARM = HexColor("#FBF1E6")  # the "get help now" grade
+TINT_SAFE = HexColor("#F6F6F2")  # the "call us the same day" grade
 RULE = HexColor("#8A9BA3")
 GRID = HexColor("#5E6E75")
 MUTED = HexColor("#3F4A4F")  # secondary text, still well above 7:1 on white
@@ -40,6 +41,8 @@ class HandoutStyles:
     label: ParagraphStyle
     note: ParagraphStyle
     callout: ParagraphStyle
+    callout_plain: ParagraphStyle  # a bold line inside a box (the safety grades' actions)
+    h3_box: ParagraphStyle  # a heading at the top of a box
     clinic_name: ParagraphStyle
     clinic_line: ParagraphStyle
     cell: ParagraphStyle
@@ -128,13 +131,18 @@ def handout_styles(large: bool) -> HandoutStyles:
             spaceBefore=gap * 1.6,
             spaceAfter=gap * 1.8,
         ),
+        callout_plain=_style("callout_plain", bold, body, spaceAfter=gap * 0.6),
+        h3_box=_style("h3_box", bold, body * 1.2, textColor=ACCENT, spaceAfter=gap * 0.3),
         clinic_name=_style("clinic_name", bold, body * 1.25, textColor=ACCENT),
-        clinic_line=_style("clinic_line", reg, body * 0.92, textColor=MUTED, leading=body * 1.3),
+        # Large print means every text at 16 pt or more: no smaller contact line there.
+        clinic_line=_style(
+            "clinic_line", reg, body if large else body * 0.92, textColor=MUTED, leading=body * 1.3
+        ),
         cell=_style("cell", reg, body, leading=body * 1.3),
         cell_head=_style("cell_head", bold, body, leading=body * 1.3),
-        header_size=12.0 if large else 9.5,
+        header_size=14.0 if large else 9.5,
         sheet_title_size=body * 1.45,
         sheet_size=body,
         sheet_small=13.0 if large else 10.0,
-        chart_size=13.0 if large else 10.0,
+        chart_size=16.0 if large else 10.0,
     )

@@ -28,6 +28,12 @@ class Clinic(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     paper: Mapped[str] = mapped_column(sa.String(10), default=Paper.A4.value)
     footer_text: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: ISO country code the clinic confirmed its numbers for ("" until it does)
+    country: Mapped[str] = mapped_column(sa.String(2), default="", server_default="")
+    #: printed in the handout's "get help now" grade and footer, e.g. 999
+    emergency_number: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    #: the out-of-hours advice line for same-day worries, e.g. NHS 111
+    out_of_hours_number: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: re-encoded PNG; kept in the database so app servers hold no state of their own
     logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     #: every account must sign in with a second factor (enrolling at its next sign-in)

@@ -46,6 +46,9 @@ def test_fuzz_clinic_settings(app: Flask, admin_client: FlaskClient, admin: User
             "email": "",
             "paper": "a4",
             "footer_text": f"Open weekdays ({n})",
+            "country": "GB",
+            "emergency_number": "999",
+            "out_of_hours_number": "NHS 111",
         }
 
     def finish(values: Data, n: int) -> Data:
@@ -67,6 +70,9 @@ def test_fuzz_clinic_settings(app: Flask, admin_client: FlaskClient, admin: User
                 "email": st.one_of(st.just(""), valid_email_local().map(lambda s: f"{s}@x.test")),
                 "paper": choice(Paper),
                 "footer_text": line(300, required=False),
+                "country": choice(["", "GB", "IE", "US", "EU", "XX"]),
+                "emergency_number": st.from_regex(r"\A[0-9][0-9 +()-]{0,18}\Z"),
+                "out_of_hours_number": line(40, required=False),
             },
             invalid={
                 "name": bad_text(120),
@@ -75,6 +81,9 @@ def test_fuzz_clinic_settings(app: Flask, admin_client: FlaskClient, admin: User
                 "email": st.just("not-an-email"),
                 "paper": not_one_of(Paper),
                 "footer_text": bad_text(300, required=False),
+                "country": not_one_of(["", "GB", "IE", "US", "EU", "XX"]),
+                "emergency_number": st.sampled_from(["call us", "<b>9</b>", "+", "9" * 21]),
+                "out_of_hours_number": bad_text(40, required=False),
                 "version": st.sampled_from(["0", "-1", "x", "", "²"]),
             },
             finish=finish,

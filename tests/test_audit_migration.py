@@ -3,12 +3,13 @@ one is refused (re-linking would hide the break), and the downgrade goes back.""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from prescriptions import PROJECT_ROOT, create_app
-from prescriptions.accounts.operations import create_clinic
 from prescriptions.audit import GENESIS, SYSTEM, _digest, audit_key, record_event, verify_all
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent
@@ -18,6 +19,19 @@ MIGRATIONS = str(PROJECT_ROOT / "migrations")
 #: the revision just before the chain per clinic (rows are written with today's models there, so
 #: it must be the one right before: earlier schemas lack columns today's models carry)
 BEFORE = "b8d4f0e2a3c5"
+
+
+def _old_clinic(name: str) -> SimpleNamespace:
+    """A clinic row as the schema at BEFORE holds it: columns added since (the handout's
+    emergency numbers) are not there yet, so today's model cannot write it."""
+    result = db.session.execute(
+        sa.text(
+            "INSERT INTO clinic (name, address, phone, email, paper, footer_text, created_at,"
+            " version) VALUES (:name, '', '', '', 'a4', '', CURRENT_TIMESTAMP, 1)"
+        ),
+        {"name": name},
+    )
+    return SimpleNamespace(__tablename__="clinic", id=result.lastrowid)
 
 
 def _single_chain() -> None:
@@ -35,7 +49,7 @@ def old_database(tmp_path):
     app = create_app(_config(f"sqlite:///{tmp_path / 'old.sqlite'}"))
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision=BEFORE)
-        first, second = create_clinic("One"), create_clinic("Two")
+        first, second = _old_clinic("One"), _old_clinic("Two")
         for clinic in (first, second, first, None, second):
             record_event(SYSTEM, "clinic.update", clinic, "x", clinic_id=clinic and clinic.id)
         db.session.commit()

@@ -43,7 +43,10 @@ def test_handout_pdf_holds_the_patient_and_every_exercise(app, signed_in, plan_i
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
-    assert 'filename="handout-HP-7-2026-11-30.pdf"' in response.headers["Content-Disposition"]
+    # the revision, and DRAFT while it is one
+    assert (
+        'filename="handout-HP-7-2026-11-30-v1-DRAFT.pdf"' in response.headers["Content-Disposition"]
+    )
     pages, text, widths = pdf_text(response.data)
     assert "Lucy" in text and "Wiśniewska & <b>Co</b>" in text  # printed literally
     assert "DRAFT" in text  # a draft says so

@@ -255,8 +255,8 @@ def test_clinic_exercise_joins_the_catalogue(app, signed_in, patient_id):
         "summary": "Builds strength in a position you use every day.",
         "steps": "Lie on your back.\nLift your hips.",
         "breathing": "Breathe out as you lift.",
-        "feel": "",
-        "mistakes": "",
+        "feel": "A lift inside while your buttocks stay soft.",
+        "mistakes": "Holding your breath.",
         "once": "e",
     }
     assert signed_in.post("/exercises", data=data).status_code == 302
@@ -267,6 +267,10 @@ def test_clinic_exercise_joins_the_catalogue(app, signed_in, patient_id):
     assert "c_bridge_with_squeeze" in signed_in.get(f"/plans/{plan_id}/edit").get_data(as_text=True)
     bad = signed_in.post("/exercises", data={**data, "name": "", "kind": "dance", "once": "f"})
     assert bad.status_code == 400
+    # a handout exercise always says how to breathe, what to feel and what to avoid
+    for blank in ("breathing", "feel", "mistakes"):
+        missing = signed_in.post("/exercises", data={**data, blank: "", "once": f"g{blank}"})
+        assert missing.status_code == 400
 
 
 def test_copy_to_an_unknown_chart_number_is_refused_and_writes_nothing(

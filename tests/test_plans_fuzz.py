@@ -303,8 +303,8 @@ def test_fuzz_clinic_exercise(app: Flask, world: World) -> None:
         "summary": "Builds strength in a position you use every day.",
         "steps": "Lie on your back.\nLift your hips.",
         "breathing": "Breathe out as you lift.",
-        "feel": "",
-        "mistakes": "",
+        "feel": "A lift inside while your buttocks stay soft.",
+        "mistakes": "Holding your breath.",
     }
     params = ["hold_s", "rest_s", "effort_pct"]
     fuzz(
@@ -322,9 +322,10 @@ def test_fuzz_clinic_exercise(app: Flask, world: World) -> None:
                 "params": subsets(params),
                 "summary": line(300),
                 "steps": lines(3000, required=True),
-                "breathing": lines(1000),
-                "feel": lines(1000),
-                "mistakes": lines(2000),
+                # a handout exercise always gives breathing, feel and mistakes
+                "breathing": lines(1000, required=True),
+                "feel": lines(1000, required=True),
+                "mistakes": lines(2000, required=True),
             },
             invalid={
                 "name": bad_text(80),
@@ -332,9 +333,9 @@ def test_fuzz_clinic_exercise(app: Flask, world: World) -> None:
                 "params": st.lists(not_one_of(params), min_size=1, max_size=2),
                 "summary": bad_text(300),
                 "steps": bad_text(3000, multiline=True),
-                "breathing": bad_text(1000, required=False, multiline=True),
-                "feel": bad_text(1000, required=False, multiline=True),
-                "mistakes": bad_text(2000, required=False, multiline=True),
+                "breathing": bad_text(1000, multiline=True),
+                "feel": bad_text(1000, multiline=True),
+                "mistakes": bad_text(2000, multiline=True),
             },
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf.file import FileField
@@ -10,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
 from ..auth.forms import NewPasswordMixin
+from ..domain.emergency import COUNTRIES, default_numbers
 from ..domain.vocab import Paper, Role
 from ..web.forms import (
     CleanString,
@@ -32,6 +34,14 @@ class UserForm(NewPasswordMixin, OnceForm):
             raise ValidationError("An account with this email already exists.")
 
 
+def _phone_like(form: Any, field: Any) -> None:
+    """A number to dial: digits, spaces and + ( ) - only, with at least one digit."""
+    value = field.data or ""
+    if value and (not re.fullmatch(r"[0-9 +()\-]+|[0-9 +()\-]+( or [0-9 +()\-]+)*", value)
+                  or not re.search(r"[0-9]", value)):  # fmt: skip
+        raise ValidationError("Use digits, spaces and + ( ) - only, e.g. 999 or 112.")
+
+
 class ClinicForm(VersionedForm):
     name = CleanString("Clinic name", validators=[InputRequired(), Length(max=120)])
     address = CleanText("Address", validators=[Length(max=300)])
@@ -40,6 +50,22 @@ class ClinicForm(VersionedForm):
     )
     email = EmailField("Email", validators=[Optional(), EmailAddress(), Length(max=254)])
     paper = SelectField("Default paper size", choices=choices_of(Paper))
+    country = SelectField(
+        "Country",
+        choices=[("", "Choose a country"), *((code, c.label) for code, c in COUNTRIES.items()),
+                 ("XX", "Somewhere else")],
+        description="Fills in the emergency numbers below if you leave them empty; check them.",
+    )  # fmt: skip
+    emergency_number = CleanString(
+        "Emergency number",
+        validators=[Length(max=20), _phone_like],
+        description="Printed in the handout's “Get help now” box and on every page, e.g. 999.",
+    )
+    out_of_hours_number = CleanString(
+        "Out-of-hours advice line",
+        validators=[Length(max=40)],
+        description="For worries that cannot wait when you are closed, e.g. NHS 111.",
+    )
     footer_text = CleanString(
         "Handout footer",
         validators=[Length(max=300)],
@@ -62,6 +88,14 @@ class ClinicForm(VersionedForm):
             name: getattr(self, name).data or ""
             for name in ("name", "address", "phone", "email", "paper", "footer_text")
         }
+        numbers = default_numbers(self.country.data or "")
+        fields["country"] = self.country.data or ""
+        fields["emergency_number"] = self.emergency_number.data or (
+            numbers.emergency if numbers else ""
+        )
+        fields["out_of_hours_number"] = self.out_of_hours_number.data or (
+            numbers.out_of_hours if numbers else ""
+        )
         if self.logo_png is not None:
             fields["logo"] = self.logo_png
         elif self.remove_logo.data:

@@ -101,6 +101,9 @@ def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
             phone="+44 20 7946 0000",
             email="hello@floorplan.test",
             footer_text="Open Monday to Friday, 8am to 6pm.",
+            country="GB",
+            emergency_number="999",
+            out_of_hours_number="NHS 111",
         )
     user = fetch_user_by_email(DEMO_EMAIL)
     created_user = user is None

@@ -26,9 +26,19 @@ class ExerciseForm(OnceForm):
         "What it is for (patient words)", validators=[InputRequired(), Length(max=300)]
     )
     steps = CleanText("Steps, one a line", validators=[InputRequired(), Length(max=3000)])
-    breathing = CleanText("Breathing", validators=[Length(max=1000)])
-    feel = CleanText("What you should feel", validators=[Length(max=1000)])
-    mistakes = CleanText("Common mistakes, one a line", validators=[Length(max=2000)])
+    # Every exercise on a handout says how to breathe, what to feel and what to avoid.
+    breathing = CleanText(
+        "Breathing",
+        validators=[InputRequired(message="Say how to breathe during it."), Length(max=1000)],
+    )
+    feel = CleanText(
+        "What you should feel",
+        validators=[InputRequired(message="Say what the patient should feel."), Length(max=1000)],
+    )
+    mistakes = CleanText(
+        "Common mistakes, one a line",
+        validators=[InputRequired(message="Name at least one common mistake."), Length(max=2000)],
+    )
 
     def values(self, code: str) -> dict[str, Any]:
         """The stored fields of the new exercise (repetitions, sets and sessions always set)."""

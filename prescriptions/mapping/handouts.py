@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 
 from pdf import (
@@ -20,7 +21,6 @@ from ..domain.catalogue import (
     BLOCK_NOTE,
     FINDING_THE_MUSCLES,
     FLARE_ADVICE,
-    WHEN_TO_STOP,
     Exercise,
 )
 from ..domain.progression import WEEKS, Item, dose_of
@@ -50,6 +50,8 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
             email=clinic.email,
             footer_text=clinic.footer_text,
             logo=clinic.logo,
+            emergency_number=clinic.emergency_number,
+            out_of_hours_number=clinic.out_of_hours_number,
         ),
         patient_name=patient.called,
         patient_full_name=patient.display_name,
@@ -66,9 +68,13 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
         finding_the_muscles=FINDING_THE_MUSCLES[cue],
         exercises=tuple(_guide(exercises[code], cue) for code in _codes(items, exercises)),
         weeks=tuple(_week(plan, week, items, exercises) for week in WEEKS),
-        when_to_stop=WHEN_TO_STOP,
+        # The renderer words the graded safety box per cue set (pdf/safety.py).
+        when_to_stop=(),
         flare_advice=FLARE_ADVICE,
         block_note=BLOCK_NOTE,
+        approach=plan.approach,
+        cue_set=cue.value,
+        issued_at=plan.issued_at,
     )
 
 
@@ -91,10 +97,24 @@ def handout_options(
     )
 
 
+_SPELLED = str.maketrans(
+    {"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D",
+     "đ": "d", "Þ": "Th", "þ": "th", "Œ": "OE", "œ": "oe", "ı": "i"}
+)  # fmt: skip
+
+
+def ascii_name(text: str) -> str:
+    """Letters without their accents ('Ü' becomes 'U', 'ł' becomes 'l'), for file names."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def download_name(plan: Plan) -> str:
-    """A file name like handout-HP-0042-2026-11-30.pdf (safe characters only)."""
-    chart = re.sub(r"[^A-Za-z0-9._-]+", "-", plan.patient.chart_number).strip("-") or "plan"
-    return f"handout-{chart}-{plan.start_date.isoformat()}.pdf"
+    """A file name like handout-HP-0042-2026-11-30-v2-DRAFT.pdf (safe characters only)."""
+    chart = re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_name(plan.patient.chart_number))
+    chart = chart.strip("-.") or "plan"
+    draft = "-DRAFT" if plan.status == PlanStatus.DRAFT else ""
+    return f"handout-{chart}-{plan.start_date.isoformat()}-v{plan.revision}{draft}.pdf"
 
 
 def _codes(items: tuple[Item, ...], exercises: dict[str, Exercise]) -> list[str]:
@@ -116,6 +136,7 @@ def _guide(exercise: Exercise, cue: CueSet) -> ExerciseGuide:
         breathing=words.breathing,
         feel=words.feel,
         mistakes=words.mistakes,
+        kind=exercise.kind.value,
     )
 
 
@@ -135,6 +156,8 @@ def _week(
                 exercise_code=i.exercise,
                 exercise_name=exercises[i.exercise].patient_name,
                 **{**dose_of(i), "position": label(i.position)},
+                kind=exercises[i.exercise].kind.value,
+                position_code=i.position.value,
             )
             for i in in_week
         ),

@@ -405,7 +405,9 @@ def test_one_list_of_dose_fields_matches_every_layer_that_holds_a_dose():
     from prescriptions.plans.forms import ItemForm
 
     assert set(DOSE_FIELDS) == {f.name for f in fields(Item)} - {"week", "order", "exercise"}
-    assert set(DOSE_FIELDS) == {f.name for f in fields(Dose)} - {"exercise_code", "exercise_name"}
+    # kind and position_code are read off the exercise and the position, for the words and picture
+    derived = {"exercise_code", "exercise_name", "kind", "position_code"}
+    assert set(DOSE_FIELDS) == {f.name for f in fields(Dose)} - derived
     assert set(DOSE_FIELDS) <= set(PlanItem.__table__.columns.keys())
     assert set(DOSE_FIELDS) <= set(ITEM_COLUMNS)
     assert set(DOSE_FIELDS) <= {name for name, _ in ItemForm()._fields.items()}
