@@ -228,12 +228,18 @@ def test_revise_at_once_makes_one_draft(live):
     _one_current_plan_per_programme(live)
 
 
+def _version(page: str) -> str:
+    """The plan version the issue form carries (what the clinician reviewed)."""
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
 def test_issue_at_once_issues_once(live):
     clerks = _clerks(live)
     for plan_id in _seed_plans(live, "ISS", "draft"):
         page = clerks[0].request(f"/plans/{plan_id}")[1]
         warnings = re.findall(r'name="acknowledge" value="([^"]+)"', page)
-        answers = _race(clerks, f"/plans/{plan_id}/issue", {"acknowledge": warnings})
+        data = {"acknowledge": warnings, "version": _version(page)}
+        answers = _race(clerks, f"/plans/{plan_id}/issue", data)
         assert answers == [(302, f"/plans/{plan_id}")] * TWINS
         (plan,) = _plans(live, id=plan_id)
         assert plan.status == "issued" and _events(live, "plan.issue", plan_id) == 1
@@ -269,7 +275,7 @@ def test_issuing_two_revisions_of_one_plan_at_once_keeps_one_current(live):
             partial(
                 clerks[0].post,
                 f"/plans/{revision}/issue",
-                {"csrf_token": tokens[0], "acknowledge": warnings},
+                {"csrf_token": tokens[0], "acknowledge": warnings, "version": _version(page)},
             ),
             partial(clerks[1].post, f"/plans/{plan_id}/complete", {"csrf_token": tokens[1]}),
             partial(clerks[2].post, f"/plans/{plan_id}/revise", {"csrf_token": tokens[2]}),
@@ -295,7 +301,11 @@ def test_a_stale_revision_of_a_replaced_plan_is_not_issued(live):
     warnings = re.findall(r'name="acknowledge" value="([^"]+)"', page)
     status, _, location = clerk.post(
         f"/plans/{stale}/issue",
-        {"csrf_token": clerk.token("/patients/new"), "acknowledge": warnings},
+        {
+            "csrf_token": clerk.token("/patients/new"),
+            "acknowledge": warnings,
+            "version": _version(page),
+        },
     )
     assert (status, location) == (302, f"/plans/{stale}")
     assert "already replaced" in clerk.flashes(location)
@@ -332,13 +342,14 @@ def test_two_patients_with_one_chart_number_at_once(live):
                 {
                     "csrf_token": form["csrf_token"],
                     "once": form["once"],
-                    "given_name": "Sam",
+                    # different people: the same person sent twice is shown, not refused
+                    "given_name": f"Sam{k}",
                     "family_name": "Same",
                     "chart_number": chart,
                     "cue_set": "neutral",
                 },
             )  # fmt: skip
-            for clerk, form in zip(clerks, forms, strict=True)
+            for k, (clerk, form) in enumerate(zip(clerks, forms, strict=True))
         ]
         answers = _together(*calls)
         statuses = sorted(status for status, _, _ in answers)
