@@ -15,7 +15,7 @@ from pdf.layout import (
     page_geometry,
     page_template,
 )
-from pdf.logsheet import LogSheet
+from pdf.logsheet import log_sheets
 from pdf.sections import (
     cover,
     dose_grid,
@@ -38,10 +38,10 @@ def _story(snap: HandoutSnapshot, options: HandoutOptions, width: float) -> list
         story += exercise_sections(snap, st)
         story += dose_grid(snap, st, width)
         story += when_to_stop(snap, st)
-    for week in snap.weeks:
+    for sheet in log_sheets(snap, st, options.paper):
         if story:
             story.append(PageBreak())
-        story.append(LogSheet(snap, week, st))
+        story.append(sheet)
     return story or no_log_sheets(st)
 
 

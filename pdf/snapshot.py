@@ -82,6 +82,9 @@ class HandoutSnapshot:
     when_to_stop: tuple[str, ...]
     flare_advice: tuple[str, ...]
     block_note: str
+    #: Signed codes for the log sheets, made by the app: (week, page, code); week 0 is the spare
+    #: sheet. The renderer prints them as they are; a sheet without one carries "-".
+    sheet_codes: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
