@@ -1,4 +1,4 @@
-"""Sheet reader accuracy and speed on the synthetic corpus. Prints what it measured; asserts nothing.
+"""Sheet reader accuracy and speed on the synthetic corpus. Prints what it measured.
 
 Photos: 12-megapixel JPEG q60 phone photos (perspective up to 25 degrees, any of four turns, a
 curl, a shadow, blur, noise). Scans: 150 and 300 dpi JPEG pages. Then a 20-page 300 dpi scanned
