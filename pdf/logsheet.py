@@ -302,11 +302,7 @@ def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -
     for a in lay.areas:
         x0, y0, x1, y1 = a.box
         if a.field == "session":
-            boxes.moveTo(x0, h - y0)
-            boxes.lineTo(x1, h - y0)
-            boxes.lineTo(x1, h - y1)
-            boxes.lineTo(x0, h - y1)
-            boxes.close()
+            boxes.rect(x0, h - y1, x1 - x0, y1 - y0)
             continue
         r = (x1 - x0) / 2
         circles.circle(x0 + r, h - y0 - r, r)
