@@ -27,6 +27,7 @@ from ..domain.progression import WEEKS, Item, dose_of
 from ..domain.vocab import CueSet, Paper, PlanStatus, label
 from ..models import Clinic, Plan
 from .plans import plan_items
+from .sheets import server_key, sheet_codes
 
 HANDOUT_TITLE = "Your pelvic floor exercise plan"
 
@@ -69,6 +70,7 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
         when_to_stop=WHEN_TO_STOP,
         flare_advice=FLARE_ADVICE,
         block_note=BLOCK_NOTE,
+        sheet_codes=sheet_codes(server_key(), plan.clinic_id, plan.id, plan.revision),
     )
 
 
