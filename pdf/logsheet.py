@@ -201,6 +201,11 @@ def draw_log_sheet(
         intro = _intro(week, st, width - pad * 2, full=True)
         if len(intro) * line_h + pad * 2 > room:
             intro = _intro(week, st, width - pad * 2, full=False)
+        for tighter in (1.35, 1.22, 1.12):  # closer lines before any dose is left out
+            line_h = size * tighter
+            pad = size * (0.5 if tighter > 1.3 else 0.35)
+            if len(intro) * line_h + pad * 2 <= room:
+                break
         while intro and len(intro) * line_h + pad * 2 > room:
             intro = intro[:-2] + intro[-1:] if len(intro) > 1 else []
         if intro:
@@ -329,7 +334,7 @@ def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> 
     legend_size = size if lay.spec.large else st.sheet_small
     if lay.spec.page == 0:
         y += size * 0.6
-        for line in wrap(LEGEND, fonts.regular, legend_size, width, max_lines=4 if st.large else 2):
+        for line in wrap(LEGEND, fonts.regular, legend_size, width, max_lines=4 if st.large else 3):
             y += legend_size * 1.3
             text.put(x0, y, line, fonts.regular, legend_size, MUTED)
     if last:

@@ -223,7 +223,7 @@ def foot_height(spec: SheetSpec) -> float:
     legend = size if spec.large else st.sheet_small
     h = 0.0
     if spec.page == 0:
-        h += size * 0.6 + (4 if spec.large else 2) * legend * 1.3
+        h += size * 0.6 + (4 if spec.large else 3) * legend * 1.3
     if spec.page == pages_per_week(spec.large) - 1:
         h += size * 1.9 + question_lines(spec) * size * 2.1 + size * 0.3
     return h
