@@ -1,34 +1,38 @@
-"""The weekly logging sheet, drawn straight on the canvas: a fixed grid needs no text flow."""
+"""The weekly logging sheet, drawn straight on the canvas from the positions in pdf.sheetlayout."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
+import segno
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
+from pdf.sheetlayout import (
+    MM,
+    SCALE_LABELS,
+    SheetLayout,
+    SheetSpec,
+    aruco_cells,
+    pages_per_week,
+    question_lines,
+    sheet_layout,
+)
+from pdf.sheetlayout import session_boxes as _layout_boxes
 from pdf.snapshot import HandoutSnapshot, WeekPlan
 from pdf.styles import ACCENT, GRID, INK, MUTED, RULE, TINT, HandoutStyles
 from pdf.text import date_range, day_name, dose_sentence, fit, one_line, short_date, wrap
 
-#: Column shares of the grid: day, sessions, longest hold, leaks, urgency, pain.
-COLUMNS = (0.14, 0.27, 0.15, 0.14, 0.15, 0.15)
-HEADINGS = (
-    "Day",
-    "Sessions done: tick a box for each",
-    "Longest hold in seconds",
-    "Leaks: how many",
-    "Urgency 0 to 3",
-    "Pain 0 to 10",
-)
 LEGEND = (
-    "Urgency (a sudden, strong need to pass urine): 0 none, 1 mild, 2 moderate, 3 severe.  "
-    "Pain: 0 no pain, up to 10 the worst pain you can imagine."
+    "Cross one circle in each row. Urgency (a sudden, strong need to pass urine): 0 none to "
+    "3 severe. Pain: 0 none to 10 the worst you can imagine. Changed your mind? Fill in the "
+    "wrong circle and cross the right one."
 )
 BOLD, PLAIN = True, False
+BLACK = Color(0, 0, 0)
+NO_CODE = "-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,40 +45,87 @@ class Box:
 
 
 def session_boxes(count: int, width: float, height: float, preferred: float) -> list[Box]:
-    """Lay out exactly `count` square tick boxes in a cell, on more lines if they need them."""
-    if count <= 0:
-        return []
-    size = preferred
-    while True:
-        gap = size * 0.5
-        per_line = max(1, int((width + gap) // (size + gap)))
-        lines = -(-count // per_line)
-        if lines * size + (lines - 1) * gap <= height or size <= 0.5:
-            break
-        size *= 0.9
-    block_h = lines * size + (lines - 1) * gap
-    top = (height + block_h) / 2
+    """Exactly `count` square tick boxes in a cell (lower-left origin), as the layout has them."""
     return [
-        Box(
-            x=(i % per_line) * (size + gap),
-            y=top - (i // per_line + 1) * size - (i // per_line) * gap,
-            size=size,
-        )
-        for i in range(count)
+        Box(x=x, y=height - y - s, size=s)
+        for x, y, s in _layout_boxes(count, width, height, preferred)
     ]
 
 
-def _intro(week: WeekPlan, st: HandoutStyles, width: float, full: bool) -> list[tuple[str, bool]]:
-    """The lines in the box above the grid: the week's doses in full, or a pointer to them."""
+def code_text(snap: HandoutSnapshot, week: int, spec: SheetSpec) -> str:
+    """What the sheet's QR code holds: the app's signed code, then the geometry tag."""
+    signed = next((c for w, p, c in snap.sheet_codes if w == week and p == spec.page), NO_CODE)
+    return f"{signed or NO_CODE}/{spec.tag()}"
+
+
+def log_sheets(snap: HandoutSnapshot, st: HandoutStyles, paper: str) -> list[Flowable]:
+    """One flowable per page: every week's sheet, then one spare, undated sheet."""
+    out: list[Flowable] = []
+    weeks: list[WeekPlan | None] = [*snap.weeks]
+    if snap.weeks:
+        weeks.append(None)
+    for week in weeks:
+        sessions = week.sessions_per_day if week else max(w.sessions_per_day for w in snap.weeks)
+        for page in range(pages_per_week(st.large)):
+            spec = SheetSpec(
+                paper, st.large, min(sessions, 99), week.starts if week else None, page
+            )
+            out.append(LogSheet(snap, week, spec, st))
+    return out
+
+
+class LogSheet(Flowable):
+    """One page of a week's logging sheet, filling the whole frame."""
+
+    def __init__(
+        self, snap: HandoutSnapshot, week: WeekPlan | None, spec: SheetSpec, styles: HandoutStyles
+    ) -> None:
+        super().__init__()
+        self.snap = snap
+        self.week = week
+        self.spec = spec
+        self.styles = styles
+        self.width = self.height = 0.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        """Claim the whole frame; the sheet always starts on a fresh page."""
+        self.width, self.height = availWidth, availHeight
+        return availWidth, availHeight
+
+    def draw(self) -> None:
+        """Draw the sheet in page coordinates, where the layout puts everything."""
+        canv = self.canv
+        x, y = canv.absolutePosition(0, 0)
+        canv.saveState()
+        canv.translate(-x, -y)
+        draw_log_sheet(canv, self.snap, self.week, sheet_layout(self.spec), self.styles)
+        canv.restoreState()
+
+
+def _intro(
+    week: WeekPlan | None, st: HandoutStyles, width: float, full: bool
+) -> list[tuple[str, bool]]:
+    """The lines in the box above the grid: the week's doses in full, or shortened."""
     size, fonts = st.sheet_size, st.fonts
+    if week is None:
+        return [
+            (line, PLAIN)
+            for line in wrap(
+                "A spare sheet, for a week you repeat or a sheet that gets lost. "
+                "Write the dates in yourself.",
+                fonts.regular,
+                size,
+                width,
+            )
+        ]
     lines: list[tuple[str, bool]] = []
-    if full and week.doses:
+    if week.doses:
         lines.append(("This week, one session is:", BOLD))
         bullet_w = width - size * 1.2
         for dose in week.doses:
             # The note is in the dose grid; here it would crowd the reminder (and be cut short).
             sentence = dose_sentence(dose, with_note=False)
-            wrapped = wrap(sentence, fonts.regular, size, bullet_w, max_lines=2)
+            wrapped = wrap(sentence, fonts.regular, size, bullet_w, max_lines=2 if full else 1)
             lines += [(("• " if i == 0 else "   ") + line, PLAIN) for i, line in enumerate(wrapped)]
     n = week.sessions_per_day
     if n > 0:
@@ -86,192 +137,272 @@ def _intro(week: WeekPlan, st: HandoutStyles, width: float, full: bool) -> list[
     return lines
 
 
-def _fitting_size(texts: tuple[str, ...], font: str, size: float, widths: list[float]) -> float:
-    """The largest size up to `size` at which no single word is wider than its column."""
-    for text, width in zip(texts, widths, strict=True):
-        for word in text.split():
-            w = stringWidth(word, font, size)
-            if w > width:
-                size *= width / w
-    return size
-
-
-class LogSheet(Flowable):
-    """One week's logging sheet filling the whole frame."""
-
-    def __init__(self, snap: HandoutSnapshot, week: WeekPlan, styles: HandoutStyles) -> None:
-        super().__init__()
-        self.snap = snap
-        self.week = week
-        self.styles = styles
-        self.width = self.height = 0.0
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
-        """Claim the whole frame; the sheet always starts on a fresh page."""
-        self.width, self.height = availWidth, availHeight
-        return availWidth, availHeight
-
-    def draw(self) -> None:
-        """Draw the sheet into the frame."""
-        draw_log_sheet(self.canv, self.snap, self.week, self.styles, self.width, self.height)
+def _split_chars(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break text into lines no wider than width, between words or, if need be, inside them."""
+    lines: list[str] = []
+    current = ""
+    for ch in text:
+        if current and stringWidth(current + ch, font, size) > width:
+            cut = current.rfind(" ")
+            if cut > 0:
+                lines.append(current[:cut])
+                current = current[cut + 1 :]
+            else:
+                lines.append(current)
+                current = ""
+        current += ch
+    return [*lines, current] if current else lines
 
 
 def draw_log_sheet(
-    canv: Canvas,
-    snap: HandoutSnapshot,
-    week: WeekPlan,
-    st: HandoutStyles,
-    width: float,
-    height: float,
+    canv: Canvas, snap: HandoutSnapshot, week: WeekPlan | None, lay: SheetLayout, st: HandoutStyles
 ) -> None:
-    """Draw a week's log sheet with (0, 0) at the bottom-left of a width x height area."""
+    """Draw one page of a week's sheet; the canvas works in page coordinates."""
+    h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
+    text = _TextRun(canv, h)
+    left, top, right, _ = lay.frame
+    width = right - left
     line_h = size * 1.35
-    title_size = st.sheet_title_size
-    pad = size * 0.5
-    col_w = [width * c for c in COLUMNS]
-    cx = [sum(col_w[:i]) for i in range(len(col_w) + 1)]
-    hpad = st.sheet_small * 0.45
-    head_size = _fitting_size(HEADINGS, fonts.bold, st.sheet_small, [w - hpad * 2 for w in col_w])
-    head_lines = [
-        wrap(h, fonts.bold, head_size, w - hpad * 2) for h, w in zip(HEADINGS, col_w, strict=True)
-    ]
-    head_h = max(len(h) for h in head_lines) * head_size * 1.2 + head_size * 0.9
-    small = st.sheet_small
-    legend = wrap(LEGEND, fonts.regular, small, width)
-    questions = 3 if not st.large else 2
-    question_gap = size * 2.1
 
-    # Dates on the left and whose sheet it is on the right (it comes back to the clinic on its
-    # own), on one line when they fit, else on two.
-    dates = fit(date_range(week.starts, week.ends), fonts.regular, size, width)
-    chart = one_line(snap.chart_number)
-    who = one_line(snap.patient_full_name) + (f", chart {chart}" if chart else "")
-    gap = size * 1.5
-    spare = width - stringWidth(dates, fonts.regular, size) - gap
-    one_id_line = stringWidth(who, fonts.regular, size) <= spare
-    if not one_id_line:
-        who = fit(f"Name: {who}", fonts.regular, size, width)
-    fixed = (
-        title_size * 1.25
-        + line_h * (1 if one_id_line else 2)
-        + size * 0.6  # title, dates and name
-        + size * 0.6  # gap under the box
-        + head_h
-        + size * 0.5
-        + len(legend) * small * 1.3  # legend
-        + size * 0.9
-        + line_h
-        + questions * question_gap  # questions
-    )
-    min_row = size * 3.4
-    intro = _intro(week, st, width - pad * 2, full=True)
-    box_h = len(intro) * line_h + pad * 2
-    if (height - fixed - box_h) / 7 < min_row:
-        intro = _intro(week, st, width - pad * 2, full=False)
-        box_h = len(intro) * line_h + pad * 2
-    row_h = (height - fixed - box_h) / 7
-
-    text = _TextRun(canv)
-    y = height - title_size
-    text.put(0, y, f"Week {week.number} log sheet", fonts.bold, title_size, ACCENT)
-    y -= title_size * 0.25 + line_h
-    text.put(0, y, dates, fonts.regular, size, INK)
-    if one_id_line:
-        text.put(width, y, who, fonts.regular, size, INK, right=True)
+    # Title, dates, name and chart number beside the code.
+    beside = width - (lay.code[2] - lay.code[0]) - 4 * MM
+    first = lay.spec.page == 0
+    if week is None:
+        title = "Spare log sheet"
+        dates = "Dates: from ______________ to ______________"
     else:
-        y -= line_h
-        text.put(0, y, who, fonts.regular, size, INK)
-    y -= size * 0.6
+        title = f"Week {week.number} log sheet" + ("" if first else ", continued")
+        dates = date_range(week.starts, week.ends)
+    y = top + st.sheet_title_size
+    text.put(left, y, fit(title, fonts.bold, st.sheet_title_size, beside), fonts.bold,
+             st.sheet_title_size, ACCENT)  # fmt: skip
+    y += st.sheet_title_size * 0.25 + line_h * 0.9
+    if first:
+        text.put(left, y, fit(dates, fonts.regular, size, beside), fonts.regular, size, INK)
+        y += line_h
+    chart = one_line(snap.chart_number)
+    name = one_line(snap.patient_full_name)
+    together = f"{name}, chart {chart}" if chart else name
+    if not first and stringWidth(together, fonts.regular, size) <= beside:
+        text.put(left, y, together, fonts.regular, size, INK)
+    else:
+        text.put(left, y, fit(name, fonts.regular, size, beside), fonts.regular, size, INK)
+        if chart:  # in full, over more lines if need be: staff file loose sheets by it
+            for part in _split_chars(f"Chart {chart}", fonts.bold, size, beside):
+                y += line_h
+                text.put(left, y, part, fonts.bold, size, INK)
+    y = max(y + size * 0.6, lay.code[3] + 2 * MM)
 
-    # What this week's sessions are, in a tinted box.
-    canv.setFillColor(TINT)
-    canv.roundRect(0, y - box_h, width, box_h, 4, stroke=0, fill=1)
-    ty = y - pad - size
-    for line, bold in intro:
-        text.put(pad, ty, line, fonts.bold if bold else fonts.regular, size, INK)
-        ty -= line_h
-    y -= box_h + size * 0.6
+    # What this week's sessions are, in a tinted box (first page only).
+    if first:
+        pad = size * 0.5
+        room = lay.head[3] - y - 2 * MM
+        intro = _intro(week, st, width - pad * 2, full=True)
+        if len(intro) * line_h + pad * 2 > room:
+            intro = _intro(week, st, width - pad * 2, full=False)
+        for tighter in (1.35, 1.22, 1.12):  # closer lines before any dose is left out
+            line_h = size * tighter
+            pad = size * (0.5 if tighter > 1.3 else 0.35)
+            if len(intro) * line_h + pad * 2 <= room:
+                break
+        while intro and len(intro) * line_h + pad * 2 > room:
+            intro = intro[:-2] + intro[-1:] if len(intro) > 1 else []
+        if intro:
+            box_h = len(intro) * line_h + pad * 2
+            canv.setFillColor(TINT)
+            canv.roundRect(left, h - y - box_h, width, box_h, 4, stroke=0, fill=1)
+            ty = y + pad + size
+            for line, bold in intro:
+                text.put(left + pad, ty, line, fonts.bold if bold else fonts.regular, size, INK)
+                ty += line_h
 
-    # Column headings on a tinted band.
-    canv.rect(0, y - head_h, width, head_h, stroke=0, fill=1)
-    for lines, x in zip(head_lines, cx, strict=False):
-        ly = y - head_size * 0.45 - head_size
-        for line in lines:
-            text.put(x + hpad, ly, line, fonts.bold, head_size, INK)
-            ly -= head_size * 1.2
-    grid_top = y
-    y -= head_h
-
-    # Seven days: tick boxes and numbers above, leak triggers and notes beneath.
-    upper = row_h * 0.56
-    half = cx[1] + (width - cx[1]) / 2
-    box_pad = min(pad, upper * 0.15)
-    boxes = session_boxes(
-        week.sessions_per_day, col_w[1] - pad * 2, upper - box_pad * 2, size * 1.25
-    )
-    ticks = canv.beginPath()
-    thin: list[tuple[float, float, float, float]] = []
-    for day_index in range(7):
-        day = week.starts + timedelta(days=day_index)
-        top = y - day_index * row_h
-        mid = top - upper
-        text.put(pad, top - size * 1.25, day_name(day), fonts.bold, size, INK)
-        text.put(pad, top - size * 2.45, short_date(day), fonts.regular, size, INK)
-        for box in boxes:
-            ticks.rect(cx[1] + pad + box.x, mid + box_pad + box.y, box.size, box.size)
-        text.put(cx[3] - pad, mid + small * 0.4, "s", fonts.regular, small, MUTED, right=True)
-        label_y = mid - small * 1.15
-        text.put(cx[1] + pad, label_y, "Leaks caused by:", fonts.regular, small, MUTED)
-        text.put(half + pad, label_y, "Notes:", fonts.regular, small, MUTED)
-        thin += [(cx[1], mid, width, mid), (half, mid, half, top - row_h)]
-    grid_bottom = y - 7 * row_h
-    canv.setStrokeColor(RULE)
-    canv.setLineWidth(0.5)
-    canv.lines(thin)
-    canv.setStrokeColor(GRID)
-    canv.setLineWidth(0.8)
-    canv.lines(
-        [(cx[i], grid_top, cx[i], y) for i in range(2, 6)]
-        + [
-            (cx[i], y - d * row_h, cx[i], y - d * row_h - upper)
-            for d in range(7)
-            for i in range(2, 6)
-        ]
-    )
-    canv.setLineWidth(1.2)
-    canv.lines(
-        [(0, grid_top, width, grid_top), (0, y, width, y)]
-        + [(0, y - (d + 1) * row_h, width, y - (d + 1) * row_h) for d in range(7)]
-        + [(x, grid_top, x, grid_bottom) for x in (0, cx[1], width)]
-    )
-    canv.setStrokeColor(INK)
-    canv.setLineWidth(1)
-    canv.drawPath(ticks, stroke=1, fill=0)
-
-    # How to score, then room for questions.
-    y = grid_bottom - size * 0.5
-    for line in legend:
-        y -= small * 1.3
-        text.put(0, y, line, fonts.regular, small, MUTED)
-    y -= size * 0.9 + size
-    text.put(0, y, "Questions for your next visit", fonts.bold, size, INK)
-    canv.setStrokeColor(RULE)
-    canv.setLineWidth(0.6)
-    canv.lines(
-        [
-            (0, y - question_gap * (i + 1), width, y - question_gap * (i + 1))
-            for i in range(questions)
-        ]
-    )
+    _grid(canv, text, lay, st, week)
+    _scales(canv, text, lay, st)
+    _foot(canv, text, lay, st)
+    _marks(canv, lay)
+    _code(canv, lay, code_text(snap, week.number if week else 0, lay.spec))
     text.draw()
 
 
-class _TextRun:
-    """All of a sheet's words in one text object: far cheaper than a drawString per label."""
+def _grid(
+    canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles, week: WeekPlan | None
+) -> None:
+    """Column headings, the day labels and the rules between days and cells."""
+    h = lay.page[1]
+    fonts, size, small = st.fonts, st.sheet_size, st.sheet_small
+    left, _, right, _ = lay.frame
+    lines: list[tuple[float, float, float, float]] = []
+    thin: list[tuple[float, float, float, float]] = []
+    if lay.heading:
+        x0, y0, x1, y1 = lay.heading
+        canv.setFillColor(TINT)
+        canv.rect(x0, h - y1, x1 - x0, y1 - y0, stroke=0, fill=1)
+        for label, cx0, cx1 in lay.columns:
+            hl = wrap(label, fonts.bold, small, cx1 - cx0 - 3 * MM, max_lines=2)
+            ly = y0 + (y1 - y0 - len(hl) * small * 1.2) / 2 + small * 0.95
+            for part in hl:
+                text.put(cx0 + 1.5 * MM, ly, part, fonts.bold, small, INK)
+                ly += small * 1.2
+        lines.append((x0, y0, x1, y0))
+        bottom = lay.rows[-1].box[3]
+        lines += [(lay.columns[1][1], y0, lay.columns[1][1], bottom), (x0, y0, x0, bottom)]
+        for _, cx0, _ in lay.columns[2:]:
+            lines.append((cx0, y0, cx0, y1))
+            lines += [(cx0, r.bands[0][1], cx0, r.bands[0][3]) for r in lay.rows]
+        lines.append((x1, y0, x1, lay.rows[-1].box[3]))
+    for row in lay.rows:
+        x0, y0, x1, y1 = row.box
+        day = lay.day_date(row.day)
+        lx = row.label[0] + (1.5 * MM if lay.heading else 0)
+        if day is not None:
+            text.put(lx, y0 + size * 1.3, day_name(day), fonts.bold, size, INK)
+            text.put(lx, y0 + size * 2.6, short_date(day), fonts.regular, size, INK)
+        else:
+            text.put(lx, y0 + size * 1.3, "Date:", fonts.bold, size, INK)
+            thin.append((lx, y0 + size * 3.2, row.label[2] - 3 * MM, y0 + size * 3.2))
+        for label, x, baseline in row.labels:
+            colour = MUTED
+            if label == "s":
+                text.put(x, baseline, label, fonts.regular, small if lay.heading else size, colour,
+                         right=bool(lay.heading))  # fmt: skip
+            elif lay.heading:
+                text.put(x, baseline, label, fonts.regular, small, colour)
+            else:
+                text.put(x, baseline, label, fonts.regular, size, INK)
+        if lay.heading:
+            lines.append((x0, y1, x1, y1))
+            mid = row.bands[0][3]
+            thin.append((row.bands[0][0], mid, x1, mid))
+            for cell in (c for c in lay.cells if c.day == row.day):
+                if cell.field == "trigger":
+                    thin.append((cell.box[0], cell.box[1], cell.box[0], cell.box[3]))
+        else:
+            # A rule above each day; a writing box for the hold and a line for notes.
+            lines.append((x0, y0 - 1.5 * MM, x1, y0 - 1.5 * MM))
+            for cell in (c for c in lay.cells if c.day == row.day):
+                cx0, cy0, cx1, cy1 = cell.box
+                if cell.field == "hold":
+                    a, b = cy0 + 1 * MM, cy1 - 1 * MM
+                    thin += [(cx0, a, cx1, a), (cx1, a, cx1, b), (cx0, b, cx1, b), (cx0, a, cx0, b)]
+                else:
+                    start = cx0 + (16 if cell.field == "notes" else 28) * MM
+                    thin.append((start, cy1 - 1.5 * MM, cx1, cy1 - 1.5 * MM))
+    if lay.heading:
+        lines.append((left, lay.rows[0].box[1], right, lay.rows[0].box[1]))
+    canv.setStrokeColor(RULE)
+    canv.setLineWidth(0.5)
+    canv.lines([(a, h - b, c, h - d) for a, b, c, d in thin])
+    canv.setStrokeColor(GRID)
+    canv.setLineWidth(1.0)
+    canv.lines([(a, h - b, c, h - d) for a, b, c, d in lines])
 
-    def __init__(self, canv: Canvas) -> None:
+
+def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+    """The tick boxes and the rows of numbered circles."""
+    h = lay.page[1]
+    fonts = st.fonts
+    boxes = canv.beginPath()
+    circles = canv.beginPath()
+    for a in lay.areas:
+        x0, y0, x1, y1 = a.box
+        if a.field == "session":
+            boxes.rect(x0, h - y1, x1 - x0, y1 - y0)
+            continue
+        r = (x1 - x0) / 2
+        circles.circle(x0 + r, h - y0 - r, r)
+        label = SCALE_LABELS.get(a.field, ())
+        digit = label[a.value] if a.value is not None and a.value < len(label) else str(a.value)
+        ds = lay.digit_size
+        tw = stringWidth(digit, fonts.regular, ds)
+        text.put(x0 + r - tw / 2, y0 + r + ds * 0.36, digit, fonts.regular, ds, MUTED)
+    canv.setStrokeColor(GRID)
+    canv.setLineWidth(0.9)
+    canv.drawPath(circles, stroke=1, fill=0)
+    canv.setStrokeColor(INK)
+    canv.setLineWidth(1.0)
+    canv.drawPath(boxes, stroke=1, fill=0)
+
+
+def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+    """How to mark and score (first page), then room for questions (last page)."""
+    h = lay.page[1]
+    fonts, size = st.fonts, st.sheet_size
+    x0, y, x1, _ = lay.foot
+    width = x1 - x0
+    last = lay.spec.page == pages_per_week(lay.spec.large) - 1
+    legend_size = size if lay.spec.large else st.sheet_small
+    if lay.spec.page == 0:
+        y += size * 0.6
+        for line in wrap(LEGEND, fonts.regular, legend_size, width, max_lines=4 if st.large else 3):
+            y += legend_size * 1.3
+            text.put(x0, y, line, fonts.regular, legend_size, MUTED)
+    if last:
+        questions = question_lines(lay.spec)
+        gap = size * 2.1
+        y += size * 1.9
+        text.put(x0, y, "Questions for your next visit", fonts.bold, size, INK)
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.6)
+        canv.lines(
+            [(x0, h - (y + gap * (i + 1)), x1, h - (y + gap * (i + 1))) for i in range(questions)]
+        )
+
+
+def _marks(canv: Canvas, lay: SheetLayout) -> None:
+    """The four corner markers the reader straightens the page by."""
+    h = lay.page[1]
+    path = canv.beginPath()
+    for corner, (x0, y0, x1, _) in enumerate(lay.marks):
+        cell = (x1 - x0) / 6
+        for c, r in aruco_cells(lay.spec.variant * 4 + corner):
+            _square(path, x0 + c * cell, h - y0 - (r + 1) * cell, cell)
+    canv.setFillColor(BLACK)
+    canv.drawPath(path, stroke=0, fill=1)
+
+
+def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
+    """The sheet's QR code, one filled path of module runs."""
+    h = lay.page[1]
+    qr = segno.make(payload, error="m", micro=False)
+    matrix = qr.matrix
+    n = len(matrix)
+    x0, y0, x1, _ = lay.code
+    cell = (x1 - x0) / n
+    path = canv.beginPath()
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                x, y = x0 + start * cell, h - y0 - (r + 1) * cell
+                path.moveTo(x, y)
+                path.lineTo(x + (c - start) * cell, y)
+                path.lineTo(x + (c - start) * cell, y + cell)
+                path.lineTo(x, y + cell)
+                path.close()
+            else:
+                c += 1
+    canv.setFillColor(BLACK)
+    canv.drawPath(path, stroke=0, fill=1)
+
+
+def _square(path: object, x: float, y: float, side: float) -> None:
+    path.moveTo(x, y)  # type: ignore[attr-defined]
+    path.lineTo(x + side, y)  # type: ignore[attr-defined]
+    path.lineTo(x + side, y + side)  # type: ignore[attr-defined]
+    path.lineTo(x, y + side)  # type: ignore[attr-defined]
+    path.close()  # type: ignore[attr-defined]
+
+
+class _TextRun:
+    """All of a sheet's words in one text object, placed by top-left page coordinates."""
+
+    def __init__(self, canv: Canvas, page_h: float) -> None:
         self.canv = canv
+        self.h = page_h
         self.obj = canv.beginText()
         self.font: tuple[str, float] | None = None
         self.color: Color | None = None
@@ -286,7 +417,7 @@ class _TextRun:
         color: Color,
         right: bool = False,
     ) -> None:
-        """Place one string; right=True makes x its right edge."""
+        """Place one string with its baseline at y (from the top); right=True makes x its end."""
         if right:
             x -= stringWidth(text, font, size)
         if self.font != (font, size):
@@ -295,7 +426,7 @@ class _TextRun:
         if self.color is not color:
             self.obj.setFillColor(color)
             self.color = color
-        self.obj.setTextOrigin(x, y)
+        self.obj.setTextOrigin(x, self.h - y)
         self.obj.textOut(text)
 
     def draw(self) -> None:

@@ -18,7 +18,7 @@ from pdf.layout import (
     page_geometry,
     page_template,
 )
-from pdf.logsheet import LogSheet
+from pdf.logsheet import log_sheets
 from pdf.sections import (
     Part,
     approach_of,
@@ -59,12 +59,12 @@ def _story(
         story += exercise_sections(snap, st, width, mark("exercises", "Your exercises"))
         story += week_tables(snap, st, width, mark("weeks", "Week by week"))
         story += staying_safe(snap, st, width, mark("safety", "Staying safe"))
-    for n, week in enumerate(snap.weeks):
+    for n, sheet in enumerate(log_sheets(snap, st, options.paper)):
         if story:
             story.append(PageBreak())
         if n == 0:
             story.append(Bookmark(f"h{index}-sheets", "Log sheets", level))
-        story.append(LogSheet(snap, week, st))
+        story.append(sheet)
     return story or no_log_sheets(st)
 
 

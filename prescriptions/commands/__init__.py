@@ -23,6 +23,7 @@ from ..mapping.handouts import handout_options, render_plan_handout
 from ..mapping.plans import catalogue_of
 from ..models import AuditEvent, Clinic
 from ..plans.queries import fetch_plan
+from .sheets import commands as sheet_commands
 
 
 def _new_password(email: str, name: str) -> str:
@@ -214,4 +215,5 @@ commands = [
     handout_command,
     backup_command,
     restore_command,
+    *sheet_commands,
 ]

@@ -27,6 +27,7 @@ from ..domain.progression import WEEKS, Item, dose_of
 from ..domain.vocab import CueSet, Paper, PlanStatus, label
 from ..models import Clinic, Plan
 from .plans import plan_items
+from .sheets import server_key, sheet_codes
 
 HANDOUT_TITLE = "Your pelvic floor exercise plan"
 
@@ -75,6 +76,7 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
         approach=plan.approach,
         cue_set=cue.value,
         issued_at=plan.issued_at,
+        sheet_codes=sheet_codes(server_key(), plan.clinic_id, plan.id, plan.revision),
     )
 
 

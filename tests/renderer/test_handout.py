@@ -67,6 +67,13 @@ def with_sessions(snapshot: HandoutSnapshot, counts: tuple[int, ...]) -> Handout
     return replace(snapshot, weeks=weeks)
 
 
+def week_sheets(pages: list, options: HandoutOptions = NORMAL) -> list[list]:
+    """The pages of each week's sheet (a week has two in large print), the spare sheet left out."""
+    per = 2 if options.large_print else 1
+    sheets = pages[-5 * per : -per]
+    return [sheets[i : i + per] for i in range(0, len(sheets), per)]
+
+
 def squares_by_row(page_content: bytes) -> Counter[float]:
     """Square `re` rectangles (the tick boxes) in a content stream, counted per baseline."""
     number = rb"(-?[\d.]+)"
@@ -91,7 +98,7 @@ def test_text_holds_the_patient_the_exercises_and_every_weeks_dose() -> None:
     for guide in snap.exercises:
         assert f"{guide.name}" in whole
         assert guide.steps[0][:40] in whole
-    sheets = pages[-len(snap.weeks) :]
+    sheets = ["".join(w) for w in week_sheets(pages)]
     for week, sheet in zip(snap.weeks, sheets, strict=True):
         assert f"Week {week.number} log sheet" in sheet
         assert f"Week {week.number}" in whole
@@ -105,22 +112,34 @@ def test_text_holds_the_patient_the_exercises_and_every_weeks_dose() -> None:
     assert "call Riverside Pelvic Health on 020 7946 0321 the same day" in " ".join(whole.split())
 
 
-def test_four_log_sheets_one_per_page_at_the_end() -> None:
+def test_four_log_sheets_one_per_page_then_a_spare_at_the_end() -> None:
     pages = page_texts(render(sample()))
     headed = [i for i, text in enumerate(pages) if re.search(r"Week \d log sheet", text)]
-    assert headed == list(range(len(pages) - 4, len(pages)))
+    assert headed == list(range(len(pages) - 5, len(pages) - 1))
     for n, i in enumerate(headed, 1):
         assert f"Week {n} log sheet" in pages[i]
         assert "Questions for your next visit" in pages[i]
+        assert "Chart RPH-20417" in pages[i]
+    assert "Spare log sheet" in pages[-1] and "Chart RPH-20417" in pages[-1]
+
+
+def test_large_print_sheets_take_two_pages_and_keep_the_reminder() -> None:
+    pages = page_texts(render(sample(), LARGE))
+    for n, (first, second) in enumerate(week_sheets(pages, LARGE), 1):
+        assert f"Week {n} log sheet" in first and "This week, one session is" in first
+        assert f"Week {n} log sheet, continued" in second
+        assert "RPH-20417" in first and "RPH-20417" in second
 
 
 @pytest.mark.parametrize(
     ("options", "size", "low", "high"),
     [
-        (HandoutOptions(paper="a4"), A4, 9, 12),
-        (HandoutOptions(paper="letter"), LETTER, 9, 13),
-        (HandoutOptions(paper="a4", large_print=True), A4, 12, 17),
-        (HandoutOptions(paper="letter", large_print=True), LETTER, 12, 17),
+        # the sample plan: the guide, then four weekly sheets and a spare one (large print: a
+        # week over two pages)
+        (HandoutOptions(paper="a4"), A4, 11, 12),
+        (HandoutOptions(paper="letter"), LETTER, 12, 13),
+        (HandoutOptions(paper="a4", large_print=True), A4, 21, 23),
+        (HandoutOptions(paper="letter", large_print=True), LETTER, 22, 24),
     ],
 )
 def test_page_counts_and_paper(
@@ -141,10 +160,10 @@ def test_large_print_reflows_onto_more_pages() -> None:
 
 def test_log_sheets_only() -> None:
     pages = page_texts(render(sample(), HandoutOptions(log_sheets_only=True)))
-    assert len(pages) == 4
-    for n, text in enumerate(pages, 1):
+    assert len(pages) == 5
+    for n, text in enumerate(pages[:4], 1):
         assert f"Week {n} log sheet" in text
-        assert f"Page {n} of 4" in text
+        assert f"Page {n} of 5" in text
         assert "Riverside Pelvic Health" in text and "Łucja Wiśniewska" in text
     assert "Finding the right muscles" not in "".join(pages)
 
@@ -351,23 +370,22 @@ def test_each_day_has_exactly_the_prescribed_session_boxes(
 ) -> None:
     snap = with_sessions(sample(), counts)
     pdf = reader(render(snap, options))
-    sheets = pdf.pages[-4:]
-    for n, page in zip(counts, sheets, strict=True):
-        rows = squares_by_row(page.get_contents().get_data())
-        assert len(rows) == 7, rows
-        assert set(rows.values()) == {n}
+    for n, pages in zip(counts, week_sheets(list(pdf.pages), options), strict=True):
+        rows = [squares_by_row(page.get_contents().get_data()) for page in pages]
+        assert sum(len(r) for r in rows) == 7, rows
+        assert {v for r in rows for v in r.values()} == {n}
 
 
 def test_many_sessions_still_get_every_box() -> None:
     snap = with_sessions(sample(), (12, 0, 20, 9))
     pdf = reader(render(snap, NORMAL))
-    totals = [sum(squares_by_row(p.get_contents().get_data()).values()) for p in pdf.pages[-4:]]
+    totals = [sum(squares_by_row(p.get_contents().get_data()).values()) for p in pdf.pages[-5:-1]]
     assert totals == [7 * 12, 0, 7 * 20, 7 * 9]
 
 
 def test_log_sheet_days_carry_their_dates() -> None:
     snap = sample()
-    sheets = page_texts(render(snap))[-4:]
+    sheets = page_texts(render(snap))[-5:-1]
     for week, sheet in zip(snap.weeks, sheets, strict=True):
         for d in range(7):
             day = week.starts + timedelta(days=d)
@@ -422,7 +440,7 @@ def test_log_sheets_only_without_weeks_is_never_blank() -> None:
 def test_a_week_without_doses_gets_a_sheet() -> None:
     snap = sample()
     snap = replace(snap, weeks=(replace(snap.weeks[0], doses=()), *snap.weeks[1:]))
-    assert "Week 1 log sheet" in page_texts(render(snap))[-4]
+    assert "Week 1 log sheet" in page_texts(render(snap))[-5]
 
 
 def test_logo_is_drawn_and_a_broken_logo_is_skipped() -> None:

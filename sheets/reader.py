@@ -1,0 +1,581 @@
+"""Read returned log sheets: find the corner marks and the code, straighten the page, read boxes."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess  # noqa: S404 - pdftoppm, a fixed argument list, never a shell
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from pdf.sheetlayout import (
+    MM,
+    SCALE_LABELS,
+    SCALES,
+    Area,
+    SheetLayout,
+    SheetSpec,
+    parse_tag,
+    sheet_layout,
+)
+from pdf.snapshot import PAPERS
+
+#: Pixels per PDF point of the straightened page the reader works on (144 dpi).
+K = 2.0
+_DICT = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+_PARAMS = cv2.aruco.DetectorParameters()
+_PARAMS.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+_DETECTOR = cv2.aruco.ArucoDetector(_DICT, _PARAMS)
+#: Darkness (0 paper, 1 black) from which a pixel counts as ink.
+INK = 0.2
+#: Ink in a zone per millimetre of its side: at or above MARKED a box is marked, at or below
+#: EMPTY it is empty, between the two the reader says it is unsure. Circles are judged as a row.
+MARKED, EMPTY = 0.45, 0.3
+CIRCLE_MARKED, CIRCLE_EMPTY = 0.25, 0.12
+#: Weight of a ring drawn round a circle, by the share of the way round it goes beyond 40 %.
+RING = 0.0
+#: In a row of circles, the runner-up may hold at most this share of the winner's ink.
+RATIO = 0.5
+#: A circle this full of ink is a filled (or scribbled-out) one.
+FILLED = 0.5
+MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
+
+
+class SheetError(ValueError):
+    """A page that cannot be read as a sheet, with a message for the person who sent it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AreaRead:
+    """The reader's decision for one answer area."""
+
+    area: Area
+    score: float
+    fill: float
+    state: str  #: "marked", "empty" or "unsure"
+
+
+@dataclass(frozen=True, slots=True)
+class DayRead:
+    """One day as read: values, what the reader is unsure of, and how sure it is of each field."""
+
+    day: int
+    date: date | None
+    sessions: tuple[bool, ...]
+    pain: int | None
+    urgency: int | None
+    leaks: int | None
+    unsure: tuple[str, ...]
+    confidence: dict[str, float]
+
+
+@dataclass(slots=True)
+class SheetRead:
+    """One page read back: its code, its geometry and what was marked."""
+
+    signed: str  #: the app's signed code, still to be verified by the app
+    spec: SheetSpec
+    days: list[DayRead]
+    areas: list[AreaRead]
+    page: np.ndarray = field(repr=False)  #: the straightened page, grey, K pixels a point
+    layout: SheetLayout = field(repr=False)
+
+    def crops(self) -> dict[str, bytes]:
+        """PNG images of the handwritten cells, keyed 'day/field' (day 0 to 6)."""
+        out = {}
+        for cell in self.layout.cells:
+            x0, y0, x1, y1 = (int(round(v * K)) for v in cell.box)
+            crop = self.page[max(0, y0) : y1, max(0, x0) : x1]
+            ok, png = cv2.imencode(".png", crop)
+            if ok:
+                out[f"{cell.day}/{cell.field}"] = png.tobytes()
+        return out
+
+
+# -- input --------------------------------------------------------------------------------------
+
+
+def load_pages(data: bytes) -> list[np.ndarray]:
+    """Grey images of a file: a photo or scan (JPEG, PNG, HEIC, TIFF ...) or each page of a PDF."""
+    if data[:5] == b"%PDF-":
+        return _pdf_pages(data)
+    buf = np.frombuffer(data, np.uint8)
+    img = None
+    if data[:3] == b"\xff\xd8\xff":  # JPEG: let libjpeg scale big photos down while decoding
+        head = cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+        if head is not None:
+            side = max(head.shape) * 8
+            flag = cv2.IMREAD_GRAYSCALE
+            if side >= MAX_SIDE * 4:
+                flag = cv2.IMREAD_REDUCED_GRAYSCALE_4
+            elif side >= MAX_SIDE * 2:
+                flag = cv2.IMREAD_REDUCED_GRAYSCALE_2
+            img = cv2.imdecode(buf, flag)
+    if img is None:
+        img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        img = _pillow(data)
+    if img is None:
+        raise SheetError("This file is not an image or PDF the reader knows.")
+    return [img]
+
+
+def _pillow(data: bytes) -> np.ndarray | None:
+    try:
+        from PIL import Image
+
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:  # pragma: no cover - HEIC stays unreadable without it
+            pass
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("L"))
+    except Exception:  # noqa: BLE001 - any decoder failure means "not an image we read"
+        return None
+
+
+def _pdf_pages(data: bytes) -> list[np.ndarray]:
+    """Scanned PDFs carry one image a page: take it as it is; draw other pages with pdftoppm."""
+    pages: list[np.ndarray] = []
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data))
+        for page in reader.pages:
+            images = list(page.images)
+            if len(images) != 1:
+                pages.append(None)  # type: ignore[arg-type]
+                continue
+            raw = images[0].data
+            arr = None
+            if raw[:3] == b"\xff\xd8\xff":
+                arr = load_pages(raw)[0]
+            if arr is None:
+                arr = _pillow(raw)
+            pages.append(arr)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - fall back to drawing the pages
+        pages = []
+    if pages and all(p is not None for p in pages):
+        return pages
+    return _pdftoppm(data)
+
+
+def _pdftoppm(data: bytes) -> list[np.ndarray]:
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        raise SheetError("Reading this PDF needs pdftoppm (poppler-utils).")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.pdf"
+        src.write_bytes(data)
+        done = subprocess.run(  # noqa: S603 - fixed arguments
+            [tool, "-r", "150", "-gray", "-png", str(src), str(Path(tmp) / "p")],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SheetError("This PDF could not be opened.")
+        files = sorted(Path(tmp).glob("p-*.png"), key=lambda p: int(p.stem.split("-")[-1]))
+        return [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files]
+
+
+def read_file(data: bytes) -> list[SheetRead | SheetError]:
+    """Every page of a file, read, or the reason it could not be."""
+    out: list[SheetRead | SheetError] = []
+    for page in load_pages(data):
+        try:
+            out.append(read_page(page))
+        except SheetError as err:
+            out.append(err)
+    return out
+
+
+# -- finding and straightening the page ---------------------------------------------------------
+
+
+def _mark_layout(variant: int) -> SheetLayout:
+    paper, large = PAPERS[variant // 2], bool(variant % 2)
+    return sheet_layout(SheetSpec(paper, large, 0, None, 0))
+
+
+def _find_marks(small: np.ndarray) -> dict[int, np.ndarray]:
+    corners, ids, _ = _DETECTOR.detectMarkers(small)
+    found: dict[int, np.ndarray] = {}
+    if ids is not None:
+        for c, i in zip(corners, ids.flatten(), strict=True):
+            if int(i) < 16:
+                found[int(i)] = c.reshape(4, 2)
+    return found
+
+
+def _decode(img: np.ndarray) -> list[str]:
+    try:
+        results = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+    except Exception:  # noqa: BLE001 - a decoder hiccup is a page without a code
+        return []
+    return [r.text for r in results if r.valid]
+
+
+def _split_code(texts: list[str]) -> tuple[str, SheetSpec] | None:
+    for text in texts:
+        signed, _, tag = text.rpartition("/")
+        spec = parse_tag(tag)
+        if spec is not None:
+            return signed, spec
+    return None
+
+
+def read_page(gray: np.ndarray) -> SheetRead:
+    """Read one photo or scanned page of a log sheet."""
+    if gray is None or gray.size == 0:
+        raise SheetError("The page is empty.")
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
+    scale = min(1.0, MAX_SIDE / max(gray.shape))
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    marks = _find_marks(gray)
+    if not marks:
+        marks = _find_marks(cv2.equalizeHist(gray))
+    variants: dict[int, int] = {}
+    for i in marks:
+        variants[i // 4] = variants.get(i // 4, 0) + 1
+    code: tuple[str, SheetSpec] | None = None
+    if not variants:
+        code = _split_code(_decode(gray))
+        if code is None:
+            raise SheetError("No sheet found: neither the corner marks nor the code could be seen.")
+        variant = code[1].variant
+    else:
+        variant = max(variants, key=lambda v: variants[v])
+    base = _mark_layout(variant)
+    src, dst = [], []
+    for corner in range(4):
+        pts = marks.get(variant * 4 + corner)
+        if pts is None:
+            continue
+        x0, y0, x1, y1 = base.marks[corner]
+        dst += [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        src += list(pts)
+    if len(src) < 8:
+        # Fewer than two marks: lean on the code's own corners as well.
+        qr = _qr_corners(gray)
+        if qr is not None:
+            x0, y0, x1, y1 = base.code
+            dst += [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            src += qr
+    if len(src) < 8:
+        raise SheetError("Only part of the sheet is in the picture: show all four corners.")
+    hom, _ = cv2.findHomography(np.float32(dst) * K, np.float32(src), 0)
+    if hom is None:
+        raise SheetError("The sheet could not be straightened.")
+    w, h = (int(round(v * K)) for v in base.page)
+    page = cv2.warpPerspective(
+        gray, hom, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255
+    )
+    if code is None:
+        x0, y0, x1, y1 = (int(round(v * K)) for v in base.code)
+        pad = int(5 * MM * K)
+        crop = page[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+        code = _split_code(_decode(cv2.resize(crop, None, fx=2, fy=2)))
+        if code is None:
+            code = _split_code(_decode(gray))
+    if code is None:
+        raise SheetError("The sheet's code could not be read: take the picture again, nearer.")
+    signed, spec = code
+    if spec.variant != variant:
+        raise SheetError("The corner marks and the code disagree: is this one of our sheets?")
+    layout = sheet_layout(spec)
+    areas = _read_areas(page, layout)
+    return SheetRead(signed, spec, _days(layout, areas), areas, page, layout)
+
+
+def _qr_corners(gray: np.ndarray) -> list[tuple[float, float]] | None:
+    try:
+        results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    except Exception:  # noqa: BLE001
+        return None
+    for r in results:
+        if r.valid and parse_tag(r.text.rpartition("/")[2]):
+            p = r.position
+            return [(float(q.x), float(q.y)) for q in
+                    (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]  # fmt: skip
+    return None
+
+
+# -- reading the boxes --------------------------------------------------------------------------
+
+
+def _darkness(page: np.ndarray) -> np.ndarray:
+    """0 for paper, 1 for black, with shadows and uneven light divided out."""
+    small = cv2.resize(page, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA)
+    small = cv2.dilate(small, np.ones((5, 5), np.uint8))  # the paper around the ink
+    small = cv2.GaussianBlur(small, (0, 0), 2)
+    bg = cv2.resize(small, (page.shape[1], page.shape[0]), interpolation=cv2.INTER_LINEAR)
+    bg = np.maximum(bg.astype(np.float32), 40.0)
+    return np.clip(1.0 - page.astype(np.float32) / bg, 0.0, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """Pixel masks of one area, relative to its window's top-left."""
+
+    free: np.ndarray  # where ink counts: the zone minus the printed outline and digits
+    inner: np.ndarray  # the inside of the circle or box, minus the printed digits
+    outline: np.ndarray  # the printed outline, for aligning
+    pad: int
+    sectors: np.ndarray  # for a circle: sector 0-15 of each pixel just outside it, else -1
+    printed: np.ndarray  # the outline and the number as printed, grown a little
+
+
+_ZONES: dict[tuple[str, int, int, int, int], _Zone] = {}
+
+
+def _zone(area: Area, layout: SheetLayout) -> _Zone:
+    x0, y0, x1, y1 = area.box
+    side = (x1 - x0) * K
+    key = (area.shape, int(round(side * 4)), area.field, area.value, int(layout.digit_size))
+    zone = _ZONES.get(key)
+    if zone is not None:
+        return zone
+    pad = int(round(side * 0.3))
+    n = int(round(side)) + 2 * pad
+    c = n / 2 - 0.5
+    yy, xx = np.mgrid[0:n, 0:n]
+    outline = np.zeros((n, n), np.uint8)
+    thick = max(2, int(round(K * 1.0)))
+    if area.shape == "circle":
+        r = side / 2
+        cv2.circle(outline, (int(round(c * 4)), int(round(c * 4))), int(round(r * 4)), 1, thick,
+                   cv2.LINE_AA, shift=2)  # fmt: skip
+        dist = np.hypot(xx - c, yy - c)
+        zone_mask = dist <= r * 1.3
+        inner = dist <= r * 0.85
+        digit = _digit_mask(area, layout, n, c)
+        ring = (dist >= r + thick + 1.5) & (dist <= r * 1.34)
+        angle = ((np.arctan2(yy - c, xx - c) + np.pi) / (2 * np.pi) * 16).astype(int) % 16
+        sectors = np.where(ring, angle, -1)
+    else:
+        lo, hi = pad - 0.5, pad + side - 0.5
+        cv2.rectangle(outline, (pad, pad), (pad + int(round(side)) - 1, pad + int(round(side)) - 1),
+                      1, thick)  # fmt: skip
+        d = np.maximum(np.maximum(lo - xx, xx - hi), np.maximum(lo - yy, yy - hi))
+        zone_mask = d <= side * 0.22
+        inner = d <= -2
+        digit = np.zeros((n, n), bool)
+        sectors = np.full((n, n), -1)
+    printed = cv2.dilate(outline, np.ones((3, 3), np.uint8), iterations=2).astype(bool)
+    zone = _Zone(
+        free=zone_mask & ~printed & ~digit,
+        inner=inner & ~printed & ~digit,
+        outline=outline.astype(np.float32),
+        pad=pad,
+        sectors=sectors,
+        printed=printed | digit,
+    )
+    _ZONES[key] = zone
+    return zone
+
+
+def _digit_mask(area: Area, layout: SheetLayout, n: int, c: float) -> np.ndarray:
+    """Where the printed number inside a circle puts its ink (glyphs drawn, then grown a little)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pdf.fonts import FONT_DIR
+
+    labels = SCALE_LABELS.get(area.field, ())
+    value = area.value if area.value is not None else 0
+    text = labels[value] if value < len(labels) else str(value)
+    font = ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), int(round(layout.digit_size * K)))
+    im = Image.new("L", (n, n), 0)
+    draw = ImageDraw.Draw(im)
+    width = draw.textlength(text, font=font)
+    draw.text((c + 0.5 - width / 2, c + 0.5 + layout.digit_size * 0.36 * K), text, fill=255,
+              font=font, anchor="ls")  # fmt: skip
+    glyph = np.asarray(im) > 60
+    return cv2.dilate(glyph.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool)
+
+
+def _groups(layout: SheetLayout) -> dict[tuple[int, str], list[Area]]:
+    groups: dict[tuple[int, str], list[Area]] = {}
+    for a in layout.areas:
+        groups.setdefault((a.day, a.field), []).append(a)
+    return groups
+
+
+def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[int, int]:
+    """How far the printed row of boxes sits from where the straightened page puts it."""
+    x0 = min(a.box[0] for a in areas) * K
+    y0 = min(a.box[1] for a in areas) * K
+    x1 = max(a.box[2] for a in areas) * K
+    y1 = max(a.box[3] for a in areas) * K
+    ox, oy = int(x0) - 2, int(y0) - 2
+    tw, th = int(x1 - ox) + 3, int(y1 - oy) + 3
+    tmpl = np.zeros((th, tw), np.float32)
+    for a in areas:
+        z = _zone(a, layout)
+        zx = int(round(a.box[0] * K)) - z.pad - ox
+        zy = int(round(a.box[1] * K)) - z.pad - oy
+        h, w = z.outline.shape
+        sx0, sy0 = max(0, -zx), max(0, -zy)
+        dst = tmpl[max(0, zy) : zy + h, max(0, zx) : zx + w]
+        np.maximum(dst, z.outline[sy0 : sy0 + dst.shape[0], sx0 : sx0 + dst.shape[1]], out=dst)
+    r = int(round(3.5 * MM * K))
+    H, W = dark.shape
+    wx0, wy0 = max(0, ox - r), max(0, oy - r)
+    wx1, wy1 = min(W, ox + tw + r), min(H, oy + th + r)
+    win = dark[wy0:wy1, wx0:wx1]
+    if win.shape[0] < th or win.shape[1] < tw:
+        return 0, 0
+    res = cv2.matchTemplate(win, tmpl, cv2.TM_CCORR_NORMED)
+    _, best, _, loc = cv2.minMaxLoc(res)
+    if best < 0.3:
+        return 0, 0
+    return loc[0] + wx0 - ox, loc[1] + wy0 - oy
+
+
+_PRINTED: dict[SheetSpec, np.ndarray] = {}
+
+
+def _printed(layout: SheetLayout, shape: tuple[int, int]) -> np.ndarray:
+    """Every outline and number printed in the answer areas, over the whole page, grown a little."""
+    mask = _PRINTED.get(layout.spec)
+    if mask is not None and mask.shape == shape:
+        return mask
+    out = np.zeros(shape, bool)
+    for a in layout.areas:
+        z = _zone(a, layout)
+        zx = int(round(a.box[0] * K)) - z.pad
+        zy = int(round(a.box[1] * K)) - z.pad
+        n = z.printed.shape[0]
+        if zx >= 0 and zy >= 0 and zx + n <= shape[1] and zy + n <= shape[0]:
+            out[zy : zy + n, zx : zx + n] |= z.printed
+    _PRINTED[layout.spec] = out
+    return out
+
+
+def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
+    dark = _darkness(page)
+    ink = dark >= INK
+    H, W = ink.shape
+    printed = _printed(layout, ink.shape)
+    raw: list[tuple[Area, float, float]] = []
+    for group in _groups(layout).values():
+        dx, dy = _shift(dark, group, layout)
+        for a in group:
+            z = _zone(a, layout)
+            zx = int(round(a.box[0] * K)) - z.pad + dx
+            zy = int(round(a.box[1] * K)) - z.pad + dy
+            n = z.free.shape[0]
+            if zx < 0 or zy < 0 or zx + n > W or zy + n > H:
+                raw.append((a, 0.0, 0.0))
+                continue
+            win = ink[zy : zy + n, zx : zx + n]
+            px, py = zx - dx, zy - dy
+            if px >= 0 and py >= 0 and px + n <= W and py + n <= H:
+                win = win & ~printed[py : py + n, px : px + n]
+            # Ink in the zone per millimetre of box side: a stroke across counts the same on
+            # small and large print.
+            score = float(win[z.free].sum()) / ((a.box[2] - a.box[0]) * K * K * MM)
+            fill = float(win[z.inner].mean())
+            if a.shape == "circle":
+                # A ring drawn round the printed circle: ink all the way round, just outside.
+                hit = z.sectors[win & (z.sectors >= 0)]
+                around = len(np.unique(hit)) / 16
+                score += RING * max(0.0, around - 0.4)
+            raw.append((a, score, fill))
+    return [AreaRead(a, s, f, _state(s)) for a, s, f in raw]
+
+
+def _state(score: float) -> str:
+    if score >= MARKED:
+        return "marked"
+    if score <= EMPTY:
+        return "empty"
+    return "unsure"
+
+
+def _confidence(score: float) -> float:
+    """How far a score sits from the unsure band, as 0.5 (on its edge) to 1."""
+    if score >= MARKED:
+        return min(1.0, 0.5 + (score - MARKED) / (2 * MARKED))
+    if score <= EMPTY:
+        return min(1.0, 0.5 + (EMPTY - score) / (2 * EMPTY))
+    return 0.0
+
+
+def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
+    """One value from a row of circles: (value, confidence, unsure).
+
+    The strongest mark wins when it clearly stands out from the rest (an overrunning stroke
+    leaves a little ink in its neighbours); a filled-in circle beside a plain mark is one crossed
+    out, and the plain mark is the answer; anything else is reported unsure.
+    """
+    ranked = sorted(reads, key=lambda r: -r.score)
+    if not ranked:
+        return None, 1.0, False
+    best = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    third = ranked[2].score if len(ranked) > 2 else 0.0
+    if best.score <= CIRCLE_EMPTY:
+        return None, round(min(1.0, 0.5 + (CIRCLE_EMPTY - best.score) / CIRCLE_EMPTY / 2), 3), False
+    if (
+        best.fill >= FILLED
+        and len(ranked) > 1
+        and ranked[1].score >= CIRCLE_MARKED
+        and ranked[1].fill < FILLED * 0.8
+        and third <= RATIO * ranked[1].score
+    ):
+        return ranked[1].area.value, 0.75, False
+    if best.fill >= FILLED and second >= CIRCLE_MARKED:
+        return None, 0.0, True  # a filled circle and another mark that is not clear
+    if best.score >= CIRCLE_MARKED and second <= RATIO * best.score:
+        margin = 1 - second / best.score
+        strength = min(1.0, 0.5 + (best.score - CIRCLE_MARKED) / (2 * CIRCLE_MARKED))
+        return best.area.value, round(min(strength, 0.5 + margin / 2), 3), False
+    return None, 0.0, True
+
+
+def _days(layout: SheetLayout, areas: list[AreaRead]) -> list[DayRead]:
+    by: dict[tuple[int, str], list[AreaRead]] = {}
+    for r in areas:
+        by.setdefault((r.area.day, r.area.field), []).append(r)
+    days = []
+    for day in sorted({r.area.day for r in areas} | {row.day for row in layout.rows}):
+        unsure: list[str] = []
+        conf: dict[str, float] = {}
+        ticks = sorted(by.get((day, "session"), []), key=lambda r: r.area.index or 0)
+        sessions = tuple(r.state == "marked" for r in ticks)
+        if any(r.state == "unsure" for r in ticks):
+            unsure.append("sessions")
+            conf["sessions"] = 0.0
+        else:
+            conf["sessions"] = min((_confidence(r.score) for r in ticks), default=1.0)
+        values: dict[str, int | None] = {}
+        for name in SCALES:
+            value, c, doubt = _choose(by.get((day, name), []))
+            values[name] = value
+            conf[name] = c
+            if doubt:
+                unsure.append(name)
+        days.append(
+            DayRead(
+                day=day,
+                date=layout.day_date(day),
+                sessions=sessions,
+                pain=values["pain"],
+                urgency=values["urgency"],
+                leaks=values["leaks"],
+                unsure=tuple(unsure),
+                confidence={k: round(v, 3) for k, v in conf.items()},
+            )
+        )
+    return days

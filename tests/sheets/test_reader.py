@@ -1,0 +1,170 @@
+"""The sheet layout, the renderer and the reader agree; a small sample of the corpus reads right."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date
+
+import corpus
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pdf import HandoutOptions, render_handout
+from pdf.sheetlayout import (
+    ARUCO_4X4,
+    MM,
+    SheetSpec,
+    aruco_cells,
+    parse_tag,
+    sheet_layout,
+    week_layouts,
+)
+from sheets import SheetError, read_file
+
+SPECS = [
+    SheetSpec(p, lg, n, date(2026, 12, 7), page)
+    for p in ("a4", "letter")
+    for lg in (False, True)
+    for n in (1, 3, 6, 10)
+    for page in range(2 if lg else 1)
+]
+
+
+def test_corner_markers_are_opencvs_own() -> None:
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    for i in range(len(ARUCO_4X4)):
+        img = cv2.aruco.generateImageMarker(d, i, 6)
+        black = {(c, r) for r in range(6) for c in range(6) if img[r, c] < 128}
+        assert black == set(aruco_cells(i))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_layout_areas_sit_on_the_page_apart_and_large_enough(spec: SheetSpec) -> None:
+    lay = sheet_layout(spec)
+    w, h = lay.page
+    boxes = [a.box for a in lay.areas]
+    assert len([a for a in lay.areas if a.field == "session"]) == spec.sessions * len(lay.rows)
+    for x0, y0, x1, y1 in boxes:
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        assert lay.head[3] <= y0 and y1 <= lay.foot[1]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+    if spec.large:
+        assert all(b[3] - b[1] >= 10 * MM - 1e-6 for row in lay.rows for b in row.bands)
+        assert lay.digit_size >= 16
+    assert parse_tag(spec.tag()) == spec
+
+
+def test_layout_json_is_the_contracts_shape() -> None:
+    lay = week_layouts("a4", True, 3, date(2026, 12, 7))[1]
+    out = lay.as_json()
+    assert out["page"] == [595.28, 841.89]
+    first = out["fields"][0]
+    assert set(first) == {"date", "field", "index", "box", "page_index"}
+    assert first["date"] == "2026-12-10" and first["page_index"] == 1
+    leaks = [f for f in out["fields"] if f["field"] == "leaks" and f["date"] == "2026-12-10"]
+    assert [f["value"] for f in leaks] == [0, 1, 2, 3, 4, 5]
+
+
+def _pages(paper: str, large: bool, dpi: int = 150) -> tuple[np.ndarray, ...]:
+    return corpus.blank_pages(paper, large, 3, dpi, 2)
+
+
+@pytest.mark.parametrize(("paper", "large"), [("a4", False), ("letter", True)])
+def test_blank_printed_sheets_read_back_empty_with_their_code(paper: str, large: bool) -> None:
+    pages = _pages(paper, large)
+    specs = corpus.specs_of(paper, large, 3)
+    for i, (page, spec) in enumerate(zip(pages[:2], specs[:2], strict=True)):
+        ok, png = cv2.imencode(".png", page)
+        (read,) = read_file(png.tobytes())
+        assert read.spec == spec
+        week = i // (2 if large else 1) + 1
+        assert read.signed == f"FP.C1.P7.R1.W{week}.G{spec.page}.TESTSIGNATURE"
+        for day in read.days:
+            assert day.unsure == ()
+            assert not any(day.sessions)
+            assert (day.pain, day.urgency, day.leaks) == (None, None, None)
+
+
+def _marked(truth_seed: int, paper: str = "a4", large: bool = False) -> tuple[np.ndarray, object]:
+    """A sheet marked in dark biro, crosses only, one crossed-out choice."""
+    rng = np.random.default_rng(truth_seed)
+    spec = corpus.specs_of(paper, large, 3)[0]
+    lay = sheet_layout(spec)
+    truth = corpus.random_truth(rng, lay)
+    truth.crossed.clear()
+    first = lay.rows[0].day
+    truth.values[(first, "pain")] = 6
+    truth.crossed[(first, "pain")] = 2
+    k = 150 / 72
+    page = _pages(paper, large)[0]
+    layer = np.full(page.shape, 255, np.uint8)
+    pen = corpus._Pen(40, 150 / 25.4 * 0.5)
+    for a in lay.areas:
+        box = tuple(v * k for v in a.box)
+        if a.field == "session":
+            if truth.sessions[a.day][a.index]:
+                corpus.draw_mark(layer, box, "cross", pen, rng)
+        elif truth.crossed.get((a.day, a.field)) == a.value:
+            corpus.draw_mark(layer, box, "scribble", pen, rng)
+        elif truth.values[(a.day, a.field)] == a.value:
+            corpus.draw_mark(layer, box, "cross", pen, rng)
+    return np.minimum(page, layer), corpus.Sample(truth, spec, b"", "scan")
+
+
+def test_a_marked_scan_reads_right_and_a_crossed_out_choice_reads_as_the_other() -> None:
+    page, sample = _marked(11)
+    ok, png = cv2.imencode(".png", page)
+    (read,) = read_file(png.tobytes())
+    score, problems = corpus.score(sample, read)
+    assert score.wrong == 0, problems
+    assert read.days[0].pain == 6
+    assert score.right >= score.areas * 0.95, problems
+
+
+def test_a_turned_tilted_photo_reads_with_no_confident_mistake() -> None:
+    page, sample = _marked(12)
+    rng = np.random.default_rng(3)
+    data = corpus.photograph(page, rng, size=(2400, 1800))
+    (read,) = read_file(data)
+    assert read.spec == sample.spec
+    score, problems = corpus.score(sample, read)
+    assert score.wrong == 0, problems
+    assert score.right >= score.areas * 0.9, problems
+
+
+def test_a_scanned_pdf_gives_one_sheet_a_page() -> None:
+    pages = _pages("a4", False)[:2]
+    images = [Image.fromarray(p) for p in pages]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=150)
+    reads = read_file(buf.getvalue())
+    assert [r.spec.starts for r in reads] == [date(2025, 3, 3), date(2025, 3, 10)]
+
+
+def test_the_printed_pdf_itself_reads() -> None:
+    snap = corpus._snapshot(3)
+    snap = replace(snap, weeks=snap.weeks[:1])
+    pdf = render_handout(snap, HandoutOptions(log_sheets_only=True))
+    reads = read_file(pdf)
+    assert [r.spec.starts for r in reads] == [date(2025, 3, 3), None]  # then the spare sheet
+
+
+def test_a_page_without_a_sheet_is_refused_clearly() -> None:
+    ok, png = cv2.imencode(".png", np.full((800, 600), 250, np.uint8))
+    (err,) = read_file(png.tobytes())
+    assert isinstance(err, SheetError) and "No sheet found" in str(err)
+    with pytest.raises(SheetError, match="not an image"):
+        read_file(b"hello")
+
+
+def test_crops_of_handwritten_cells() -> None:
+    ok, png = cv2.imencode(".png", _pages("a4", False)[0])
+    (read,) = read_file(png.tobytes())
+    crops = read.crops()
+    assert {"0/hold", "0/trigger", "6/trigger"} <= set(crops)
+    assert all(c[:8] == b"\x89PNG\r\n\x1a\n" for c in crops.values())
