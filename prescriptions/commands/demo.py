@@ -216,6 +216,7 @@ def _insert_patients(
                     "technique_confirmed": rng.random() < 0.85,
                     "iciq_total": max(0, rng.randint(3, 18) - 3 * visit),
                     "notes": "",
+                    "void_reason": "",
                     "created_at": datetime.combine(day, datetime.min.time())
                     + timedelta(hours=rng.randint(8, 17)),
                 }
