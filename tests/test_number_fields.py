@@ -67,3 +67,20 @@ def test_a_log_keeps_two_in_sessions_done(app, signed_in, clinician, make_patien
     assert re.search(r'name="days-0-sessions_done" type="text" value="two"', page)
     assert "Use digits" in page
     assert count(LogEntry, app) == 0
+
+
+def test_a_number_too_long_for_the_range_check_is_refused_beside_the_field(app, signed_in):
+    """Found by the editor fuzz: 400 digits overflowed the float the range check compares."""
+    from wtforms import Form
+
+    from prescriptions.web.forms import WholeNumber
+
+    class One(Form):
+        n = WholeNumber("N")
+
+    from werkzeug.datastructures import MultiDict
+
+    form = One(MultiDict({"n": "9" * 400}))
+    assert not form.validate()
+    assert form.n.errors == ["That number is far too large."]
+    assert form.n._value() == "9" * 400  # shown back as typed

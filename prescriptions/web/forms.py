@@ -119,6 +119,10 @@ class CleanText(TextAreaField):
         _clean_text_checks(self, multiline=True)
 
 
+#: beyond any bound a form checks; longer numbers are refused before the range check
+WHOLE_NUMBER_MAX = 10**9
+
+
 class WholeNumber(IntegerField):
     """A whole-number field typed as text, so the server sees what was typed.
 
@@ -147,6 +151,10 @@ class WholeNumber(IntegerField):
             if re.fullmatch(r"[+-]?\d+[.,]\d*", text):
                 raise ValueError("Enter a whole number. Leave out the decimal part.")
             raise ValueError("Enter a whole number. Use digits, like 5.")
+        if abs(number) > WHOLE_NUMBER_MAX:
+            # the range check compares as a float, which a number this long overflows
+            self.data = None
+            raise ValueError("That number is far too large.")
         self.data = number
 
     def pre_validate(self, form: Any) -> None:
