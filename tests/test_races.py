@@ -11,16 +11,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import subprocess
-import sys
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -33,8 +27,11 @@ from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Patient, Plan, User
 from prescriptions.patients.operations import create_patient
 from prescriptions.plans.operations import _draft_from, create_plan, issue_plan, revise_plan
-from tests.conftest import PASSWORD, SERVER_URL, _config, empty_server_database
-from tests.test_concurrency import Browser, _free_port, _together, pytestmark  # noqa: F401
+from tests.factories import PASSWORD, SERVER_URL, empty_server_database
+from tests.factories import app_config as _config
+from tests.live import Browser, create_user, gunicorn, needs_gunicorn, together
+
+pytestmark = needs_gunicorn
 
 ROUNDS = 4  #: records raced on per test
 TWINS = 3  #: identical requests per record, one per gunicorn worker
@@ -60,67 +57,24 @@ def live(tmp_path_factory, server_schema) -> Iterator[Live]:
         "FLOORPLAN_SECRET_KEY": secret,
         "FLOORPLAN_NEW_PASSWORD": PASSWORD,
     }
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [
-            bin_dir / "flask",
-            "--app",
-            "app",
-            "create-user",
-            "--email",
-            EMAIL,
-            "--name",
-            "Race",
-            "--role",
-            "clinician",
-            "--clinic",
-            "Race Clinic",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )  # fmt: skip  (on SQLite this also runs the migrations, the new index among them)
+    create_user(env, EMAIL, "Race Clinic")  # on SQLite this also runs the migrations
     app = create_app(_config(url, SECRET_KEY=secret))
-    port = _free_port()
-    process = subprocess.Popen(
-        [bin_dir / "gunicorn", "-w", str(TWINS), "-b", f"127.0.0.1:{port}", "app:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90  # a loaded 2-core machine boots workers slowly
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start")
-        yield Live(base, app)
+        with gunicorn(env, "-w", str(TWINS)) as base:
+            yield Live(base, app)
     finally:
-        process.terminate()
-        _, errors = process.communicate(timeout=20)
         with app.app_context():
             db.session.remove()
             if SERVER_URL:
                 empty_server_database()
             db.engine.dispose()
-        assert b"Traceback" not in errors, errors.decode()[-3000:]
 
 
 class Clerk(Browser):
     """A signed-in browser that can send repeated fields (the warnings to acknowledge)."""
 
     def post(self, path: str, data: dict[str, object]) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode(data, doseq=True).encode()
-        try:
-            with self.opener.open(self.base + path, body, timeout=30) as response:
-                return response.status, response.read().decode(), ""
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace"), error.headers["Location"]
+        return self.request(path, data)
 
     def token(self, path: str) -> str:
         return self.form(path)["csrf_token"]
@@ -213,7 +167,7 @@ def _race(clerks: list[Clerk], path: str, data: dict[str, object]) -> list[tuple
         (lambda c=clerk, t=token: c.post(path, {"csrf_token": t, **data}))
         for clerk, token in zip(clerks, tokens, strict=True)
     ]
-    return [(status, location) for status, _, location in _together(*calls)]
+    return [(status, location) for status, _, location in together(*calls)]
 
 
 def test_revise_at_once_makes_one_draft(live):
@@ -271,7 +225,7 @@ def test_issuing_two_revisions_of_one_plan_at_once_keeps_one_current(live):
         page = clerks[0].request(f"/plans/{revision}")[1]
         warnings = re.findall(r'name="acknowledge" value="([^"]+)"', page)
         tokens = [clerk.token("/patients/new") for clerk in clerks]
-        answers = _together(
+        answers = together(
             partial(
                 clerks[0].post,
                 f"/plans/{revision}/issue",
@@ -351,7 +305,7 @@ def test_two_patients_with_one_chart_number_at_once(live):
             )  # fmt: skip
             for k, (clerk, form) in enumerate(zip(clerks, forms, strict=True))
         ]
-        answers = _together(*calls)
+        answers = together(*calls)
         statuses = sorted(status for status, _, _ in answers)
         assert statuses == [302] + [400] * (TWINS - 1), statuses
         for status, page, _ in answers:

@@ -4,32 +4,23 @@ reset link used by parallel requests works once."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import os
-import re
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from prescriptions import PROJECT_ROOT, create_app
+from prescriptions import create_app
 from prescriptions.auth.throttle import count_attempt, hand_back
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, SignInCounter, utcnow
-from tests.conftest import SERVER_URL, _config, empty_server_database, login
+from tests.factories import SERVER_URL, empty_server_database, login
+from tests.factories import app_config as _config
+from tests.live import Browser, create_user, gunicorn, needs_gunicorn, together
 
 # --- the counters -------------------------------------------------------------------------
 
@@ -77,64 +68,6 @@ def test_a_wrong_password_and_an_unknown_account_take_as_long(app, clinician):
 # --- real parallel requests -----------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
-        return None
-
-
-class Browser:
-    """A cookie-keeping client that reads CSRF tokens from forms, as a browser would."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
-        )
-
-    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        try:
-            with self.opener.open(self.base + path, body, timeout=60) as response:
-                return response.status, response.read().decode(), ""
-        except urllib.error.HTTPError as error:
-            location = error.headers.get("Location", "")
-            return error.code, error.read().decode(errors="replace"), location
-
-    def form(self, path: str) -> dict[str, str]:
-        status, page, _ = self.request(path)
-        assert status == 200, (path, status)
-        return dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _together(*calls):
-    """Run the calls at the same moment in threads; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(n: int) -> None:
-        barrier.wait()
-        results[n] = calls[n]()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    return results
-
-
-needs_gunicorn = pytest.mark.skipif(
-    shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None,
-    reason="gunicorn is not installed",
-)
-
-
 @pytest.fixture(scope="module")
 def guessing_server(tmp_path_factory, server_schema) -> Iterator[str]:
     """gunicorn, 3 workers of 8 threads each, on the test database, with one clinician."""
@@ -148,37 +81,14 @@ def guessing_server(tmp_path_factory, server_schema) -> Iterator[str]:
         "FLOORPLAN_NEW_PASSWORD": "correct horse battery staple",
         "FLOORPLAN_LOGIN_LIMIT_PER_ADDRESS": "1000",  # the account's limit is the one raced here
     }
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [bin_dir / "flask", "--app", "app", "create-user", "--email", "target@clinic.test",
-         "--name", "Target", "--role", "clinician", "--clinic", "Guessed Clinic"],
-        cwd=PROJECT_ROOT, env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    port = _free_port()
-    process = subprocess.Popen(
-        [bin_dir / "gunicorn", "-w", "3", "--threads", "8", "-b", f"127.0.0.1:{port}", "app:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    create_user(env, "target@clinic.test", "Guessed Clinic")
     try:
-        deadline = time.monotonic() + 90  # a loaded 2-core machine boots workers slowly
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start")
-        yield base
+        with gunicorn(env, "-w", "3", "--threads", "8") as base:
+            yield base
     finally:
-        process.terminate()
-        _, errors = process.communicate(timeout=20)
         if SERVER_URL:
             with create_app(_config(SERVER_URL)).app_context():
                 empty_server_database()
-        assert b"Traceback" not in errors, errors.decode()[-2000:]
 
 
 def _audit_counts(url: str) -> dict[str, int]:
@@ -200,7 +110,7 @@ def test_forty_parallel_wrong_guesses_check_only_the_limit(guessing_server, tmp_
         data = {"csrf_token": tokens[n], "email": "target@clinic.test", "password": f"guess {n}!"}
         return browsers[n].request("/login", data)[0]
 
-    statuses = _together(*[(lambda n=n: guess(n)) for n in range(40)])
+    statuses = together(*[(lambda n=n: guess(n)) for n in range(40)])
     counts = _audit_counts(_server_url(tmp_path_factory))
     print(f"statuses {sorted(statuses)}; audit {counts}")
     assert statuses.count(400) == 5 and statuses.count(429) == 35
@@ -243,6 +153,6 @@ def test_a_reset_link_used_twice_at_once_works_once(guessing_server, tmp_path_fa
         data = {"csrf_token": forms[n]["csrf_token"], "password": new, "confirm": new}
         return browsers[n].request(f"/reset/{token}", data)[0]
 
-    statuses = _together(*[(lambda n=n: use(n)) for n in range(6)])
+    statuses = together(*[(lambda n=n: use(n)) for n in range(6)])
     assert sorted(statuses) == [302] + [404] * 5, statuses
     assert _audit_counts(url).get("auth.reset_used") == 1
