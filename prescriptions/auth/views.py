@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -80,7 +79,6 @@ def _safe_next(target: str | None) -> str:
 def _sign_in(user: User) -> None:
     session.clear()  # nothing from before sign-in carries over
     login_user(user)
-    session["sid"] = secrets.token_hex(16)
     # A fresh CSRF secret now, so forms opened at once in several tabs share it (none overwrites
     # another's). Flask-WTF caches the request's token in g: drop it, it belonged to the old one.
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
