@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from prescriptions.extensions import db
 from prescriptions.models import Assessment, ClinicExercise, ClinicTemplate, Patient, Plan, User
 from prescriptions.web.once import REPEAT_MESSAGE, SUBMISSION_TTL
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 NEW_PATIENT = {
     "given_name": "Ana",

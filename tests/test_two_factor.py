@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from prescriptions.auth import totp
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, RecoveryCode, User
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 REFUSED = "That code is not right, or it was used already."
 
