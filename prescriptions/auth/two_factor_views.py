@@ -25,7 +25,7 @@ from ..models import User
 from ..web import acting
 from . import totp
 from .forms import CodeForm, EnrolForm
-from .throttle import begin_attempt
+from .throttle import Attempt, begin_attempt
 from .views import _safe_next, _sign_in, bp, client_ip, login_policy, throttled_message
 
 PENDING = "pending_sign_in"
@@ -70,6 +70,18 @@ def _pending(stage: str) -> tuple[User, dict[str, Any]] | None:
     return user, pending
 
 
+def _counted(user: User, form: CodeForm | EnrolForm, by: Actor, where: str) -> Attempt | None:
+    """Count a code attempt against the sign-in limits. None when over them: the refusal is
+    audited and committed, and the reason stands beside the code field."""
+    attempt = begin_attempt(user.email, client_ip(), login_policy())
+    if attempt.allowed:
+        return attempt
+    record_sign_in("auth.login_throttled", user.email, by, user, where)
+    db.session.commit()
+    form.code.errors.append(throttled_message())
+    return None
+
+
 def _start_over() -> ResponseReturnValue:
     session.pop(PENDING, None)
     flash("Please sign in again.", "info")
@@ -89,11 +101,8 @@ def second_factor() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         by = Actor(None, client_ip())
-        attempt = begin_attempt(user.email, client_ip(), login_policy())
-        if not attempt.allowed:
-            record_sign_in("auth.login_throttled", user.email, by, user, "at the second factor")
-            db.session.commit()
-            form.code.errors.append(throttled_message())
+        attempt = _counted(user, form, by, "at the second factor")
+        if attempt is None:
             return render_template("auth/code.html", form=form), 429
         code = form.code.data
         recovery = totp.looks_like_recovery_code(code)
@@ -142,11 +151,8 @@ def _enrol_page(user: User, form: EnrolForm, action: str, status: int) -> Respon
 def _confirm(user: User, form: EnrolForm, action: str) -> list[str] | ResponseReturnValue:
     """Check the enrolment code (under the sign-in limits); the recovery codes on success."""
     by = Actor(None, client_ip())
-    attempt = begin_attempt(user.email, client_ip(), login_policy())
-    if not attempt.allowed:
-        record_sign_in("auth.login_throttled", user.email, by, user, "at enrolment")
-        db.session.commit()
-        form.code.errors.append(throttled_message())
+    attempt = _counted(user, form, by, "at enrolment")
+    if attempt is None:
         return _enrol_page(user, form, action, 429)
     step = totp.matching_step(user.totp_pending_secret or "", form.code.data)
     if step is None:
@@ -204,11 +210,8 @@ def new_recovery_codes() -> ResponseReturnValue:
     form = EnrolForm()
     if not form.validate_on_submit():
         return _two_factor_page(form, 400)
-    attempt = begin_attempt(user.email, client_ip(), login_policy())
-    if not attempt.allowed:
-        record_sign_in("auth.login_throttled", user.email, acting(), user, "new recovery codes")
-        db.session.commit()
-        form.code.errors.append(throttled_message())
+    attempt = _counted(user, form, acting(), "new recovery codes")
+    if attempt is None:
         return _two_factor_page(form, 429)
     step = totp.matching_step(user.totp_secret or "", form.code.data)
     if step is None or not claim_totp_step(user, step):
