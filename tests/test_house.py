@@ -46,6 +46,29 @@ def imported_test_modules(source: str, here: str) -> list[str]:
                     for a in node.names
                     if _is_test_module(f"{module}.{a.name}")
                 ]
+        elif isinstance(node, ast.Call) and _names_a_loader(node.func):
+            # importlib.import_module("tests.test_x") or __import__("tests.conftest")
+            found += [name for name in _strings(node.args[:1]) if _is_test_module(name)]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets
+        ):
+            found += [name for name in _strings([node.value]) if _is_test_module(name)]
+    return found
+
+
+def _names_a_loader(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in {"import_module", "__import__"}
+
+
+def _strings(nodes: list[ast.expr]) -> list[str]:
+    """The string constants in these expressions (a plain string, or a list or tuple of them)."""
+    found = []
+    for node in nodes:
+        parts = node.elts if isinstance(node, ast.List | ast.Tuple) else [node]
+        found += [
+            p.value for p in parts if isinstance(p, ast.Constant) and isinstance(p.value, str)
+        ]
     return found
 
 
@@ -63,6 +86,9 @@ import tests.factories
 from tests.e2e.browsing import sign_in
 from tests.live import Browser
 from prescriptions.domain import rules
+pytest_plugins = ["tests.test_backup", "tests.fuzzing"]
+plans = importlib.import_module("tests.test_plans")
+live = importlib.import_module("tests.live")
 """
     assert imported_test_modules(source, "tests.e2e.test_e2e_day") == [
         "tests.test_plans",
@@ -71,11 +97,13 @@ from prescriptions.domain import rules
         "tests.test_records",
         "tests.e2e.test_backup",
         "tests.e2e.conftest",
+        "tests.test_backup",
         "tests.domain.test_rules",
+        "tests.test_plans",
     ]
 
 
-def test_no_imported_test_modules_another_test_module_or_a_conftest():
+def test_no_test_module_imports_another_test_module_or_a_conftest():
     offenders = {
         str(path.relative_to(TESTS)): found
         for path in sorted(TESTS.rglob("*.py"))
