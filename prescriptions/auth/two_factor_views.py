@@ -3,6 +3,7 @@ page) and recovery codes. Routes on the auth blueprint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,8 +149,12 @@ def _enrol_page(user: User, form: EnrolForm, action: str, status: int) -> Respon
     return page, status
 
 
-def _confirm(user: User, form: EnrolForm, action: str) -> list[str] | ResponseReturnValue:
-    """Check the enrolment code (under the sign-in limits); the recovery codes on success."""
+def _enrolment(user: User, action: str, finish: Callable[[], str]) -> ResponseReturnValue:
+    """The enrolment page and its code. A right code (checked under the sign-in limits) turns the
+    second factor on; `finish` then commits and says where the recovery codes page leads on to."""
+    form = EnrolForm()
+    if not form.validate_on_submit():
+        return _enrol_page(user, form, action, 400 if form.errors else 200)
     by = Actor(None, client_ip())
     attempt = _counted(user, form, by, "at enrolment")
     if attempt is None:
@@ -161,7 +166,9 @@ def _confirm(user: User, form: EnrolForm, action: str) -> list[str] | ResponseRe
         form.code.errors.append(CODE_REFUSED)
         return _enrol_page(user, form, action, 400)
     attempt.hand_back()
-    return confirm_enrolment(user, step, Actor(user, client_ip()))
+    codes = confirm_enrolment(user, step, Actor(user, client_ip()))
+    onward = finish()
+    return render_template("auth/recovery_codes.html", codes=codes, onward=onward)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -173,19 +180,15 @@ def enrol_at_sign_in() -> ResponseReturnValue:
     if found is None or found[0].totp_pending_secret is None:
         return _start_over()
     user, pending = found
-    form = EnrolForm()
-    action = url_for("auth.enrol_at_sign_in")
-    if form.validate_on_submit():
-        result = _confirm(user, form, action)
-        if not isinstance(result, list):
-            return result
+
+    def finish() -> str:
         record_sign_in("auth.second_factor", user.email, acting(), user, "at enrolment")
         record_sign_in("auth.login", user.email, acting(), user)
         db.session.commit()
         _sign_in(user)
-        onward = _safe_next(pending.get("next"))
-        return render_template("auth/recovery_codes.html", codes=result, onward=onward)
-    return _enrol_page(user, form, action, 400 if form.errors else 200)
+        return _safe_next(pending.get("next"))
+
+    return _enrolment(user, url_for("auth.enrol_at_sign_in"), finish)
 
 
 @bp.get("/account/two-factor")
@@ -246,13 +249,9 @@ def enrol() -> ResponseReturnValue:
     user = current_user._get_current_object()
     if user.has_two_factor or user.totp_pending_secret is None:
         return redirect(url_for("auth.two_factor"))
-    form = EnrolForm()
-    action = url_for("auth.enrol")
-    if form.validate_on_submit():
-        result = _confirm(user, form, action)
-        if not isinstance(result, list):
-            return result
+
+    def finish() -> str:
         db.session.commit()
-        onward = url_for("auth.two_factor")
-        return render_template("auth/recovery_codes.html", codes=result, onward=onward)
-    return _enrol_page(user, form, action, 400 if form.errors else 200)
+        return url_for("auth.two_factor")
+
+    return _enrolment(user, url_for("auth.enrol"), finish)
