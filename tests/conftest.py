@@ -15,6 +15,7 @@ another. The fuzz harness's fixtures come from tests/fuzzing.py.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -39,29 +40,25 @@ from prescriptions.extensions import db
 from prescriptions.logs import operations as log_ops
 from prescriptions.logs.queries import fetch_logs
 from prescriptions.mapping.plans import assessment_facts, findings_for, plan_items, warning_key
-from prescriptions.models import Assessment, Clinic, Patient, Plan, User
+from prescriptions.models import Clinic, Patient, Plan, User
 from prescriptions.patients.operations import create_patient
 from prescriptions.plans import operations as plan_ops
 from tests.factories import (
-    FOREIGN_TEXT,
     PASSWORD,
     SERVER_URL,
     app_config,
     committing,
-    count,
     empty_server_database,
     login,
 )
 from tests.fuzzing import cheap_password_hashing, world  # noqa: F401 - the fuzz modules' fixtures
-
-_config = app_config  # the name other modules knew it by
 
 
 @pytest.fixture(scope="session")
 def server_schema() -> Iterator[None]:
     """On PostgreSQL, build the schema once per run."""
     if SERVER_URL:
-        app = create_app(_config(SERVER_URL))
+        app = create_app(app_config(SERVER_URL))
         with app.app_context():
             db.drop_all()
             db.create_all()
@@ -82,7 +79,7 @@ def app_factory(
     built: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        app = create_app(_config(database_url, **overrides))
+        app = create_app(app_config(database_url, **overrides))
         if not built:
             with app.app_context():
                 if not SERVER_URL:
@@ -491,13 +488,44 @@ def count_queries(app: Flask) -> Callable[[], Any]:
     return counting
 
 
-__all__ = [
-    "FOREIGN_TEXT",
-    "PASSWORD",
-    "SERVER_URL",
-    "Assessment",
-    "committing",
-    "count",
-    "empty_server_database",
-    "login",
-]
+# --- an empty database to restore into -------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Any) -> Iterator[Callable[[str], Flask]]:
+    """Build an app on a new, empty database: an SQLite file, or a new PostgreSQL schema."""
+    cleanups: list[Callable[[], None]] = []
+
+    def build(kind: str) -> Flask:
+        if kind == "sqlite":
+            url = f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.sqlite'}"
+        else:
+            schema = f"restore_{uuid.uuid4().hex[:8]}"
+            engine = sa.create_engine(SERVER_URL)
+            with engine.begin() as connection:
+                connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+            def drop() -> None:
+                with engine.begin() as connection:
+                    connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+                engine.dispose()
+
+            cleanups.append(drop)
+            separator = "&" if "?" in SERVER_URL else "?"
+            url = f"{SERVER_URL}{separator}options=-csearch_path%3D{schema}"
+        app = create_app(app_config(url))
+        with app.app_context():
+            db.create_all()
+            db.session.commit()
+
+        def dispose() -> None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+        cleanups.insert(0, dispose)
+        return app
+
+    yield build
+    for cleanup in cleanups:
+        cleanup()

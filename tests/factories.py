@@ -13,16 +13,25 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from prescriptions import PROJECT_ROOT
 from prescriptions.extensions import db
+from prescriptions.models import Plan
 
 PASSWORD = "correct horse battery staple"
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+#: The alembic scripts, for tests that upgrade or downgrade a database.
+MIGRATIONS = str(PROJECT_ROOT / "migrations")
+
+#: The databases a backup is restored into: SQLite always, PostgreSQL when the run has one.
+BACKUP_TARGETS = ["sqlite"] + (["postgresql"] if SERVER_URL.startswith("postgresql") else [])
 
 
 #: Text that only the `other_clinic` fixture's records hold: no page or export of the signed-in
@@ -85,6 +94,30 @@ def count(model: type, app: Flask, **filters: Any) -> int:
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     """Sign in through the real form."""
     return client.post("/login", data={"email": email, "password": password})
+
+
+def table_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order."""
+    with app.app_context():
+        return {
+            table.name: [
+                tuple(row)
+                for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+
+
+#: The first-run setup form, complete, as the browser sends it.
+SETUP = {
+    "clinic_name": "Harbour Physio",
+    "clinic_phone": "+44 20 7946 0123",
+    "paper": "a4",
+    "name": "Ada Admin",
+    "email": "ada@harbour.test",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+}
 
 
 # --- patients through the form --------------------------------------------------------------
@@ -185,3 +218,20 @@ LOG_FORM_FIELDS = (
 def whole_week(filled: dict[str, str]) -> dict[str, str]:
     """A week as the browser sends it: every field of every day, the unfilled ones empty."""
     return {f"days-{n}-{f}": "" for n in range(7) for f in LOG_FORM_FIELDS} | filled
+
+
+#: A start date a month in the past, so every day of the first weeks can be logged.
+LOGGED_START = date(2026, 10, 5)
+
+
+def prescribed(app: Flask, plan_id: int, week: int) -> int:
+    """The most sessions a day any item of the plan prescribes in that week."""
+    with app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        return max(i.sessions_per_day for i in plan.items if i.week == week)
+
+
+def log_form(client: FlaskClient, plan_id: int, week: int) -> dict[str, str]:
+    """The per-day version fields the week's log form carries (what the browser sends back)."""
+    page = client.get(f"/plans/{plan_id}/weeks/{week}/log").get_data(as_text=True)
+    return {n: v for n, v in re.findall(r'name="(days-\d+-version)"[^>]*value="([^"]*)"', page)}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import Assessment, AuditEvent
-from tests.conftest import count, login
+from tests.factories import count, login
 
 
 def test_every_field_is_on_the_record_newest_first_with_the_change(

@@ -16,7 +16,7 @@ from prescriptions.audit import SYSTEM, Actor, audit_key, record_event, verify_c
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, Patient, User
 from prescriptions.patients.operations import create_patient
-from tests.conftest import SERVER_URL, committing
+from tests.factories import SERVER_URL, committing
 
 
 def _events(app: Flask, clinic_id: int, n: int) -> None:

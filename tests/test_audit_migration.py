@@ -9,13 +9,12 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from prescriptions import PROJECT_ROOT, create_app
+from prescriptions import create_app
 from prescriptions.audit import GENESIS, SYSTEM, _digest, audit_key, record_event, verify_all
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent
-from tests.conftest import _config
+from tests.factories import MIGRATIONS, app_config
 
-MIGRATIONS = str(PROJECT_ROOT / "migrations")
 #: the revision just before the chain per clinic (rows are written with today's models there, so
 #: it must be the one right before: earlier schemas lack columns today's models carry)
 BEFORE = "b8d4f0e2a3c5"
@@ -46,7 +45,7 @@ def _single_chain() -> None:
 
 @pytest.fixture
 def old_database(tmp_path):
-    app = create_app(_config(f"sqlite:///{tmp_path / 'old.sqlite'}"))
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'old.sqlite'}"))
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision=BEFORE)
         first, second = _old_clinic("One"), _old_clinic("Two")

@@ -7,8 +7,8 @@ import re
 from prescriptions.audit import Actor, record_event
 from prescriptions.extensions import db
 from prescriptions.models import Patient
-from tests.test_patients import NEW
-from tests.test_plans import new_plan
+from tests.factories import NEW_PATIENT as NEW
+from tests.factories import new_plan
 
 
 def test_the_audit_page_shows_names_and_links(

@@ -9,17 +9,7 @@ import pytest
 from prescriptions.auth.passwords import password_problem
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, User
-from tests.factories import PASSWORD, count, login
-
-SETUP = {
-    "clinic_name": "Harbour Physio",
-    "clinic_phone": "+44 20 7946 0123",
-    "paper": "a4",
-    "name": "Ada Admin",
-    "email": "ada@harbour.test",
-    "password": PASSWORD,
-    "confirm": PASSWORD,
-}
+from tests.factories import PASSWORD, SETUP, count, login
 
 
 def test_every_page_leads_to_setup_before_anyone_exists(client):

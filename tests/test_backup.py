@@ -5,15 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from prescriptions import create_app
 from prescriptions.accounts.operations import update_clinic
 from prescriptions.audit import SYSTEM
 from prescriptions.commands.backup import FORMAT_VERSION
@@ -21,8 +17,7 @@ from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, Patient
 from prescriptions.patients.operations import create_patient
-from tests.factories import PASSWORD, SERVER_URL
-from tests.factories import app_config as _config
+from tests.factories import BACKUP_TARGETS, PASSWORD, SERVER_URL, table_rows
 
 LOGO = bytes(range(256)) + b"\x89PNG\r\n\x1a\n\x00"
 
@@ -38,63 +33,8 @@ def seeded(app: Flask) -> Flask:
     return app
 
 
-def _rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order."""
-    with app.app_context():
-        return {
-            table.name: [
-                tuple(row)
-                for row in db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in db.metadata.sorted_tables
-        }
-
-
-@pytest.fixture
-def fresh_database(tmp_path: Any) -> Iterator[Callable[[str], Flask]]:
-    """Build an app on a new, empty database: an SQLite file, or a new PostgreSQL schema."""
-    cleanups: list[Callable[[], None]] = []
-
-    def build(kind: str) -> Flask:
-        if kind == "sqlite":
-            url = f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.sqlite'}"
-        else:
-            schema = f"restore_{uuid.uuid4().hex[:8]}"
-            engine = sa.create_engine(SERVER_URL)
-            with engine.begin() as connection:
-                connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-
-            def drop() -> None:
-                with engine.begin() as connection:
-                    connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-                engine.dispose()
-
-            cleanups.append(drop)
-            separator = "&" if "?" in SERVER_URL else "?"
-            url = f"{SERVER_URL}{separator}options=-csearch_path%3D{schema}"
-        app = create_app(_config(url))
-        with app.app_context():
-            db.create_all()
-            db.session.commit()
-
-        def dispose() -> None:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-
-        cleanups.insert(0, dispose)
-        return app
-
-    yield build
-    for cleanup in cleanups:
-        cleanup()
-
-
-TARGETS = ["sqlite"] + (["postgresql"] if SERVER_URL.startswith("postgresql") else [])
-
-
 def _assert_same_records(source: Flask, restored: Flask) -> None:
-    before, after = _rows(source), _rows(restored)
+    before, after = table_rows(source), table_rows(restored)
     # The source recorded the backup after copying; the copy recorded the restore.
     assert before["audit_event"][-1][AuditEvent.__table__.c.keys().index("action")] == (
         "backup.create"
@@ -110,7 +50,7 @@ def _assert_same_records(source: Flask, restored: Flask) -> None:
     assert before["patient"] and before["plan"] and before["plan_item"] and before["log_entry"]
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 @pytest.mark.parametrize("name", ["clinic.json", "clinic.json.gz"])
 def test_json_round_trip(seeded, runner, fresh_database, tmp_path, target, name):
     file = tmp_path / name
@@ -135,7 +75,7 @@ def test_json_round_trip(seeded, runner, fresh_database, tmp_path, target, name)
             clinic.id, SYSTEM, given_name="New", family_name="After", chart_number="N-1"
         )
         db.session.commit()
-        assert patient.id > max(row[0] for row in _rows(seeded)["patient"])
+        assert patient.id > max(row[0] for row in table_rows(seeded)["patient"])
 
 
 def test_backup_file_format(seeded, runner, tmp_path):
@@ -213,7 +153,7 @@ def test_truncated_backup_restores_nothing(seeded, runner, fresh_database, tmp_p
     restored = fresh_database("sqlite")
     result = restored.test_cli_runner().invoke(args=["restore", str(cut)])
     assert result.exit_code == 1 and "incomplete" in result.output
-    assert all(not rows for rows in _rows(restored).values())
+    assert all(not rows for rows in table_rows(restored).values())
 
 
 def test_restore_refuses_other_formats(app, runner, tmp_path):

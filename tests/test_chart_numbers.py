@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import Patient
-from tests.conftest import count
-from tests.test_patients import NEW
+from tests.factories import NEW_PATIENT as NEW
+from tests.factories import count
 
 
 def test_the_same_chart_number_in_another_case_is_refused(app, signed_in, clinician):
@@ -57,7 +57,7 @@ def test_the_migration_reports_existing_clashes(tmp_path, capsys):
     from flask_migrate import upgrade
 
     from prescriptions import create_app
-    from tests.test_migrations import MIGRATIONS
+    from tests.factories import MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTO_MIGRATE": False, "SECRET_KEY": "t"})

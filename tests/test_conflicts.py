@@ -6,10 +6,17 @@ import re
 
 from prescriptions.extensions import db
 from prescriptions.models import LogEntry, Patient, Plan
-from tests.conftest import login
-from tests.test_patients import NEW
-from tests.test_plans import editor_data, issue, issue_version, new_plan
-from tests.test_records import LOGGED_START, log_form, whole_week
+from tests.factories import (
+    LOGGED_START,
+    editor_data,
+    issue,
+    issue_version,
+    log_form,
+    login,
+    new_plan,
+    whole_week,
+)
+from tests.factories import NEW_PATIENT as NEW
 
 
 def _patient_form(client, pid):

@@ -6,7 +6,7 @@ import re
 
 from prescriptions.extensions import db
 from prescriptions.models import Plan
-from tests.test_plans import new_plan
+from tests.factories import new_plan
 
 
 def _plan(signed_in, clinician, make_patient, make_assessment):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
 from prescriptions.models import LogEntry, Patient, Plan, PlanItem
-from tests.conftest import PASSWORD, count, login
+from tests.factories import PASSWORD, count, login
 
 BULK = ("patient", "assessment", "plan", "plan_item", "log_entry")
 

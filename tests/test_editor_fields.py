@@ -6,7 +6,7 @@ import re
 
 from prescriptions.extensions import db
 from prescriptions.models import Plan
-from tests.test_plans import editor_data, new_plan
+from tests.factories import editor_data, new_plan
 
 
 def _flicks_row(data):

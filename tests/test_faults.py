@@ -27,7 +27,7 @@ from prescriptions.accounts.operations import create_clinic, create_user
 from prescriptions.database import TIMEOUTS, is_storage_full, is_unavailable
 from prescriptions.extensions import db
 from prescriptions.models import Patient
-from tests.conftest import PASSWORD, SERVER_URL, _config, login
+from tests.factories import PASSWORD, SERVER_URL, app_config, login
 
 NEW = {
     "given_name": "Zebedee",
@@ -95,7 +95,7 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     if SERVER_URL:
         pytest.skip("SQLite's write lock")
     app = create_app(
-        _config(
+        app_config(
             f"sqlite:///{tmp_path / 'locked.sqlite'}",
             SQLITE_BUSY_TIMEOUT_MS=300,
             TESTING=False,
@@ -223,7 +223,7 @@ def proxied(app_factory: Callable[..., Flask]) -> Iterator[tuple[Flask, Proxy]]:
     proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
     through = url.set(host="127.0.0.1", port=proxy.port)
     app = create_app(
-        _config(
+        app_config(
             through.render_as_string(hide_password=False),
             DATABASE_CLIENT_TIMEOUT_S=2,
             DATABASE_CONNECT_TIMEOUT_S=2,
@@ -281,7 +281,7 @@ def test_a_stopped_database_is_a_503_page_for_a_signed_in_user(proxied, caplog):
 
 def test_a_closed_port_answers_healthz_at_once():
     url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
-    app = create_app(_config(url))
+    app = create_app(app_config(url))
     health, elapsed = _timed(lambda: app.test_client().get("/healthz"), 10)
     assert health.status_code == 503 and elapsed < 2
     assert health.get_json() == {"status": "error", "database": "error"}
@@ -355,7 +355,7 @@ def _fill(mount: Path) -> Path:
 
 def test_a_full_disk_reshows_the_form_and_healthz_says_so(small_disk, caplog):
     database = small_disk / "clinic.sqlite"
-    app = create_app(_config(f"sqlite:///{database}", TESTING=False, PROPAGATE_EXCEPTIONS=False))
+    app = create_app(app_config(f"sqlite:///{database}", TESTING=False, PROPAGATE_EXCEPTIONS=False))
     try:
         with app.app_context():
             db.create_all()

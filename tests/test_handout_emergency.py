@@ -16,7 +16,7 @@ from prescriptions.exercises.queries import fetch_catalogue
 from prescriptions.extensions import db
 from prescriptions.mapping.handouts import ascii_name, download_name, handout_snapshot
 from prescriptions.models import Clinic, Plan
-from tests.test_plans import new_plan
+from tests.factories import new_plan
 
 
 def _settings(client, **extra):

@@ -11,7 +11,7 @@ import pytest
 
 from prescriptions.exports.tables import csv_cell, csv_chunks
 from prescriptions.models import Patient
-from tests.conftest import PASSWORD, count
+from tests.factories import PASSWORD, count
 
 FORMULA = ("=", "+", "-", "@")
 

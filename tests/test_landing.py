@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import login
-from tests.test_auth import SETUP
+from tests.factories import SETUP, login
 
 
 def test_sign_in_lands_on_the_start_page(client, clinician):

@@ -8,9 +8,7 @@ from datetime import date, timedelta
 from prescriptions.domain.adherence import DayLog, implausible, summarise
 from prescriptions.extensions import db
 from prescriptions.models import LogEntry, Plan
-from tests.conftest import count
-from tests.test_plans import issue, new_plan
-from tests.test_records import LOGGED_START, whole_week
+from tests.factories import LOGGED_START, count, issue, new_plan, whole_week
 
 
 def _issued(signed_in, clinician, make_patient, make_assessment, start):

@@ -10,8 +10,15 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import LogEntry, Plan
-from tests.test_plans import editor_data, issue, new_plan
-from tests.test_records import LOGGED_START, log_form, prescribed, whole_week
+from tests.factories import (
+    LOGGED_START,
+    editor_data,
+    issue,
+    log_form,
+    new_plan,
+    prescribed,
+    whole_week,
+)
 
 
 @pytest.fixture
@@ -149,7 +156,7 @@ def test_the_migration_moves_existing_logs_to_their_programme(tmp_path, capsys):
     from flask_migrate import upgrade
 
     from prescriptions import create_app
-    from tests.test_migrations import MIGRATIONS
+    from tests.factories import MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTO_MIGRATE": False, "SECRET_KEY": "t"})

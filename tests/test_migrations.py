@@ -9,11 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from prescriptions import PROJECT_ROOT, create_app
+from prescriptions import create_app
 from prescriptions.extensions import db
-from tests.factories import SERVER_URL
-
-MIGRATIONS = str(PROJECT_ROOT / "migrations")
+from tests.factories import MIGRATIONS, SERVER_URL
 
 
 def _schema_differences(url: str) -> list[object]:

@@ -7,9 +7,7 @@ import re
 import pytest
 
 from prescriptions.models import Assessment, LogEntry
-from tests.conftest import count
-from tests.test_plans import issue, new_plan
-from tests.test_records import LOGGED_START, whole_week
+from tests.factories import LOGGED_START, count, issue, new_plan, whole_week
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, PasswordReset, User, utcnow
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 NEW = "a brand new long passphrase"
 GONE = "This link no longer works"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, LogEntry, Plan
-from tests.factories import count, new_plan, whole_week
+from tests.factories import LOGGED_START, count, log_form, new_plan, prescribed, whole_week
 
 
 @pytest.fixture
@@ -18,20 +17,6 @@ def issued_plan(signed_in, clinician, make_patient, make_assessment, make_plan, 
     pid = make_patient(clinician.clinic_id, given_name="Rosa", family_name="Logger")
     make_assessment(pid, clinician.id)
     return issue_plan(make_plan(pid, start=LOGGED_START))  # a past month: every day loggable
-
-
-LOGGED_START = date(2026, 10, 5)
-
-
-def prescribed(app, plan_id, week):
-    with app.app_context():
-        plan = db.session.get(Plan, plan_id)
-        return max(i.sessions_per_day for i in plan.items if i.week == week)
-
-
-def log_form(client, plan_id, week):
-    page = client.get(f"/plans/{plan_id}/weeks/{week}/log").get_data(as_text=True)
-    return {n: v for n, v in re.findall(r'name="(days-\d+-version)"[^>]*value="([^"]*)"', page)}
 
 
 def test_enter_a_partial_week(app, signed_in, issued_plan):

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from prescriptions.auth.mail import wait_for_background
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent
-from tests.conftest import login
+from tests.factories import login
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
 

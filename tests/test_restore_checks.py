@@ -22,10 +22,7 @@ from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, Clinic, Patient, Plan, User
 from prescriptions.patients.operations import create_patient
-from tests.conftest import PASSWORD, SERVER_URL, _config, committing
-from tests.test_backup import TARGETS, _rows, fresh_database
-
-__all__ = ["fresh_database"]
+from tests.factories import BACKUP_TARGETS, PASSWORD, SERVER_URL, app_config, committing, table_rows
 
 
 @pytest.fixture
@@ -95,7 +92,7 @@ def _refused(restored: Flask, file: Path, *words: str, args: tuple[str, ...] = (
         assert word in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output and "Aborted" not in result.output
-    assert all(not rows for rows in _rows(restored).values())
+    assert all(not rows for rows in table_rows(restored).values())
     return result.output
 
 
@@ -110,7 +107,7 @@ def _ids(app: Flask, model: type, **where: Any) -> list[int]:
 # --- hostile backups (item 6) -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_an_added_admin_row_is_refused(source, runner, fresh_database, tmp_path, target):
     file = _backup(runner, tmp_path / "b.json")
 
@@ -131,7 +128,7 @@ def test_an_added_admin_row_is_refused(source, runner, fresh_database, tmp_path,
     )
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_a_plan_relabelled_to_another_clinic_is_refused(
     source, runner, fresh_database, tmp_path, target
 ):
@@ -148,7 +145,7 @@ def test_a_plan_relabelled_to_another_clinic_is_refused(
     _refused(fresh_database(target), edited, f"plan row {plan}", "moved between clinics")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_text_in_an_integer_column_is_refused(source, runner, fresh_database, tmp_path, target):
     file = _backup(runner, tmp_path / "b.json")
 
@@ -159,7 +156,7 @@ def test_text_in_an_integer_column_is_refused(source, runner, fresh_database, tm
     _refused(fresh_database(target), edited, "'five' in oxford_grade", "a whole number")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_a_timestamp_in_a_date_column_is_refused(source, runner, fresh_database, tmp_path, target):
     file = _backup(runner, tmp_path / "b.json")
 
@@ -170,7 +167,7 @@ def test_a_timestamp_in_a_date_column_is_refused(source, runner, fresh_database,
     _refused(fresh_database(target), edited, "date_of_birth", "a date (YYYY-MM-DD)")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_an_edited_audit_row_is_refused_unless_accepted_and_then_recorded(
     source, runner, fresh_database, tmp_path, target
 ):
@@ -197,7 +194,7 @@ def test_an_edited_audit_row_is_refused_unless_accepted_and_then_recorded(
 # --- damaged backups and keys (item 10) -------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_a_tampered_backup_is_refused_before_commit(
     source, runner, fresh_database, tmp_path, target
 ):
@@ -210,7 +207,7 @@ def test_a_tampered_backup_is_refused_before_commit(
     _refused(fresh_database(target), edited, "signature does not match")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_the_wrong_audit_key_is_refused(source, runner, fresh_database, tmp_path, target):
     file = _backup(runner, tmp_path / "b.json.gz")
     restored = fresh_database(target)
@@ -242,7 +239,7 @@ def test_a_gzip_with_a_wrong_checksum_is_refused(source, runner, fresh_database,
     _refused(fresh_database("sqlite"), bad, "checksum")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_a_corrupt_sqlite_backup_is_one_line(app, source, runner, fresh_database, tmp_path, target):
     if SERVER_URL:
         pytest.skip("a .sqlite backup is made from an SQLite database")
@@ -270,7 +267,7 @@ def test_a_sqlite_backup_is_checked_against_its_checkpoint(
     _refused(fresh_database("sqlite"), file, "signature")
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
 def test_over_long_values_from_sqlite_are_refused_naming_the_column(
     app, runner, fresh_database, tmp_path, target, make_clinic
 ):
@@ -343,7 +340,7 @@ def test_the_advice_to_migrate_works_on_sqlite(tmp_path):
     scripts = ScriptDirectory.from_config(config)
     (head,) = scripts.get_heads()
     previous = scripts.get_revision(head).down_revision
-    made = create_app(_config(f"sqlite:///{tmp_path / 'made.sqlite'}"))
+    made = create_app(app_config(f"sqlite:///{tmp_path / 'made.sqlite'}"))
     runner = made.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     with committing(made):
@@ -352,7 +349,7 @@ def test_the_advice_to_migrate_works_on_sqlite(tmp_path):
         users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     file = _backup(runner, tmp_path / "made.json.gz")
 
-    behind = create_app(_config(f"sqlite:///{tmp_path / 'behind.sqlite'}"))
+    behind = create_app(app_config(f"sqlite:///{tmp_path / 'behind.sqlite'}"))
     assert behind.test_cli_runner().invoke(args=["db", "upgrade", previous]).exit_code == 0
     refused = behind.test_cli_runner().invoke(args=["restore", str(file)])
     output = refused.output
@@ -363,7 +360,7 @@ def test_the_advice_to_migrate_works_on_sqlite(tmp_path):
         assert db.session.scalar(sa.text("SELECT count(*) FROM user_account")) == 0
 
     # Following it: a database at the backup's revision takes the restore, then upgrades.
-    target = create_app(_config(f"sqlite:///{tmp_path / 'target.sqlite'}"))
+    target = create_app(app_config(f"sqlite:///{tmp_path / 'target.sqlite'}"))
     target_runner = target.test_cli_runner()
     assert target_runner.invoke(args=["db", "upgrade", head]).exit_code == 0
     restored = target_runner.invoke(args=["restore", str(file)])

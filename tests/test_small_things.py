@@ -6,9 +6,8 @@ from datetime import date
 
 from prescriptions.domain.dates import age_on
 from prescriptions.models import Patient
-from tests.conftest import count
-from tests.test_patients import NEW
-from tests.test_plans import new_plan
+from tests.factories import NEW_PATIENT as NEW
+from tests.factories import count, new_plan
 
 
 def test_every_page_names_a_favicon_that_exists(signed_in):

@@ -8,9 +8,18 @@ import pytest
 import sqlalchemy as sa
 
 from prescriptions.extensions import db
-from prescriptions.models import Assessment, ClinicExercise, ClinicTemplate, Patient, Plan, User
+from prescriptions.models import (
+    Assessment,
+    ClinicExercise,
+    ClinicTemplate,
+    Patient,
+    Plan,
+    Submission,
+    User,
+)
+from prescriptions.plans import views as plan_views
 from prescriptions.web.once import REPEAT_MESSAGE, SUBMISSION_TTL
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 NEW_PATIENT = {
     "given_name": "Ana",
@@ -174,3 +183,15 @@ def test_used_tokens_are_purged_after_their_time(app, signed_in):
     with app.app_context():
         tokens = db.session.scalars(sa.select(Submission.token)).all()
     assert tokens == ["another-token"]
+
+
+def test_a_template_gone_before_the_save_is_a_404_that_keeps_nothing(
+    app, signed_in, clinician, make_patient, monkeypatch
+):
+    """The new-plan token is claimed before the template is looked up; a 404 rolls both back."""
+    patient_id = make_patient(clinician.clinic_id)
+    monkeypatch.setattr(plan_views, "_template", lambda code: None)  # deleted by someone else
+    data = {"template": "strengthening", "start_date": "2026-11-30", "once": "gone-1"}
+    assert signed_in.post(f"/patients/{patient_id}/plans/new", data=data).status_code == 404
+    assert _count(app, Plan, patient_id=patient_id) == 0
+    assert _count(app, Submission, token="gone-1") == 0

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from prescriptions.auth import totp
 from prescriptions.extensions import db
 from prescriptions.models import AuditEvent, RecoveryCode, User
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 REFUSED = "That code is not right, or it was used already."
 
@@ -281,3 +281,41 @@ def test_new_recovery_codes_need_a_code_and_replace_the_old(app, client, clinici
     assert client.post("/login/code", data={"code": old[0]}).status_code == 400
     assert client.post("/login/code", data={"code": new[0]}).status_code == 302
     assert "auth.recovery_codes_new" in _actions(app, clinician.clinic_id)
+
+
+def _refused_for_too_many(response) -> bool:
+    text = response.get_data(as_text=True)
+    return response.status_code == 429 and "Too many failed attempts" in text
+
+
+def test_wrong_enrolment_codes_count_against_the_sign_in_limit(app, client, clinician):
+    login(client, clinician.email)
+    assert client.post("/account/two-factor/start").status_code == 302
+    secret = _secret(client.get("/account/two-factor/enrol").get_data(as_text=True))
+    for _ in range(app.config["LOGIN_LIMIT_PER_ACCOUNT"]):
+        assert client.post("/account/two-factor/enrol", data={"code": "000000"}).status_code == 400
+    # even the right code waits now, and two-factor stays off
+    assert _refused_for_too_many(
+        client.post("/account/two-factor/enrol", data={"code": code_at(secret)})
+    )
+    assert _actions(app, clinician.clinic_id)[-1] == "auth.login_throttled"
+    with app.app_context():
+        assert not db.session.get(User, clinician.id).has_two_factor
+
+
+def test_wrong_codes_for_new_recovery_codes_count_against_the_sign_in_limit(app, client, clinician):
+    login(client, clinician.email)
+    secret, old = enrol(client)
+    for _ in range(app.config["LOGIN_LIMIT_PER_ACCOUNT"]):
+        response = client.post("/account/two-factor/recovery-codes", data={"code": "000000"})
+        assert response.status_code == 400
+    assert _refused_for_too_many(
+        client.post("/account/two-factor/recovery-codes", data={"code": code_at(secret, 1)})
+    )
+    assert _actions(app, clinician.clinic_id)[-1] == "auth.login_throttled"
+    with app.app_context():  # the old codes still stand
+        assert db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == clinician.id, RecoveryCode.used_at.is_(None))
+        ) == len(old)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..audit import SYSTEM, Actor, record_event
+from ..audit import SYSTEM, Actor, record_event, record_update
 from ..auth.passwords import hash_password
 from ..domain.vocab import Role
 from ..extensions import db
@@ -22,11 +22,7 @@ def create_clinic(name: str, by: Actor = SYSTEM, **fields: Any) -> Clinic:
 
 def update_clinic(clinic: Clinic, by: Actor, **fields: Any) -> Clinic:
     """Change clinic settings."""
-    changed = sorted(k for k, v in fields.items() if getattr(clinic, k) != v)
-    for key, value in fields.items():
-        setattr(clinic, key, value)
-    db.session.flush()
-    record_event(by, "clinic.update", clinic, ", ".join(changed))
+    record_update(by, "clinic.update", clinic, fields)
     return clinic
 
 

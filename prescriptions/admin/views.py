@@ -24,7 +24,7 @@ from ..accounts.two_factor import reset_two_factor, set_two_factor_required
 from ..extensions import db
 from ..web import acting, admin_required, clinic_id
 from ..web.errors import render_error
-from ..web.once import Saved, repeat_of, submit_once
+from ..web.once import Saved, save_once_or_show
 from .forms import ClinicForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,24 +35,22 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def users() -> ResponseReturnValue:
     """List the clinic's accounts and add one."""
     form = UserForm()
-    if repeat := repeat_of(form):
-        return repeat
-    if form.validate_on_submit():
 
-        def save() -> Saved:
-            user = create_user(
-                current_user.clinic,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                password=form.password.data,
-                by=acting(),
-            )
-            return url_for("admin.users"), f"{user.name} can now sign in as {user.email}."
+    def save() -> Saved:
+        user = create_user(
+            current_user.clinic,
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            password=form.password.data,
+            by=acting(),
+        )
+        return url_for("admin.users"), f"{user.name} can now sign in as {user.email}."
 
-        return submit_once(form, save)
-    status = 400 if form.errors else 200
-    return render_template("admin/users.html", form=form, users=fetch_users(clinic_id())), status
+    def page() -> str:
+        return render_template("admin/users.html", form=form, users=fetch_users(clinic_id()))
+
+    return save_once_or_show(form, save, page)
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):action>")

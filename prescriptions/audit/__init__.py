@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -317,3 +317,12 @@ def record_event(
         ip=by.ip,
         detail=detail,
     )
+
+
+def record_update(by: Actor, action: str, record: Any, values: Mapping[str, Any]) -> None:
+    """Set these fields on a record, flush, and audit the names of those whose value changed."""
+    changed = sorted(k for k, v in values.items() if getattr(record, k) != v)
+    for key, value in values.items():
+        setattr(record, key, value)
+    db.session.flush()
+    record_event(by, action, record, ", ".join(changed))

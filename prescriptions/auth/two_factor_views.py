@@ -3,6 +3,7 @@ page) and recovery codes. Routes on the auth blueprint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..models import User
 from ..web import acting
 from . import totp
 from .forms import CodeForm, EnrolForm
-from .throttle import begin_attempt
+from .throttle import Attempt, begin_attempt
 from .views import _safe_next, _sign_in, bp, client_ip, login_policy, throttled_message
 
 PENDING = "pending_sign_in"
@@ -70,6 +71,18 @@ def _pending(stage: str) -> tuple[User, dict[str, Any]] | None:
     return user, pending
 
 
+def _counted(user: User, form: CodeForm | EnrolForm, by: Actor, where: str) -> Attempt | None:
+    """Count a code attempt against the sign-in limits. None when over them: the refusal is
+    audited and committed, and the reason stands beside the code field."""
+    attempt = begin_attempt(user.email, client_ip(), login_policy())
+    if attempt.allowed:
+        return attempt
+    record_sign_in("auth.login_throttled", user.email, by, user, where)
+    db.session.commit()
+    form.code.errors.append(throttled_message())
+    return None
+
+
 def _start_over() -> ResponseReturnValue:
     session.pop(PENDING, None)
     flash("Please sign in again.", "info")
@@ -89,11 +102,8 @@ def second_factor() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         by = Actor(None, client_ip())
-        attempt = begin_attempt(user.email, client_ip(), login_policy())
-        if not attempt.allowed:
-            record_sign_in("auth.login_throttled", user.email, by, user, "at the second factor")
-            db.session.commit()
-            form.code.errors.append(throttled_message())
+        attempt = _counted(user, form, by, "at the second factor")
+        if attempt is None:
             return render_template("auth/code.html", form=form), 429
         code = form.code.data
         recovery = totp.looks_like_recovery_code(code)
@@ -139,14 +149,15 @@ def _enrol_page(user: User, form: EnrolForm, action: str, status: int) -> Respon
     return page, status
 
 
-def _confirm(user: User, form: EnrolForm, action: str) -> list[str] | ResponseReturnValue:
-    """Check the enrolment code (under the sign-in limits); the recovery codes on success."""
+def _enrolment(user: User, action: str, finish: Callable[[], str]) -> ResponseReturnValue:
+    """The enrolment page and its code. A right code (checked under the sign-in limits) turns the
+    second factor on; `finish` then commits and says where the recovery codes page leads on to."""
+    form = EnrolForm()
+    if not form.validate_on_submit():
+        return _enrol_page(user, form, action, 400 if form.errors else 200)
     by = Actor(None, client_ip())
-    attempt = begin_attempt(user.email, client_ip(), login_policy())
-    if not attempt.allowed:
-        record_sign_in("auth.login_throttled", user.email, by, user, "at enrolment")
-        db.session.commit()
-        form.code.errors.append(throttled_message())
+    attempt = _counted(user, form, by, "at enrolment")
+    if attempt is None:
         return _enrol_page(user, form, action, 429)
     step = totp.matching_step(user.totp_pending_secret or "", form.code.data)
     if step is None:
@@ -155,7 +166,9 @@ def _confirm(user: User, form: EnrolForm, action: str) -> list[str] | ResponseRe
         form.code.errors.append(CODE_REFUSED)
         return _enrol_page(user, form, action, 400)
     attempt.hand_back()
-    return confirm_enrolment(user, step, Actor(user, client_ip()))
+    codes = confirm_enrolment(user, step, Actor(user, client_ip()))
+    onward = finish()
+    return render_template("auth/recovery_codes.html", codes=codes, onward=onward)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -167,19 +180,15 @@ def enrol_at_sign_in() -> ResponseReturnValue:
     if found is None or found[0].totp_pending_secret is None:
         return _start_over()
     user, pending = found
-    form = EnrolForm()
-    action = url_for("auth.enrol_at_sign_in")
-    if form.validate_on_submit():
-        result = _confirm(user, form, action)
-        if not isinstance(result, list):
-            return result
+
+    def finish() -> str:
         record_sign_in("auth.second_factor", user.email, acting(), user, "at enrolment")
         record_sign_in("auth.login", user.email, acting(), user)
         db.session.commit()
         _sign_in(user)
-        onward = _safe_next(pending.get("next"))
-        return render_template("auth/recovery_codes.html", codes=result, onward=onward)
-    return _enrol_page(user, form, action, 400 if form.errors else 200)
+        return _safe_next(pending.get("next"))
+
+    return _enrolment(user, url_for("auth.enrol_at_sign_in"), finish)
 
 
 @bp.get("/account/two-factor")
@@ -204,11 +213,8 @@ def new_recovery_codes() -> ResponseReturnValue:
     form = EnrolForm()
     if not form.validate_on_submit():
         return _two_factor_page(form, 400)
-    attempt = begin_attempt(user.email, client_ip(), login_policy())
-    if not attempt.allowed:
-        record_sign_in("auth.login_throttled", user.email, acting(), user, "new recovery codes")
-        db.session.commit()
-        form.code.errors.append(throttled_message())
+    attempt = _counted(user, form, acting(), "new recovery codes")
+    if attempt is None:
         return _two_factor_page(form, 429)
     step = totp.matching_step(user.totp_secret or "", form.code.data)
     if step is None or not claim_totp_step(user, step):
@@ -243,13 +249,9 @@ def enrol() -> ResponseReturnValue:
     user = current_user._get_current_object()
     if user.has_two_factor or user.totp_pending_secret is None:
         return redirect(url_for("auth.two_factor"))
-    form = EnrolForm()
-    action = url_for("auth.enrol")
-    if form.validate_on_submit():
-        result = _confirm(user, form, action)
-        if not isinstance(result, list):
-            return result
+
+    def finish() -> str:
         db.session.commit()
-        onward = url_for("auth.two_factor")
-        return render_template("auth/recovery_codes.html", codes=result, onward=onward)
-    return _enrol_page(user, form, action, 400 if form.errors else 200)
+        return url_for("auth.two_factor")
+
+    return _enrolment(user, url_for("auth.enrol"), finish)

@@ -9,7 +9,7 @@ from flask_login import login_required
 from ..domain.catalogue import exercise_code
 from ..mapping.plans import catalogue_of
 from ..web import acting, clinic_id
-from ..web.once import Saved, repeat_of, submit_once
+from ..web.once import Saved, save_once_or_show
 from .forms import ExerciseForm
 from .operations import add_clinic_exercise
 from .queries import fetch_clinic_exercises
@@ -22,18 +22,16 @@ bp = Blueprint("exercises", __name__)
 def index() -> ResponseReturnValue:
     """The exercise catalogue: built-in exercises and the clinic's own."""
     form = ExerciseForm()
-    if repeat := repeat_of(form):
-        return repeat
     own = fetch_clinic_exercises(clinic_id())
-    if form.validate_on_submit():
+
+    def save() -> Saved:
         code = exercise_code(form.name.data, {row.code for row in own})
+        add_clinic_exercise(clinic_id(), acting(), **form.values(code))
+        return url_for("exercises.index"), f"“{form.name.data}” can now be added to plans."
 
-        def save() -> Saved:
-            add_clinic_exercise(clinic_id(), acting(), **form.values(code))
-            return url_for("exercises.index"), f"“{form.name.data}” can now be added to plans."
+    def page() -> str:
+        return render_template(
+            "exercises/index.html", form=form, catalogue=catalogue_of(own).values()
+        )
 
-        return submit_once(form, save)
-    status = 400 if form.errors else 200
-    return render_template(
-        "exercises/index.html", form=form, catalogue=catalogue_of(own).values()
-    ), status
+    return save_once_or_show(form, save, page)

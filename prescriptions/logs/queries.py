@@ -13,7 +13,7 @@ from ..domain.adherence import LOG_FIELDS
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, Plan, User
-from ..plans.queries import next_plan_key
+from ..plans.queries import fetch_plan_page
 
 
 def fetch_logs(
@@ -89,31 +89,21 @@ def fetch_record_logs(clinic_id: int, patient_id: int) -> list[LogEntry]:
 
 def fetch_log_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage:
     """The logged days of the next `limit` plans (by plan id), by day."""
-    next_key = next_plan_key(clinic_id, after, limit)
-    if next_key is None:
-        return [], None
-    rows = list(
-        db.session.execute(
-            sa.select(
-                LogEntry.plan_id,
-                Patient.chart_number,
-                LogEntry.day,
-                LogEntry.sessions_prescribed,
-                *(getattr(LogEntry, name) for name in LOG_FIELDS),
-                User.name.label("entered_by"),
-                LogEntry.created_at,
-                LogEntry.updated_at,
-            )
-            .join(Plan, Plan.id == LogEntry.plan_id)
-            .join(Patient, Patient.id == Plan.patient_id)
-            .join(User, User.id == LogEntry.entered_by_id)
-            .where(
-                LogEntry.clinic_id == clinic_id,
-                Plan.clinic_id == clinic_id,
-                Plan.id > after,
-                Plan.id <= next_key,
-            )
-            .order_by(LogEntry.plan_id, LogEntry.day)
+    rows = (
+        sa.select(
+            LogEntry.plan_id,
+            Patient.chart_number,
+            LogEntry.day,
+            LogEntry.sessions_prescribed,
+            *(getattr(LogEntry, name) for name in LOG_FIELDS),
+            User.name.label("entered_by"),
+            LogEntry.created_at,
+            LogEntry.updated_at,
         )
+        .join(Plan, Plan.id == LogEntry.plan_id)
+        .join(Patient, Patient.id == Plan.patient_id)
+        .join(User, User.id == LogEntry.entered_by_id)
+        .where(LogEntry.clinic_id == clinic_id)
+        .order_by(LogEntry.plan_id, LogEntry.day)
     )
-    return rows, next_key
+    return fetch_plan_page(clinic_id, after, limit, rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import fields
 from datetime import timedelta
 
 from pdf import (
@@ -44,16 +45,8 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
     items = plan_items(plan.items)
     patient = plan.patient
     return HandoutSnapshot(
-        clinic=ClinicHeader(
-            name=clinic.name,
-            phone=clinic.phone,
-            address=clinic.address,
-            email=clinic.email,
-            footer_text=clinic.footer_text,
-            logo=clinic.logo,
-            emergency_number=clinic.emergency_number,
-            out_of_hours_number=clinic.out_of_hours_number,
-        ),
+        # every header field is the clinic's column of the same name
+        clinic=ClinicHeader(**{f.name: getattr(clinic, f.name) for f in fields(ClinicHeader)}),
         patient_name=patient.called,
         patient_full_name=patient.display_name,
         chart_number=patient.chart_number,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..audit import Actor, record_event
+from ..audit import Actor, record_event, record_update
 from ..database import allowed_fields
 from ..extensions import db
 from ..models import Patient, utcnow
@@ -36,12 +36,7 @@ def create_patient(clinic_id: int, by: Actor, **fields: Any) -> Patient:
 
 def update_patient(patient: Patient, by: Actor, **fields: Any) -> Patient:
     """Change a patient's details (guarded by the row version)."""
-    values = allowed_fields(fields, PATIENT_FIELDS)
-    changed = sorted(k for k, v in values.items() if getattr(patient, k) != v)
-    for key, value in values.items():
-        setattr(patient, key, value)
-    db.session.flush()
-    record_event(by, "patient.update", patient, ", ".join(changed))
+    record_update(by, "patient.update", patient, allowed_fields(fields, PATIENT_FIELDS))
     return patient
 
 

@@ -20,7 +20,7 @@ from ..web import acting, clinic_id
 from ..web.charts import assessment_charts
 from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
-from ..web.once import Saved, repeat_of, submit_once
+from ..web.once import Saved, repeat_of, save_once_or_show, submit_once
 from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
 from .queries import PATIENT_SORTS, fetch_patient, fetch_patient_by_chart, fetch_patients
@@ -205,17 +205,15 @@ def new_assessment(patient_id: int) -> ResponseReturnValue:
     """Record an assessment."""
     patient = _patient_or_404(patient_id)
     form = AssessmentForm()
-    if repeat := repeat_of(form):
-        return repeat
-    if form.validate_on_submit():
 
-        def save() -> Saved:
-            add_assessment(patient, acting(), **form.values())
-            return url_for("patients.show", patient_id=patient.id), "Assessment saved."
+    def save() -> Saved:
+        add_assessment(patient, acting(), **form.values())
+        return url_for("patients.show", patient_id=patient.id), "Assessment saved."
 
-        return submit_once(form, save)
-    status = 400 if form.errors else 200
-    return render_template("patients/assessment_form.html", form=form, patient=patient), status
+    def page() -> str:
+        return render_template("patients/assessment_form.html", form=form, patient=patient)
+
+    return save_once_or_show(form, save, page)
 
 
 @bp.route(

@@ -197,10 +197,15 @@ def plan_ids_after(clinic_id: int, after: int, limit: int) -> sa.Subquery:
     )
 
 
-def next_plan_key(clinic_id: int, after: int, limit: int) -> int | None:
-    """The last plan id of this page of plans, or None when there are no plans after `after`."""
+def fetch_plan_page(clinic_id: int, after: int, limit: int, rows: sa.Select) -> RowPage:
+    """Keyset paging by plan: the rows of `rows` (a select joining Plan) that belong to the
+    clinic's next `limit` plans after plan id `after`, and the last plan id of that page."""
     ids = plan_ids_after(clinic_id, after, limit)
-    return db.session.execute(sa.select(sa.func.max(ids.c.id))).scalar()
+    next_key = db.session.execute(sa.select(sa.func.max(ids.c.id))).scalar()
+    if next_key is None:
+        return [], None
+    page = rows.where(Plan.clinic_id == clinic_id, Plan.id > after, Plan.id <= next_key)
+    return list(db.session.execute(page)), next_key
 
 
 def fetch_plan_rows(clinic_id: int, after: int = 0, limit: int = 2000) -> RowPage:
@@ -243,27 +248,21 @@ def fetch_plan_rows(clinic_id: int, after: int = 0, limit: int = 2000) -> RowPag
 
 def fetch_item_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage:
     """The items of the next `limit` plans (by plan id), in week and order."""
-    next_key = next_plan_key(clinic_id, after, limit)
-    if next_key is None:
-        return [], None
-    rows = list(
-        db.session.execute(
-            sa.select(
-                PlanItem.plan_id,
-                Patient.chart_number,
-                Plan.status.label("plan_status"),
-                PlanItem.week,
-                PlanItem.seq,
-                PlanItem.exercise_code,
-                *(getattr(PlanItem, name) for name in DOSE_FIELDS),
-            )
-            .join(Plan, Plan.id == PlanItem.plan_id)
-            .join(Patient, Patient.id == Plan.patient_id)
-            .where(Plan.clinic_id == clinic_id, Plan.id > after, Plan.id <= next_key)
-            .order_by(PlanItem.plan_id, PlanItem.week, PlanItem.seq, PlanItem.id)
+    rows = (
+        sa.select(
+            PlanItem.plan_id,
+            Patient.chart_number,
+            Plan.status.label("plan_status"),
+            PlanItem.week,
+            PlanItem.seq,
+            PlanItem.exercise_code,
+            *(getattr(PlanItem, name) for name in DOSE_FIELDS),
         )
+        .join(Plan, Plan.id == PlanItem.plan_id)
+        .join(Patient, Patient.id == Plan.patient_id)
+        .order_by(PlanItem.plan_id, PlanItem.week, PlanItem.seq, PlanItem.id)
     )
-    return rows, next_key
+    return fetch_plan_page(clinic_id, after, limit, rows)
 
 
 def fetch_plan_labels(clinic_id: int, plan_ids: set[int]) -> dict[int, str]:

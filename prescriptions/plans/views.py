@@ -45,7 +45,7 @@ from ..web.charts import progress_charts
 from ..web.conflicts import Conflict, Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.forms import whole_number
-from ..web.once import Saved, repeat_of, submit_once
+from ..web.once import Saved, repeat_of, save_once_or_show, submit_once
 from .editor import apply_action
 from .forms import (
     CancelForm,
@@ -102,29 +102,25 @@ def new(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     choices = template_choices(fetch_clinic_templates(clinic_id()))
     form = NewPlanForm(templates=[(c.code, c.name) for c in choices])
-    if repeat := repeat_of(form):
-        return repeat
     latest = fetch_latest_assessment(clinic_id(), patient.id)
     if not form.is_submitted():
         form.template.data = suggest_template(patient.diagnoses)
-    if form.validate_on_submit():
-        template = _template(form.template.data)
-        if template is None:
-            abort(404)
 
-        def save() -> Saved:
-            items = propose_items(template, assessment_facts(latest))
-            plan = create_plan(patient, template, items, acting(), start=form.start_date.data)
-            return (
-                url_for("plans.edit", plan_id=plan.id),
-                "Draft created from the template. Check each week, then save.",
-            )
+    def save() -> Saved:
+        template = _template(form.template.data) or abort(404)
+        items = propose_items(template, assessment_facts(latest))
+        plan = create_plan(patient, template, items, acting(), start=form.start_date.data)
+        return (
+            url_for("plans.edit", plan_id=plan.id),
+            "Draft created from the template. Check each week, then save.",
+        )
 
-        return submit_once(form, save)
-    status = 400 if form.errors else 200
-    return render_template(
-        "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
-    ), status
+    def page() -> str:
+        return render_template(
+            "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
+        )
+
+    return save_once_or_show(form, save, page)
 
 
 @bp.get("/plans/<int:plan_id>")

@@ -93,30 +93,31 @@ def _refuse_control_characters(text: str | None, *, multiline: bool) -> None:
         raise ValidationError("Remove the control characters from this field.")
 
 
-class CleanString(StringField):
-    """A one-line text field that trims white space and refuses control characters."""
+class _Clean:
+    """Trims white space and refuses control characters (line breaks only when `multiline`)."""
+
+    multiline = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("filters", [strip])
         super().__init__(*args, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
-        _clean_text_checks(self, multiline=False)
+        _clean_text_checks(self, multiline=self.multiline)
+
+
+class CleanString(_Clean, StringField):
+    """A one-line text field that trims white space and refuses control characters."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         super().process_formdata(valuelist)
         self.data = self.data or ""
 
 
-class CleanText(TextAreaField):
+class CleanText(_Clean, TextAreaField):
     """A multi-line text field that trims white space and refuses control characters."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("filters", [strip])
-        super().__init__(*args, **kwargs)
-
-    def pre_validate(self, form: Any) -> None:
-        _clean_text_checks(self, multiline=True)
+    multiline = True
 
 
 #: beyond any bound a form checks; longer numbers are refused before the range check

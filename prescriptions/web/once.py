@@ -97,3 +97,15 @@ def submit_once(form: OnceForm, save: Callable[[], Saved]) -> ResponseReturnValu
     db.session.commit()
     flash(message, "success")
     return redirect(target)
+
+
+def save_once_or_show(
+    form: OnceForm, save: Callable[[], Saved], page: Callable[[], str]
+) -> ResponseReturnValue:
+    """A create page's whole request: a repeat is shown what the first POST made, valid input is
+    saved once (`submit_once`), and anything else renders `page` (400 when the form has errors)."""
+    if repeat := repeat_of(form):
+        return repeat
+    if form.validate_on_submit():
+        return submit_once(form, save)
+    return page(), 400 if form.errors else 200

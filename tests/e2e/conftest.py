@@ -3,7 +3,7 @@
 The tests skip, with the reason, when Chromium or Playwright for Python is missing, so the rest of
 the suite still runs. Never `playwright install`: the browser is /usr/bin/chromium.
 The fixtures are here; the server, the page audit and the steps a person takes are plain helpers
-in browsing.py, which the test modules import.
+in browsing.py, which the test modules import (never this file).
 """
 
 from __future__ import annotations
@@ -15,29 +15,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.browsing import (  # noqa: F401 - names the e2e modules once imported from here
-    ADMIN_EMAIL,
-    ADMIN_NAME,
-    ADMIN_PASSWORD,
+from tests.e2e.browsing import (
     AXE_JS,
-    AXE_MISSING,
-    BLOCKING_IMPACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    CLINIC,
     E2E_DIR,
-    NARROW,
-    ROOT,
     SCREENSHOTS,
-    SERVER_LOGS,
     WIDE,
     PageAudit,
     Server,
-    add_patient,
     complete_setup,
     missing_requirement,
-    sign_in,
-    start_plan,
     start_server,
     sync_playwright,
 )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.browsing import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     AXE_JS,

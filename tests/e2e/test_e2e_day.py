@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.browsing import (
     AXE_JS,
     BLOCKING_IMPACTS,
     SCREENSHOTS,
