@@ -365,6 +365,27 @@ def test_bookmarks_for_each_part() -> None:
     ]
 
 
+def test_each_bookmark_opens_the_page_its_part_starts_on() -> None:
+    # Pages are held back until the footers are drawn; the bookmarks must still point at the
+    # page each part starts on, not all at the first page.
+    pdf = render(sample())
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = texts(pdf)
+    found = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
+    assert found["About your plan"] == 0
+    assert list(found.values()) == sorted(found.values())
+    starts = {
+        "Finding the right muscles": "Finding the right muscles",
+        "Your exercises": "1. Slow holds",
+        "Week by week": "Week 1:",
+        "Staying safe": "Staying safe",
+    }
+    for title, words in starts.items():
+        assert words in pages[found[title]] and words not in pages[found[title] - 1]
+    assert "Week 1 log sheet" in pages[found["Log sheets"]]
+    assert "log sheet" not in pages[found["Log sheets"] - 1].split("Page")[0][:60]
+
+
 def test_batch_bookmarks_name_each_handout_by_chart_not_name() -> None:
     second = replace(sample(), chart_number="X-2")
     titles = outline_titles(
