@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import segno
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Flowable
 
 from pdf.sheetlayout import (
     MM,
     SCALE_LABELS,
+    Area,
     SheetLayout,
     SheetSpec,
     aruco_cells,
@@ -75,7 +79,13 @@ def log_sheets(snap: HandoutSnapshot, st: HandoutStyles, paper: str) -> list[Flo
 
 
 class LogSheet(Flowable):
-    """One page of a week's logging sheet, filling the whole frame."""
+    """One page of a week's logging sheet, filling the whole frame.
+
+    `plain = True` draws every circle, digit, marker and code afresh where it appears, with no
+    cache and no form (the same picture; the bench's plain peer build and a test use it).
+    """
+
+    plain = False
 
     def __init__(
         self, snap: HandoutSnapshot, week: WeekPlan | None, spec: SheetSpec, styles: HandoutStyles
@@ -98,7 +108,8 @@ class LogSheet(Flowable):
         x, y = canv.absolutePosition(0, 0)
         canv.saveState()
         canv.translate(-x, -y)
-        draw_log_sheet(canv, self.snap, self.week, sheet_layout(self.spec), self.styles)
+        lay = sheet_layout(self.spec)
+        draw_log_sheet(canv, self.snap, self.week, lay, self.styles, plain=self.plain)
         canv.restoreState()
 
 
@@ -155,9 +166,18 @@ def _split_chars(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def draw_log_sheet(
-    canv: Canvas, snap: HandoutSnapshot, week: WeekPlan | None, lay: SheetLayout, st: HandoutStyles
+    canv: Canvas,
+    snap: HandoutSnapshot,
+    week: WeekPlan | None,
+    lay: SheetLayout,
+    st: HandoutStyles,
+    plain: bool = False,
 ) -> None:
-    """Draw one page of a week's sheet; the canvas works in page coordinates."""
+    """Draw one page of a week's sheet; the canvas works in page coordinates.
+
+    The rows of circles are forms drawn once per document, the markers and the code are paths
+    built once per process; `plain` draws them all afresh instead (the same picture).
+    """
     h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
     text = _TextRun(canv, h)
@@ -218,10 +238,17 @@ def draw_log_sheet(
                 ty += line_h
 
     _grid(canv, text, lay, st, week)
-    _scales(canv, text, lay, st)
+    if plain:
+        _plain_scales(canv, text, lay, st)
+    else:
+        _scales(canv, lay, st)
     _foot(canv, text, lay, st)
-    _marks(canv, lay)
-    _code(canv, lay, code_text(snap, week.number if week else 0, lay.spec))
+    marks = _marks_path if plain else _cached_marks_path
+    canv.setFillColor(BLACK)
+    canv.drawPath(marks(lay.spec.variant, lay.marks, lay.page[1]), stroke=0, fill=1)
+    code = _code_path if plain else _cached_code_path
+    payload = code_text(snap, week.number if week else 0, lay.spec)
+    canv.drawPath(code(payload, lay.code, lay.page[1]), stroke=0, fill=1)
     text.draw()
 
 
@@ -298,8 +325,72 @@ def _grid(
     canv.lines([(a, h - b, c, h - d) for a, b, c, d in lines])
 
 
-def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
-    """The tick boxes and the rows of numbered circles."""
+def _scales(canv: Canvas, lay: SheetLayout, st: HandoutStyles) -> None:
+    """The tick boxes, and each row of numbered circles placed as a form."""
+    h = lay.page[1]
+    boxes = canv.beginPath()
+    rows: dict[tuple[int, str], list[Area]] = {}
+    for a in lay.areas:
+        if a.field == "session":
+            x0, y0, x1, y1 = a.box
+            boxes.rect(x0, h - y1, x1 - x0, y1 - y0)
+        else:
+            rows.setdefault((a.day, a.field), []).append(a)
+    for row in rows.values():
+        x0, y0 = row[0].box[0], row[0].box[1]
+        name = _row_form(canv, row, lay.digit_size, st.fonts.regular)
+        canv.saveState()
+        canv.translate(x0, h - y0)
+        canv.doForm(name)
+        canv.restoreState()
+    canv.setStrokeColor(INK)
+    canv.setLineWidth(1.0)
+    canv.drawPath(boxes, stroke=1, fill=0)
+
+
+def _row_form(canv: Canvas, row: list[Area], digit_size: float, font: str) -> str:
+    """The form for one row of circles, its origin at the first circle's top left.
+
+    Rows with the same shape (every day's pain row, say) share one form in the document.
+    """
+    x0, y0 = row[0].box[0], row[0].box[1]
+    shape = tuple(
+        (a.field, a.value, round(a.box[0] - x0, 3), round(a.box[1] - y0, 3),
+         round(a.box[2] - a.box[0], 3))
+        for a in row
+    )  # fmt: skip
+    key = repr((shape, digit_size, font)).encode()
+    name = "floorplan-row-" + hashlib.blake2b(key, digest_size=8).hexdigest()
+    if canv.hasForm(name):
+        return name
+    right = max(dx + d for _, _, dx, _, d in shape)
+    low = max(dy + d for _, _, _, dy, d in shape)
+    canv.beginForm(name, -2, -low - 2, right + 2, 2)
+    circles = canv.beginPath()
+    digits = canv.beginText()
+    digits.setFont(font, digit_size)
+    digits.setFillColor(MUTED)
+    for field, value, dx, dy, d in shape:
+        r = d / 2
+        circles.circle(dx + r, -dy - r, r)
+        tw = stringWidth(_digit(field, value), font, digit_size)
+        digits.setTextOrigin(dx + r - tw / 2, -(dy + r + digit_size * 0.36))
+        digits.textOut(_digit(field, value))
+    canv.setStrokeColor(GRID)
+    canv.setLineWidth(0.9)
+    canv.drawPath(circles, stroke=1, fill=0)
+    canv.drawText(digits)
+    canv.endForm()
+    return name
+
+
+def _digit(field: str, value: int | None) -> str:
+    label = SCALE_LABELS.get(field, ())
+    return label[value] if value is not None and value < len(label) else str(value)
+
+
+def _plain_scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+    """The tick boxes and every circle and digit drawn where it is, with no form."""
     h = lay.page[1]
     fonts = st.fonts
     boxes = canv.beginPath()
@@ -311,8 +402,7 @@ def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -
             continue
         r = (x1 - x0) / 2
         circles.circle(x0 + r, h - y0 - r, r)
-        label = SCALE_LABELS.get(a.field, ())
-        digit = label[a.value] if a.value is not None and a.value < len(label) else str(a.value)
+        digit = _digit(a.field, a.value)
         ds = lay.digit_size
         tw = stringWidth(digit, fonts.regular, ds)
         text.put(x0 + r - tw / 2, y0 + r + ds * 0.36, digit, fonts.regular, ds, MUTED)
@@ -349,27 +439,24 @@ def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> 
         )
 
 
-def _marks(canv: Canvas, lay: SheetLayout) -> None:
-    """The four corner markers the reader straightens the page by."""
-    h = lay.page[1]
-    path = canv.beginPath()
-    for corner, (x0, y0, x1, _) in enumerate(lay.marks):
+def _marks_path(variant: int, marks: tuple, page_h: float) -> PDFPathObject:
+    """The four corner markers the reader straightens the page by, as one path."""
+    path = PDFPathObject()
+    for corner, (x0, y0, x1, _) in enumerate(marks):
         cell = (x1 - x0) / 6
-        for c, r in aruco_cells(lay.spec.variant * 4 + corner):
-            _square(path, x0 + c * cell, h - y0 - (r + 1) * cell, cell)
-    canv.setFillColor(BLACK)
-    canv.drawPath(path, stroke=0, fill=1)
+        for c, r in aruco_cells(variant * 4 + corner):
+            _square(path, x0 + c * cell, page_h - y0 - (r + 1) * cell, cell)
+    return path
 
 
-def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
-    """The sheet's QR code, one filled path of module runs."""
-    h = lay.page[1]
+def _code_path(payload: str, box: tuple, page_h: float) -> PDFPathObject:
+    """The sheet's QR code, one path of module runs (fill it black)."""
     qr = segno.make(payload, error="m", micro=False)
     matrix = qr.matrix
     n = len(matrix)
-    x0, y0, x1, _ = lay.code
+    x0, y0, x1, _ = box
     cell = (x1 - x0) / n
-    path = canv.beginPath()
+    path = PDFPathObject()
     for r, row in enumerate(matrix):
         c = 0
         while c < n:
@@ -377,7 +464,7 @@ def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                x, y = x0 + start * cell, h - y0 - (r + 1) * cell
+                x, y = x0 + start * cell, page_h - y0 - (r + 1) * cell
                 path.moveTo(x, y)
                 path.lineTo(x + (c - start) * cell, y)
                 path.lineTo(x + (c - start) * cell, y + cell)
@@ -385,8 +472,13 @@ def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
                 path.close()
             else:
                 c += 1
-    canv.setFillColor(BLACK)
-    canv.drawPath(path, stroke=0, fill=1)
+    return path
+
+
+# Paths are read-only once built, so a process keeps them: the markers depend on the layout
+# alone, a code on its payload (the same plan printed again draws the same codes).
+_cached_marks_path = lru_cache(maxsize=64)(_marks_path)
+_cached_code_path = lru_cache(maxsize=1024)(_code_path)
 
 
 def _square(path: object, x: float, y: float, side: float) -> None:
