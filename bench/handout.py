@@ -3,9 +3,11 @@
 Seeds the demo clinic into a temporary SQLite database, signs in through Flask's test client and
 times `GET /plans/<id>/handout.pdf` (fetch, snapshot, render, audit row, commit: all of it); then
 the renderer alone on that plan's snapshot; then a plain platypus build of the same content: the
-renderer's own paragraphs, tables, pictures and log sheets handed to a `SimpleDocTemplate` with
-no page templates, no cached wrapping and each picture drawn afresh wherever it appears. Prints
-the warm medians, their ratios, the size and the pages. Asserts nothing.
+renderer's own paragraphs, tables, pictures and log sheets handed to a `SimpleDocTemplate`, with
+the same header and "Page X of Y" footer drawn by the usual onPage callback and numbered canvas,
+but no cached wrapping, each picture drawn afresh wherever it appears, and every circle, digit,
+marker and QR code of the log sheets drawn afresh where it is (`LogSheet.plain`). Prints the warm
+medians, their ratios, the size and the pages. Asserts nothing.
 
 Run from the repository root:  python bench/handout.py [--renders 40] [--paper a4] [--large-print]
 `--editions` instead prints, for the sample plan of each template in every paper and print size
@@ -34,7 +36,8 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table  # 
 from pdf import HandoutOptions, HandoutSnapshot, render_handout  # noqa: E402
 from pdf.drawings import Picture, drawing  # noqa: E402
 from pdf.flow import Bookmark, Para, Run  # noqa: E402
-from pdf.layout import SIDE_MARGIN, page_geometry  # noqa: E402
+from pdf.layout import SIDE_MARGIN, NumberedCanvas, make_decor, page_geometry  # noqa: E402
+from pdf.logsheet import LogSheet  # noqa: E402
 from pdf.render import _story  # noqa: E402
 from pdf.styles import handout_styles  # noqa: E402
 
@@ -86,6 +89,9 @@ def plain(flowable: object) -> list[object]:
         return [Paragraph(flowable.text, flowable.style, bulletText=flowable.bulletText)]
     if isinstance(flowable, Picture):
         return [_plain_picture(flowable)]
+    if isinstance(flowable, LogSheet):
+        flowable.plain = True  # no shared forms, no cached paths
+        return [flowable]
     if isinstance(flowable, Table):
         flowable.__class__ = Table  # a Grid is a Table with a smarter split
         flowable._cellvalues = [[_plain_cell(cell) for cell in row] for row in flowable._cellvalues]
@@ -107,6 +113,25 @@ def peer_build(snapshot: HandoutSnapshot, options: HandoutOptions) -> bytes:
     styles = handout_styles(options.large_print)
     geometry = page_geometry(options.paper, styles)
     story = [p for f in _story(snapshot, options, geometry.frame_width, 0, 0) for p in plain(f)]
+    decor = make_decor(
+        group=0,
+        clinic=snapshot.clinic.name,
+        patient=snapshot.patient_full_name,
+        phone=snapshot.clinic.phone,
+        footer_text=snapshot.clinic.footer_text,
+        draft=snapshot.is_draft,
+        styles=styles,
+        geometry=geometry,
+        emergency=snapshot.clinic.emergency_number,
+    )
+
+    def on_page(canv: NumberedCanvas, doc: SimpleDocTemplate) -> None:
+        # the same header, watermark and (once the page count is known) footer on every page
+        decor.header(canv)
+        if decor.draft:
+            decor.watermark(canv)
+        canv.floorplan_decor = decor
+
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -118,7 +143,7 @@ def peer_build(snapshot: HandoutSnapshot, options: HandoutOptions) -> bytes:
         invariant=1,
         initialFontName=styles.fonts.regular,
     )
-    doc.build(story)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=NumberedCanvas)
     return buffer.getvalue()
 
 

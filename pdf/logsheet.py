@@ -329,16 +329,13 @@ def _scales(canv: Canvas, lay: SheetLayout, st: HandoutStyles) -> None:
     """The tick boxes, and each row of numbered circles placed as a form."""
     h = lay.page[1]
     boxes = canv.beginPath()
-    rows: dict[tuple[int, str], list[Area]] = {}
     for a in lay.areas:
         if a.field == "session":
             x0, y0, x1, y1 = a.box
             boxes.rect(x0, h - y1, x1 - x0, y1 - y0)
-        else:
-            rows.setdefault((a.day, a.field), []).append(a)
-    for row in rows.values():
-        x0, y0 = row[0].box[0], row[0].box[1]
-        name = _row_form(canv, row, lay.digit_size, st.fonts.regular)
+    for x0, y0, name, shape in _row_forms(lay.spec, lay.digit_size, st.fonts.regular):
+        if not canv.hasForm(name):
+            _define_row_form(canv, name, shape, lay.digit_size, st.fonts.regular)
         canv.saveState()
         canv.translate(x0, h - y0)
         canv.doForm(name)
@@ -348,21 +345,37 @@ def _scales(canv: Canvas, lay: SheetLayout, st: HandoutStyles) -> None:
     canv.drawPath(boxes, stroke=1, fill=0)
 
 
-def _row_form(canv: Canvas, row: list[Area], digit_size: float, font: str) -> str:
-    """The form for one row of circles, its origin at the first circle's top left.
+RowShape = tuple[tuple[str, int | None, float, float, float], ...]
 
-    Rows with the same shape (every day's pain row, say) share one form in the document.
-    """
-    x0, y0 = row[0].box[0], row[0].box[1]
-    shape = tuple(
-        (a.field, a.value, round(a.box[0] - x0, 3), round(a.box[1] - y0, 3),
-         round(a.box[2] - a.box[0], 3))
-        for a in row
-    )  # fmt: skip
-    key = repr((shape, digit_size, font)).encode()
-    name = "floorplan-row-" + hashlib.blake2b(key, digest_size=8).hexdigest()
-    if canv.hasForm(name):
-        return name
+
+@lru_cache(maxsize=256)
+def _row_forms(
+    spec: SheetSpec, digit_size: float, font: str
+) -> tuple[tuple[float, float, str, RowShape], ...]:
+    """Each row of circles of a layout: its origin (the first circle's top left), the name of
+    its form and its shape. Rows with the same shape (every day's pain row, say) share a form."""
+    rows: dict[tuple[int, str], list[Area]] = {}
+    for a in sheet_layout(spec).areas:
+        if a.field != "session":
+            rows.setdefault((a.day, a.field), []).append(a)
+    out = []
+    for row in rows.values():
+        x0, y0 = row[0].box[0], row[0].box[1]
+        shape = tuple(
+            (a.field, a.value, round(a.box[0] - x0, 3), round(a.box[1] - y0, 3),
+             round(a.box[2] - a.box[0], 3))
+            for a in row
+        )  # fmt: skip
+        key = repr((shape, digit_size, font)).encode()
+        name = "floorplan-row-" + hashlib.blake2b(key, digest_size=8).hexdigest()
+        out.append((x0, y0, name, shape))
+    return tuple(out)
+
+
+def _define_row_form(
+    canv: Canvas, name: str, shape: RowShape, digit_size: float, font: str
+) -> None:
+    """Draw one row of circles and their digits into the document as a form."""
     right = max(dx + d for _, _, dx, _, d in shape)
     low = max(dy + d for _, _, _, dy, d in shape)
     canv.beginForm(name, -2, -low - 2, right + 2, 2)
@@ -381,7 +394,6 @@ def _row_form(canv: Canvas, row: list[Area], digit_size: float, font: str) -> st
     canv.drawPath(circles, stroke=1, fill=0)
     canv.drawText(digits)
     canv.endForm()
-    return name
 
 
 def _digit(field: str, value: int | None) -> str:
