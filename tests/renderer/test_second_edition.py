@@ -430,3 +430,9 @@ def test_a_week_table_says_continued_only_where_it_carries_on(
             # it opens the page, and the week started on the page before
             assert re.findall(r"Week \d: [^\n]*", text)[0].startswith(f"Week {n}:"), heads
             assert re.search(rf"Week {n}: (?![^\n]*continued)[^\n]*\n", pages[i - 1]), i
+
+
+@pytest.mark.parametrize("options", EDITIONS)
+def test_every_edition_stays_under_150_kb(options: HandoutOptions) -> None:
+    # Rows of circles are shared forms: the log sheets no longer repeat every circle's path.
+    assert len(render(sample(), options)) <= 150_000
