@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -14,6 +15,11 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from pdf.styles import ACCENT, INK, MUTED, RULE, WATERMARK, HandoutStyles
 from pdf.text import fit, one_line, wrap
+
+# Page and form streams stay binary (deflated only): ASCII85 on top made every one a quarter
+# larger and slower to write, and a PDF is never sent as 7-bit text. Process-wide, as
+# ReportLab reads it when a document is written.
+rl_config.useA85 = 0
 
 PAPER_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 SIDE_MARGIN = 18 * mm
