@@ -74,9 +74,10 @@ class Para(Paragraph):
         return width, height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
-        """Split a private copy: ReportLab's split edits the words of the lines it splits,
-        and cached lines are shared with every later paragraph of the same text."""
-        if self._key is not None and hasattr(self, "blPara"):
+        """Split a private copy: ReportLab's split edits the words of the lines it splits
+        (lines of one plain fragment, kind 0, are only read), and cached lines are shared with
+        every later paragraph of the same text."""
+        if self._key is not None and hasattr(self, "blPara") and self.blPara.kind != 0:
             self.blPara, self.frags = deepcopy((self.blPara, self.frags))
         return super().split(availWidth, availHeight)
 
