@@ -7,7 +7,8 @@ renderer's own paragraphs, tables, pictures and log sheets handed to a `SimpleDo
 the same header and "Page X of Y" footer drawn by the usual onPage callback and numbered canvas,
 but no cached wrapping, each picture drawn afresh wherever it appears, and every circle, digit,
 marker and QR code of the log sheets drawn afresh where it is (`LogSheet.plain`). Prints the warm
-medians, their ratios, the size and the pages. Asserts nothing.
+medians, their ratios, the same in process CPU time (steadier on a shared machine), the size and
+the pages. Asserts nothing.
 
 Run from the repository root:  python bench/handout.py [--renders 40] [--paper a4] [--large-print]
 `--editions` instead prints, for the sample plan of each template in every paper and print size
@@ -50,16 +51,24 @@ def page_count(pdf: bytes) -> int:
 
 
 def interleaved(
-    runs: dict[str, Callable[[], object]], rounds: int, warmup: int
+    runs: dict[str, Callable[[], object]], rounds: int, warmup: int, cpu: dict | None = None
 ) -> dict[str, list[float]]:
-    """Each run once per round, in turn; every timing in milliseconds, sorted."""
+    """Each run once per round, in turn; every wall timing in milliseconds, sorted.
+
+    `cpu`, if given, receives the same runs' process CPU times (ms, sorted): on a shared
+    machine they move far less than wall times, but leave out any wait (a disk flush, say).
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
+    cpu_times: dict[str, list[float]] = {name: [] for name in runs}
     for round_number in range(warmup + rounds):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             if round_number >= warmup:
                 times[name].append((time.perf_counter() - start) * 1000)
+                cpu_times[name].append((time.process_time() - start_cpu) * 1000)
+    if cpu is not None:
+        cpu.update({name: sorted(values) for name, values in cpu_times.items()})
     return {name: sorted(values) for name, values in times.items()}
 
 
@@ -234,7 +243,8 @@ def measure(args: argparse.Namespace, folder: str) -> None:
         "renderer": lambda: render_handout(snapshot, options),
         "peer": lambda: peer_build(snapshot, options),
     }
-    timings = interleaved(runs, args.renders, args.warmup)
+    cpu: dict[str, list[float]] = {}
+    timings = interleaved(runs, args.renders, args.warmup, cpu)
     endpoint_times = timings["endpoint"]
     endpoint_ms, render_ms, peer_ms = (statistics.median(timings[k]) for k in runs)
     edition = f"{args.paper}, {'large' if args.large_print else 'normal'} print"
@@ -252,6 +262,11 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     print(f"peer build warm median: {peer_ms:.1f} ms (min {timings['peer'][0]:.1f})")
     print(
         f"endpoint / peer: {endpoint_ms / peer_ms:.2f}; renderer / peer: {render_ms / peer_ms:.2f}"
+    )
+    e_cpu, r_cpu, p_cpu = (statistics.median(cpu[k]) for k in runs)
+    print(
+        f"CPU-time medians: endpoint {e_cpu:.1f}, renderer {r_cpu:.1f}, peer {p_cpu:.1f} ms; "
+        f"endpoint / peer: {e_cpu / p_cpu:.2f}; renderer / peer: {r_cpu / p_cpu:.2f}"
     )
 
 
