@@ -249,8 +249,9 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     endpoint_ms, render_ms, peer_ms = (statistics.median(timings[k]) for k in runs)
     edition = f"{args.paper}, {'large' if args.large_print else 'normal'} print"
     print(f"handout: demo plan {plan_id} ({len(snapshot.exercises)} exercises), {edition}")
+    same = "the same bytes" if served == pdf else "DIFFERENT bytes"
     print(
-        f"pages: {page_count(pdf)} (endpoint served {page_count(served)}); "
+        f"pages: {page_count(pdf)} (endpoint served {page_count(served)}, {same}); "
         f"peer build {page_count(peer)}"
     )
     print(f"bytes: {len(pdf)} ({len(pdf) / 1024:.1f} KiB); peer build {len(peer) / 1024:.1f} KiB")
