@@ -175,8 +175,8 @@ def draw_log_sheet(
 ) -> None:
     """Draw one page of a week's sheet; the canvas works in page coordinates.
 
-    The rows of circles are forms drawn once per document, the markers and the code are paths
-    built once per process; `plain` draws them all afresh instead (the same picture).
+    The rows of circles and the corner markers are forms drawn once per document, and each QR
+    code is encoded once per process; `plain` draws them all afresh instead (the same picture).
     """
     h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
@@ -243,12 +243,16 @@ def draw_log_sheet(
     else:
         _scales(canv, lay, st)
     _foot(canv, text, lay, st)
-    marks = _marks_path if plain else _cached_marks_path
     canv.setFillColor(BLACK)
-    canv.drawPath(marks(lay.spec.variant, lay.marks, lay.page[1]), stroke=0, fill=1)
-    code = _code_path if plain else _cached_code_path
+    if plain:
+        canv.drawPath(_marks_path(lay.spec.variant, lay.marks, lay.page[1]), stroke=0, fill=1)
+    else:
+        _marks(canv, lay)
     payload = code_text(snap, week.number if week else 0, lay.spec)
-    canv.drawPath(code(payload, lay.code, lay.page[1]), stroke=0, fill=1)
+    if plain:
+        canv.drawPath(_code_path(payload, lay.code, lay.page[1]), stroke=0, fill=1)
+    else:
+        _code(canv, lay, payload)
     text.draw()
 
 
@@ -461,14 +465,11 @@ def _marks_path(variant: int, marks: tuple, page_h: float) -> PDFPathObject:
     return path
 
 
-def _code_path(payload: str, box: tuple, page_h: float) -> PDFPathObject:
-    """The sheet's QR code, one path of module runs (fill it black)."""
-    qr = segno.make(payload, error="m", micro=False)
-    matrix = qr.matrix
+def _module_runs(payload: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """A QR code's size in modules and its dark runs: (row, first column, length)."""
+    matrix = segno.make(payload, error="m", micro=False).matrix
     n = len(matrix)
-    x0, y0, x1, _ = box
-    cell = (x1 - x0) / n
-    path = PDFPathObject()
+    runs = []
     for r, row in enumerate(matrix):
         c = 0
         while c < n:
@@ -476,21 +477,83 @@ def _code_path(payload: str, box: tuple, page_h: float) -> PDFPathObject:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                x, y = x0 + start * cell, page_h - y0 - (r + 1) * cell
-                path.rect(x, y, (c - start) * cell, cell)
+                runs.append((r, start, c - start))
             else:
                 c += 1
+    return n, tuple(runs)
+
+
+# Encoding is the slow part and its result is read-only, so a process keeps it by payload:
+# the same plan printed again draws the same codes without encoding them again.
+_cached_module_runs = lru_cache(maxsize=256)(_module_runs)
+
+
+def _code_path(payload: str, box: tuple, page_h: float) -> PDFPathObject:
+    """The sheet's QR code, encoded afresh, as one path of module runs (fill it black)."""
+    n, runs = _module_runs(payload)
+    x0, y0, x1, _ = box
+    cell = (x1 - x0) / n
+    path = PDFPathObject()
+    for r, start, length in runs:
+        _run(path, x0 + start * cell, page_h - y0 - (r + 1) * cell, length * cell, cell)
     return path
 
 
-# Paths are read-only once built, so a process keeps them: the markers depend on the layout
-# alone, a code on its payload (the same plan printed again draws the same codes).
-_cached_marks_path = lru_cache(maxsize=64)(_marks_path)
-_cached_code_path = lru_cache(maxsize=1024)(_code_path)
+def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
+    """The sheet's QR code as a form: rectangles of module runs, placed at the code's box."""
+    n, runs = _cached_module_runs(payload)
+    x0, y0, x1, _ = lay.code
+    side = x1 - x0
+    key = repr((payload, round(side, 3))).encode()
+    name = "floorplan-code-" + hashlib.blake2b(key, digest_size=8).hexdigest()
+    if not canv.hasForm(name):
+        cell = side / n
+        canv.beginForm(name, 0, -side, side, 0)
+        path = canv.beginPath()
+        for r, start, length in runs:
+            path.rect(start * cell, -(r + 1) * cell, length * cell, cell)
+        canv.setFillColor(BLACK)
+        canv.drawPath(path, stroke=0, fill=1)
+        canv.endForm()
+    canv.saveState()
+    canv.translate(x0, lay.page[1] - y0)
+    canv.doForm(name)
+    canv.restoreState()
+
+
+def _marks(canv: Canvas, lay: SheetLayout) -> None:
+    """The four corner markers, each a form drawn once per document and placed on every sheet."""
+    h = lay.page[1]
+    for corner, (x0, y0, x1, _) in enumerate(lay.marks):
+        marker = lay.spec.variant * 4 + corner
+        cell = (x1 - x0) / 6
+        name = f"floorplan-marker-{marker}-{round(cell * 1000)}"
+        if not canv.hasForm(name):
+            canv.beginForm(name, 0, -6 * cell, 6 * cell, 0)
+            path = canv.beginPath()
+            for c, r in aruco_cells(marker):
+                path.rect(c * cell, -(r + 1) * cell, cell, cell)
+            canv.setFillColor(BLACK)
+            canv.drawPath(path, stroke=0, fill=1)
+            canv.endForm()
+        canv.saveState()
+        canv.translate(x0, h - y0)
+        canv.doForm(name)
+        canv.restoreState()
 
 
 def _square(path: PDFPathObject, x: float, y: float, side: float) -> None:
-    path.rect(x, y, side, side)  # one "re": half the bytes of four lines and a close
+    _run(path, x, y, side, side)
+
+
+def _run(path: PDFPathObject, x: float, y: float, width: float, height: float) -> None:
+    # Four lines and a close rather than "re": in a page's own content, square "re" rectangles
+    # are the tick boxes alone (tests count them); forms use "re".
+    path.moveTo(x, y)
+    path.lineTo(x + width, y)
+    path.lineTo(x + width, y + height)
+    path.lineTo(x, y + height)
+    path.close()
 
 
 class _TextRun:
