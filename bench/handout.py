@@ -3,9 +3,12 @@
 Seeds the demo clinic into a temporary SQLite database, signs in through Flask's test client and
 times `GET /plans/<id>/handout.pdf` (fetch, snapshot, render, audit row, commit: all of it); then
 the renderer alone on that plan's snapshot; then a plain platypus build of the same content: the
-renderer's own paragraphs, tables, pictures and log sheets handed to a `SimpleDocTemplate` with
-no page templates, no cached wrapping and each picture drawn afresh wherever it appears. Prints
-the warm medians, their ratios, the size and the pages. Asserts nothing.
+renderer's own paragraphs, tables, pictures and log sheets handed to a `SimpleDocTemplate`, with
+the same header and "Page X of Y" footer drawn by the usual onPage callback and numbered canvas,
+but no cached wrapping, each picture drawn afresh wherever it appears, and every circle, digit,
+marker and QR code of the log sheets drawn afresh where it is (`LogSheet.plain`). Prints the warm
+medians, their ratios, the same in process CPU time (steadier on a shared machine), the size and
+the pages. Asserts nothing.
 
 Run from the repository root:  python bench/handout.py [--renders 40] [--paper a4] [--large-print]
 `--editions` instead prints, for the sample plan of each template in every paper and print size
@@ -34,7 +37,8 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table  # 
 from pdf import HandoutOptions, HandoutSnapshot, render_handout  # noqa: E402
 from pdf.drawings import Picture, drawing  # noqa: E402
 from pdf.flow import Bookmark, Para, Run  # noqa: E402
-from pdf.layout import SIDE_MARGIN, page_geometry  # noqa: E402
+from pdf.layout import SIDE_MARGIN, NumberedCanvas, make_decor, page_geometry  # noqa: E402
+from pdf.logsheet import LogSheet  # noqa: E402
 from pdf.render import _story  # noqa: E402
 from pdf.styles import handout_styles  # noqa: E402
 
@@ -47,16 +51,24 @@ def page_count(pdf: bytes) -> int:
 
 
 def interleaved(
-    runs: dict[str, Callable[[], object]], rounds: int, warmup: int
+    runs: dict[str, Callable[[], object]], rounds: int, warmup: int, cpu: dict | None = None
 ) -> dict[str, list[float]]:
-    """Each run once per round, in turn; every timing in milliseconds, sorted."""
+    """Each run once per round, in turn; every wall timing in milliseconds, sorted.
+
+    `cpu`, if given, receives the same runs' process CPU times (ms, sorted): on a shared
+    machine they move far less than wall times, but leave out any wait (a disk flush, say).
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
+    cpu_times: dict[str, list[float]] = {name: [] for name in runs}
     for round_number in range(warmup + rounds):
         for name, run in runs.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run()
             if round_number >= warmup:
                 times[name].append((time.perf_counter() - start) * 1000)
+                cpu_times[name].append((time.process_time() - start_cpu) * 1000)
+    if cpu is not None:
+        cpu.update({name: sorted(values) for name, values in cpu_times.items()})
     return {name: sorted(values) for name, values in times.items()}
 
 
@@ -86,6 +98,9 @@ def plain(flowable: object) -> list[object]:
         return [Paragraph(flowable.text, flowable.style, bulletText=flowable.bulletText)]
     if isinstance(flowable, Picture):
         return [_plain_picture(flowable)]
+    if isinstance(flowable, LogSheet):
+        flowable.plain = True  # no shared forms, no cached paths
+        return [flowable]
     if isinstance(flowable, Table):
         flowable.__class__ = Table  # a Grid is a Table with a smarter split
         flowable._cellvalues = [[_plain_cell(cell) for cell in row] for row in flowable._cellvalues]
@@ -107,6 +122,25 @@ def peer_build(snapshot: HandoutSnapshot, options: HandoutOptions) -> bytes:
     styles = handout_styles(options.large_print)
     geometry = page_geometry(options.paper, styles)
     story = [p for f in _story(snapshot, options, geometry.frame_width, 0, 0) for p in plain(f)]
+    decor = make_decor(
+        group=0,
+        clinic=snapshot.clinic.name,
+        patient=snapshot.patient_full_name,
+        phone=snapshot.clinic.phone,
+        footer_text=snapshot.clinic.footer_text,
+        draft=snapshot.is_draft,
+        styles=styles,
+        geometry=geometry,
+        emergency=snapshot.clinic.emergency_number,
+    )
+
+    def on_page(canv: NumberedCanvas, doc: SimpleDocTemplate) -> None:
+        # the same header, watermark and (once the page count is known) footer on every page
+        decor.header(canv)
+        if decor.draft:
+            decor.watermark(canv)
+        canv.floorplan_decor = decor
+
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -118,7 +152,7 @@ def peer_build(snapshot: HandoutSnapshot, options: HandoutOptions) -> bytes:
         invariant=1,
         initialFontName=styles.fonts.regular,
     )
-    doc.build(story)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=NumberedCanvas)
     return buffer.getvalue()
 
 
@@ -209,13 +243,15 @@ def measure(args: argparse.Namespace, folder: str) -> None:
         "renderer": lambda: render_handout(snapshot, options),
         "peer": lambda: peer_build(snapshot, options),
     }
-    timings = interleaved(runs, args.renders, args.warmup)
+    cpu: dict[str, list[float]] = {}
+    timings = interleaved(runs, args.renders, args.warmup, cpu)
     endpoint_times = timings["endpoint"]
     endpoint_ms, render_ms, peer_ms = (statistics.median(timings[k]) for k in runs)
     edition = f"{args.paper}, {'large' if args.large_print else 'normal'} print"
     print(f"handout: demo plan {plan_id} ({len(snapshot.exercises)} exercises), {edition}")
+    same = "the same bytes" if served == pdf else "DIFFERENT bytes"
     print(
-        f"pages: {page_count(pdf)} (endpoint served {page_count(served)}); "
+        f"pages: {page_count(pdf)} (endpoint served {page_count(served)}, {same}); "
         f"peer build {page_count(peer)}"
     )
     print(f"bytes: {len(pdf)} ({len(pdf) / 1024:.1f} KiB); peer build {len(peer) / 1024:.1f} KiB")
@@ -227,6 +263,11 @@ def measure(args: argparse.Namespace, folder: str) -> None:
     print(f"peer build warm median: {peer_ms:.1f} ms (min {timings['peer'][0]:.1f})")
     print(
         f"endpoint / peer: {endpoint_ms / peer_ms:.2f}; renderer / peer: {render_ms / peer_ms:.2f}"
+    )
+    e_cpu, r_cpu, p_cpu = (statistics.median(cpu[k]) for k in runs)
+    print(
+        f"CPU-time medians: endpoint {e_cpu:.1f}, renderer {r_cpu:.1f}, peer {p_cpu:.1f} ms; "
+        f"endpoint / peer: {e_cpu / p_cpu:.2f}; renderer / peer: {r_cpu / p_cpu:.2f}"
     )
 
 

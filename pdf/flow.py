@@ -4,6 +4,7 @@ at the foot of a page (and say "continued" when a step list splits), and bookmar
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, Paragraph, Table
@@ -53,18 +54,32 @@ class Para(Paragraph):
         self._key = key
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
-        """Break lines for this width, or reuse the lines already broken at this width."""
+        """Break lines for this width, or reuse the lines already broken at this width.
+
+        Breaking lines also replaces the fragments with the words it made (and sets a few
+        counters); all of it is kept and restored, so a reused paragraph is the same object
+        a fresh one would be, and splits and draws the same.
+        """
         if self._key is None:
             return super().wrap(availWidth, availHeight)
         key = (*self._key, availWidth)
         known = _broken.get(key)
         if known is not None:
-            self.width = availWidth
-            self.blPara, self.height, self._wrapWidths = known
+            self.__dict__.update(known)
             return availWidth, self.height
+        before = dict(self.__dict__)
         width, height = super().wrap(availWidth, availHeight)
-        _remember(_broken, key, (self.blPara, height, self._wrapWidths))
+        made = {k: v for k, v in self.__dict__.items() if k not in before or before[k] is not v}
+        _remember(_broken, key, made)
         return width, height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        """Split a private copy: ReportLab's split edits the words of the lines it splits
+        (lines of one plain fragment, kind 0, are only read), and cached lines are shared with
+        every later paragraph of the same text."""
+        if self._key is not None and hasattr(self, "blPara") and self.blPara.kind != 0:
+            self.blPara, self.frags = deepcopy((self.blPara, self.frags))
+        return super().split(availWidth, availHeight)
 
 
 class Heading(Para):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -14,6 +15,11 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
 from pdf.styles import ACCENT, INK, MUTED, RULE, WATERMARK, HandoutStyles
 from pdf.text import fit, one_line, wrap
+
+# Page and form streams stay binary (deflated only): ASCII85 on top made every one a quarter
+# larger and slower to write, and a PDF is never sent as 7-bit text. Process-wide, as
+# ReportLab reads it when a document is written.
+rl_config.useA85 = 0
 
 PAPER_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 SIDE_MARGIN = 18 * mm
@@ -244,6 +250,7 @@ class NumberedCanvas(Canvas):
     def __init__(self, *args: Any, created: datetime | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_pages: list[dict[str, Any]] = []
+        self._page_bookmarks: list[tuple[str, dict[str, Any]]] = []
         self.floorplan_decor: PageDecor | None = None
         if created is not None:
             # invariant=1 fixes every date to 2000; a fixed real date keeps the bytes identical.
@@ -251,9 +258,18 @@ class NumberedCanvas(Canvas):
             self._doc.info._dateFormatter = lambda *_: stamp
         self.showOutline()
 
+    def bookmarkPage(self, key: str, **kwargs: Any) -> None:  # noqa: N802 - ReportLab's name
+        """Note a bookmark on this page; it is made when the page is written out.
+
+        ReportLab points a bookmark at the page the document is writing, and pages are held
+        back here until save(): made now, every bookmark would point at the first page.
+        """
+        self._page_bookmarks.append((key, kwargs))
+
     def showPage(self) -> None:  # noqa: N802 - ReportLab's name
         """Keep the finished page's state instead of writing it out."""
         self._held_pages.append(dict(self.__dict__))
+        self._page_bookmarks = []
         self._startPage()
 
     def save(self) -> None:
@@ -270,6 +286,8 @@ class NumberedCanvas(Canvas):
             if decor is not None:
                 seen[decor.group] += 1
                 decor.footer(self, seen[decor.group], totals[decor.group])
+            for key, kwargs in self._page_bookmarks:
+                super().bookmarkPage(key, **kwargs)
             super().showPage()
         super().save()
 

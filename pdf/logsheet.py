@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import segno
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Flowable
 
 from pdf.sheetlayout import (
     MM,
     SCALE_LABELS,
+    Area,
     SheetLayout,
     SheetSpec,
     aruco_cells,
@@ -75,7 +79,13 @@ def log_sheets(snap: HandoutSnapshot, st: HandoutStyles, paper: str) -> list[Flo
 
 
 class LogSheet(Flowable):
-    """One page of a week's logging sheet, filling the whole frame."""
+    """One page of a week's logging sheet, filling the whole frame.
+
+    `plain = True` draws every circle, digit, marker and code afresh where it appears, with no
+    cache and no form (the same picture; the bench's plain peer build and a test use it).
+    """
+
+    plain = False
 
     def __init__(
         self, snap: HandoutSnapshot, week: WeekPlan | None, spec: SheetSpec, styles: HandoutStyles
@@ -98,7 +108,8 @@ class LogSheet(Flowable):
         x, y = canv.absolutePosition(0, 0)
         canv.saveState()
         canv.translate(-x, -y)
-        draw_log_sheet(canv, self.snap, self.week, sheet_layout(self.spec), self.styles)
+        lay = sheet_layout(self.spec)
+        draw_log_sheet(canv, self.snap, self.week, lay, self.styles, plain=self.plain)
         canv.restoreState()
 
 
@@ -155,9 +166,18 @@ def _split_chars(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def draw_log_sheet(
-    canv: Canvas, snap: HandoutSnapshot, week: WeekPlan | None, lay: SheetLayout, st: HandoutStyles
+    canv: Canvas,
+    snap: HandoutSnapshot,
+    week: WeekPlan | None,
+    lay: SheetLayout,
+    st: HandoutStyles,
+    plain: bool = False,
 ) -> None:
-    """Draw one page of a week's sheet; the canvas works in page coordinates."""
+    """Draw one page of a week's sheet; the canvas works in page coordinates.
+
+    The rows of circles and the corner markers are forms drawn once per document, and each QR
+    code is encoded once per process; `plain` draws them all afresh instead (the same picture).
+    """
     h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
     text = _TextRun(canv, h)
@@ -218,10 +238,21 @@ def draw_log_sheet(
                 ty += line_h
 
     _grid(canv, text, lay, st, week)
-    _scales(canv, text, lay, st)
+    if plain:
+        _plain_scales(canv, text, lay, st)
+    else:
+        _scales(canv, lay, st)
     _foot(canv, text, lay, st)
-    _marks(canv, lay)
-    _code(canv, lay, code_text(snap, week.number if week else 0, lay.spec))
+    canv.setFillColor(BLACK)
+    if plain:
+        canv.drawPath(_marks_path(lay.spec.variant, lay.marks, lay.page[1]), stroke=0, fill=1)
+    else:
+        _marks(canv, lay)
+    payload = code_text(snap, week.number if week else 0, lay.spec)
+    if plain:
+        canv.drawPath(_code_path(payload, lay.code, lay.page[1]), stroke=0, fill=1)
+    else:
+        _code(canv, lay, payload)
     text.draw()
 
 
@@ -298,8 +329,84 @@ def _grid(
     canv.lines([(a, h - b, c, h - d) for a, b, c, d in lines])
 
 
-def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
-    """The tick boxes and the rows of numbered circles."""
+def _scales(canv: Canvas, lay: SheetLayout, st: HandoutStyles) -> None:
+    """The tick boxes, and each row of numbered circles placed as a form."""
+    h = lay.page[1]
+    boxes = canv.beginPath()
+    for a in lay.areas:
+        if a.field == "session":
+            x0, y0, x1, y1 = a.box
+            boxes.rect(x0, h - y1, x1 - x0, y1 - y0)
+    for x0, y0, name, shape in _row_forms(lay.spec, lay.digit_size, st.fonts.regular):
+        if not canv.hasForm(name):
+            _define_row_form(canv, name, shape, lay.digit_size, st.fonts.regular)
+        canv.saveState()
+        canv.translate(x0, h - y0)
+        canv.doForm(name)
+        canv.restoreState()
+    canv.setStrokeColor(INK)
+    canv.setLineWidth(1.0)
+    canv.drawPath(boxes, stroke=1, fill=0)
+
+
+RowShape = tuple[tuple[str, int | None, float, float, float], ...]
+
+
+@lru_cache(maxsize=256)
+def _row_forms(
+    spec: SheetSpec, digit_size: float, font: str
+) -> tuple[tuple[float, float, str, RowShape], ...]:
+    """Each row of circles of a layout: its origin (the first circle's top left), the name of
+    its form and its shape. Rows with the same shape (every day's pain row, say) share a form."""
+    rows: dict[tuple[int, str], list[Area]] = {}
+    for a in sheet_layout(spec).areas:
+        if a.field != "session":
+            rows.setdefault((a.day, a.field), []).append(a)
+    out = []
+    for row in rows.values():
+        x0, y0 = row[0].box[0], row[0].box[1]
+        shape = tuple(
+            (a.field, a.value, round(a.box[0] - x0, 3), round(a.box[1] - y0, 3),
+             round(a.box[2] - a.box[0], 3))
+            for a in row
+        )  # fmt: skip
+        key = repr((shape, digit_size, font)).encode()
+        name = "floorplan-row-" + hashlib.blake2b(key, digest_size=8).hexdigest()
+        out.append((x0, y0, name, shape))
+    return tuple(out)
+
+
+def _define_row_form(
+    canv: Canvas, name: str, shape: RowShape, digit_size: float, font: str
+) -> None:
+    """Draw one row of circles and their digits into the document as a form."""
+    right = max(dx + d for _, _, dx, _, d in shape)
+    low = max(dy + d for _, _, _, dy, d in shape)
+    canv.beginForm(name, -2, -low - 2, right + 2, 2)
+    circles = canv.beginPath()
+    digits = canv.beginText()
+    digits.setFont(font, digit_size)
+    digits.setFillColor(MUTED)
+    for field, value, dx, dy, d in shape:
+        r = d / 2
+        circles.circle(dx + r, -dy - r, r)
+        tw = stringWidth(_digit(field, value), font, digit_size)
+        digits.setTextOrigin(dx + r - tw / 2, -(dy + r + digit_size * 0.36))
+        digits.textOut(_digit(field, value))
+    canv.setStrokeColor(GRID)
+    canv.setLineWidth(0.9)
+    canv.drawPath(circles, stroke=1, fill=0)
+    canv.drawText(digits)
+    canv.endForm()
+
+
+def _digit(field: str, value: int | None) -> str:
+    label = SCALE_LABELS.get(field, ())
+    return label[value] if value is not None and value < len(label) else str(value)
+
+
+def _plain_scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+    """The tick boxes and every circle and digit drawn where it is, with no form."""
     h = lay.page[1]
     fonts = st.fonts
     boxes = canv.beginPath()
@@ -311,8 +418,7 @@ def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -
             continue
         r = (x1 - x0) / 2
         circles.circle(x0 + r, h - y0 - r, r)
-        label = SCALE_LABELS.get(a.field, ())
-        digit = label[a.value] if a.value is not None and a.value < len(label) else str(a.value)
+        digit = _digit(a.field, a.value)
         ds = lay.digit_size
         tw = stringWidth(digit, fonts.regular, ds)
         text.put(x0 + r - tw / 2, y0 + r + ds * 0.36, digit, fonts.regular, ds, MUTED)
@@ -349,27 +455,21 @@ def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> 
         )
 
 
-def _marks(canv: Canvas, lay: SheetLayout) -> None:
-    """The four corner markers the reader straightens the page by."""
-    h = lay.page[1]
-    path = canv.beginPath()
-    for corner, (x0, y0, x1, _) in enumerate(lay.marks):
+def _marks_path(variant: int, marks: tuple, page_h: float) -> PDFPathObject:
+    """The four corner markers the reader straightens the page by, as one path."""
+    path = PDFPathObject()
+    for corner, (x0, y0, x1, _) in enumerate(marks):
         cell = (x1 - x0) / 6
-        for c, r in aruco_cells(lay.spec.variant * 4 + corner):
-            _square(path, x0 + c * cell, h - y0 - (r + 1) * cell, cell)
-    canv.setFillColor(BLACK)
-    canv.drawPath(path, stroke=0, fill=1)
+        for c, r in aruco_cells(variant * 4 + corner):
+            _square(path, x0 + c * cell, page_h - y0 - (r + 1) * cell, cell)
+    return path
 
 
-def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
-    """The sheet's QR code, one filled path of module runs."""
-    h = lay.page[1]
-    qr = segno.make(payload, error="m", micro=False)
-    matrix = qr.matrix
+def _module_runs(payload: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """A QR code's size in modules and its dark runs: (row, first column, length)."""
+    matrix = segno.make(payload, error="m", micro=False).matrix
     n = len(matrix)
-    x0, y0, x1, _ = lay.code
-    cell = (x1 - x0) / n
-    path = canv.beginPath()
+    runs = []
     for r, row in enumerate(matrix):
         c = 0
         while c < n:
@@ -377,24 +477,83 @@ def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
                 start = c
                 while c < n and row[c]:
                     c += 1
-                x, y = x0 + start * cell, h - y0 - (r + 1) * cell
-                path.moveTo(x, y)
-                path.lineTo(x + (c - start) * cell, y)
-                path.lineTo(x + (c - start) * cell, y + cell)
-                path.lineTo(x, y + cell)
-                path.close()
+                runs.append((r, start, c - start))
             else:
                 c += 1
-    canv.setFillColor(BLACK)
-    canv.drawPath(path, stroke=0, fill=1)
+    return n, tuple(runs)
 
 
-def _square(path: object, x: float, y: float, side: float) -> None:
-    path.moveTo(x, y)  # type: ignore[attr-defined]
-    path.lineTo(x + side, y)  # type: ignore[attr-defined]
-    path.lineTo(x + side, y + side)  # type: ignore[attr-defined]
-    path.lineTo(x, y + side)  # type: ignore[attr-defined]
-    path.close()  # type: ignore[attr-defined]
+# Encoding is the slow part and its result is read-only, so a process keeps it by payload:
+# the same plan printed again draws the same codes without encoding them again.
+_cached_module_runs = lru_cache(maxsize=256)(_module_runs)
+
+
+def _code_path(payload: str, box: tuple, page_h: float) -> PDFPathObject:
+    """The sheet's QR code, encoded afresh, as one path of module runs (fill it black)."""
+    n, runs = _module_runs(payload)
+    x0, y0, x1, _ = box
+    cell = (x1 - x0) / n
+    path = PDFPathObject()
+    for r, start, length in runs:
+        _run(path, x0 + start * cell, page_h - y0 - (r + 1) * cell, length * cell, cell)
+    return path
+
+
+def _code(canv: Canvas, lay: SheetLayout, payload: str) -> None:
+    """The sheet's QR code as a form: rectangles of module runs, placed at the code's box."""
+    n, runs = _cached_module_runs(payload)
+    x0, y0, x1, _ = lay.code
+    side = x1 - x0
+    key = repr((payload, round(side, 3))).encode()
+    name = "floorplan-code-" + hashlib.blake2b(key, digest_size=8).hexdigest()
+    if not canv.hasForm(name):
+        cell = side / n
+        canv.beginForm(name, 0, -side, side, 0)
+        path = canv.beginPath()
+        for r, start, length in runs:
+            path.rect(start * cell, -(r + 1) * cell, length * cell, cell)
+        canv.setFillColor(BLACK)
+        canv.drawPath(path, stroke=0, fill=1)
+        canv.endForm()
+    canv.saveState()
+    canv.translate(x0, lay.page[1] - y0)
+    canv.doForm(name)
+    canv.restoreState()
+
+
+def _marks(canv: Canvas, lay: SheetLayout) -> None:
+    """The four corner markers, each a form drawn once per document and placed on every sheet."""
+    h = lay.page[1]
+    for corner, (x0, y0, x1, _) in enumerate(lay.marks):
+        marker = lay.spec.variant * 4 + corner
+        cell = (x1 - x0) / 6
+        name = f"floorplan-marker-{marker}-{round(cell * 1000)}"
+        if not canv.hasForm(name):
+            canv.beginForm(name, 0, -6 * cell, 6 * cell, 0)
+            path = canv.beginPath()
+            for c, r in aruco_cells(marker):
+                path.rect(c * cell, -(r + 1) * cell, cell, cell)
+            canv.setFillColor(BLACK)
+            canv.drawPath(path, stroke=0, fill=1)
+            canv.endForm()
+        canv.saveState()
+        canv.translate(x0, h - y0)
+        canv.doForm(name)
+        canv.restoreState()
+
+
+def _square(path: PDFPathObject, x: float, y: float, side: float) -> None:
+    _run(path, x, y, side, side)
+
+
+def _run(path: PDFPathObject, x: float, y: float, width: float, height: float) -> None:
+    # Four lines and a close rather than "re": in a page's own content, square "re" rectangles
+    # are the tick boxes alone (tests count them); forms use "re".
+    path.moveTo(x, y)
+    path.lineTo(x + width, y)
+    path.lineTo(x + width, y + height)
+    path.lineTo(x, y + height)
+    path.close()
 
 
 class _TextRun:

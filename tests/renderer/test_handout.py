@@ -224,6 +224,18 @@ def test_same_input_same_bytes() -> None:
     assert render_handouts(batch) == render_handouts(batch)
 
 
+def test_first_render_in_a_process_gives_the_same_bytes_as_later_ones() -> None:
+    # Paragraphs reuse lines broken earlier in the process: a reused one must split and draw
+    # exactly as a freshly broken one (Letter large print split a reused paragraph otherwise).
+    from pdf import flow
+
+    for options in (NORMAL, LARGE, HandoutOptions(paper="letter", large_print=True)):
+        flow._parsed.clear()
+        flow._broken.clear()
+        cold = render_handout(sample(), options)
+        assert render_handout(sample(), options) == cold
+
+
 def test_same_bytes_in_a_fresh_process() -> None:
     code = (
         "import hashlib, sys; sys.path.insert(0, sys.argv[1]);"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date
@@ -118,3 +119,42 @@ def test_fonts_and_styles_wait_for_the_first_render() -> None:
         "print(before, info, after)"
     )
     assert run_python(code) == "False 0 True"
+
+
+def _sheet_pixels(pdf: bytes, page: int, folder: Path) -> list[int]:
+    source = folder / "sheet.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(  # noqa: S603, S607 - poppler on our own file, fixed arguments
+        ["pdftoppm", "-r", "40", "-gray", "-f", str(page), "-l", str(page), str(source),
+         str(folder / "page")],
+        check=True,
+    )  # fmt: skip
+    (image,) = folder.glob("page*.pgm")
+    data = image.read_bytes()
+    image.unlink()
+    return list(data[data.index(b"255\n") + 4 :])
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_circles_drawn_as_shared_forms_look_as_circles_drawn_one_by_one(
+    large: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pdf import HandoutOptions, render_handout
+    from pdf.logsheet import LogSheet
+    from pdf.sample import sample_snapshot
+
+    snap, options = sample_snapshot(), HandoutOptions(large_print=large, log_sheets_only=True)
+    shared = render_handout(snap, options)
+    monkeypatch.setattr(LogSheet, "plain", True)
+    plain = render_handout(snap, options)
+    assert shared != plain
+    # Each row of circles is one form, every day's row of the same scale reusing it; so is
+    # each corner marker (four per paper and print size), and each sheet's own QR code.
+    forms = shared.count(b"/Subtype /Form")
+    pages = len(re.findall(rb"/Type /Page\b(?!s)", shared))
+    assert forms <= 3 + 4 + pages
+    assert len(shared) < len(plain) * 0.8
+    for page in (1, 2):
+        a, b = _sheet_pixels(shared, page, tmp_path), _sheet_pixels(plain, page, tmp_path)
+        assert len(a) == len(b)
+        assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a) < 0.05

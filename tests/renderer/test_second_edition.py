@@ -365,6 +365,27 @@ def test_bookmarks_for_each_part() -> None:
     ]
 
 
+def test_each_bookmark_opens_the_page_its_part_starts_on() -> None:
+    # Pages are held back until the footers are drawn; the bookmarks must still point at the
+    # page each part starts on, not all at the first page.
+    pdf = render(sample())
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = texts(pdf)
+    found = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
+    assert found["About your plan"] == 0
+    assert list(found.values()) == sorted(found.values())
+    starts = {
+        "Finding the right muscles": "Finding the right muscles",
+        "Your exercises": "1. Slow holds",
+        "Week by week": "Week 1:",
+        "Staying safe": "Staying safe",
+    }
+    for title, words in starts.items():
+        assert words in pages[found[title]] and words not in pages[found[title] - 1]
+    assert "Week 1 log sheet" in pages[found["Log sheets"]]
+    assert "log sheet" not in pages[found["Log sheets"] - 1].split("Page")[0][:60]
+
+
 def test_batch_bookmarks_name_each_handout_by_chart_not_name() -> None:
     second = replace(sample(), chart_number="X-2")
     titles = outline_titles(
@@ -409,3 +430,9 @@ def test_a_week_table_says_continued_only_where_it_carries_on(
             # it opens the page, and the week started on the page before
             assert re.findall(r"Week \d: [^\n]*", text)[0].startswith(f"Week {n}:"), heads
             assert re.search(rf"Week {n}: (?![^\n]*continued)[^\n]*\n", pages[i - 1]), i
+
+
+@pytest.mark.parametrize("options", EDITIONS)
+def test_every_edition_stays_under_150_kb(options: HandoutOptions) -> None:
+    # Rows of circles are shared forms: the log sheets no longer repeat every circle's path.
+    assert len(render(sample(), options)) <= 150_000
