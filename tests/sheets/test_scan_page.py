@@ -168,7 +168,9 @@ def test_an_unsure_row_is_left_empty_and_highlighted_never_guessed(
     html = signed_in.get(response.location).get_data(as_text=True)
     values = _inputs(html)
     assert values["days-1-pain"] == ""
-    assert re.search(r'<td class=" unsure"[^>]*>\s*<input[^>]*name="days-1-pain"', html)
+    assert re.search(
+        r'<td class=" unsure"[^>]*><div class="scan-field">\s*<input[^>]*name="days-1-pain"', html
+    )
     assert "the reader was not sure" in html
     assert values["days-0-pain"] == "3"
 
@@ -263,11 +265,17 @@ def test_a_picture_without_a_sheet_says_so(app, signed_in) -> None:
     assert "No sheet found" in response.get_data(as_text=True)
 
 
-def test_a_clinic_that_keeps_scans_keeps_the_page(app, signed_in, clinician, plan_id, handout):
+def test_a_clinic_that_keeps_scans_keeps_the_page(
+    app, signed_in, admin_client, clinician, plan_id, handout
+) -> None:
+    page = admin_client.get("/admin/clinic").get_data(as_text=True)
+    assert "Keep scanned sheets on record" in page
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page)[1]
+    settings = {"name": "Harbour", "address": "", "phone": "0123", "email": "", "paper": "a4",
+                "footer_text": "", "version": version, "keep_scans": "y"}  # fmt: skip
+    assert admin_client.post("/admin/clinic", data=settings).status_code == 302
     with app.app_context():
-        clinic = db.session.get(Clinic, clinician.clinic_id)
-        clinic.keep_scans = True
-        db.session.commit()
+        assert db.session.get(Clinic, clinician.clinic_id).keep_scans is True
     response = _upload(signed_in, _rasterise_png(handout(plan_id)), "s.png")
     scan_id = int(response.location.rsplit("/", 1)[1])
     page = signed_in.get(response.location).get_data(as_text=True)
