@@ -535,15 +535,21 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
                 score += RING * max(0.0, around - 0.4)
             raw.append((a, score, fill, over_digit, over_rim))
     # Pen over a printed number or outline (a ring drawn tight round a circle): the print inks
-    # the same pixels on every day's row, so only what an area holds there beyond the page's
-    # usual for that area counts.
+    # the same pixels on every day's row, so only what an area holds there beyond the usual for
+    # that area on the page counts. The usual is taken from the rows where the area otherwise
+    # looks empty, so a patient marking the same value every day does not become the usual.
     usual: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
-    for a, _, _, d, r in raw:
-        usual.setdefault((a.field, a.value, a.index), []).append((d, r))
-    base = {
-        k: (float(np.median([d for d, _ in v])), float(np.median([r for _, r in v])))
-        for k, v in usual.items()
-    }
+    every: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
+    for a, score, _, d, r in raw:
+        key = (a.field, a.value, a.index)
+        every.setdefault(key, []).append((d, r))
+        if score <= EMPTY:
+            usual.setdefault(key, []).append((d, r))
+    base = {}
+    for key, v in every.items():
+        rows = usual.get(key, [])
+        rows = rows if len(rows) >= 2 else v
+        base[key] = (float(np.median([d for d, _ in rows])), float(np.median([r for _, r in rows])))
     out = []
     for a, score, fill, d, r in raw:
         bd, br = base[(a.field, a.value, a.index)]
@@ -588,9 +594,11 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
     if (
         best.fill >= FILLED
         and len(ranked) > 1
-        and ranked[1].score >= CIRCLE_MARKED
+        and ranked[1].score >= 2 * CIRCLE_MARKED
         and ranked[1].fill < FILLED * 0.8
         and third <= RATIO * ranked[1].score
+        # beside a filled circle, its ink spills onto the next one: a re-mark there is unsure
+        and abs((ranked[1].area.value or 0) - (best.area.value or 0)) > 1
     ):
         return ranked[1].area.value, 0.75, False
     if best.fill >= FILLED and second >= CIRCLE_MARKED:
