@@ -42,6 +42,8 @@ CIRCLE_MARKED, CIRCLE_EMPTY = 0.25, 0.12
 RING = 1.0
 #: In a row of circles, the runner-up may hold at most this share of the winner's ink.
 RATIO = 0.5
+#: Beside a scribbled-out circle, a re-mark holding less than this share of its ink is unsure.
+RE_MARK = 0.2
 #: A circle this full of ink is a filled (or scribbled-out) one.
 FILLED = 0.5
 MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
@@ -507,6 +509,7 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     H, W = ink.shape
     printed = _printed(layout, ink.shape)
     raw: list[tuple[Area, float, float, int, int]] = []
+    row_rim: dict[int, float] = {}
     for group in _groups(layout).values():
         row_dx, row_dy = _shift(dark, group, layout)
         for a, (dx, dy) in zip(group, _settle(dark, group, layout, row_dx, row_dy), strict=True):
@@ -534,6 +537,12 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
                 around = len(np.unique(hit)) / 16
                 score += RING * max(0.0, around - 0.4)
             raw.append((a, score, fill, over_digit, over_rim))
+        if group[0].shape == "circle":
+            # A row's circles share one outline: its usual ink is the row's own (most of a
+            # row's circles are left alone), whatever the patient marks on other days.
+            mine = raw[len(raw) - len(group) :]
+            rim = float(np.median([r for *_, r in mine]))
+            row_rim.update({id(a): rim for a, *_ in mine})
     # Pen over a printed number or outline (a ring drawn tight round a circle): the print inks
     # the same pixels on every day's row, so only what an area holds there beyond the usual for
     # that area on the page counts. The usual is taken from the rows where the area otherwise
@@ -553,6 +562,7 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     out = []
     for a, score, fill, d, r in raw:
         bd, br = base[(a.field, a.value, a.index)]
+        br = row_rim.get(id(a), br)
         extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - RIM_SLACK)
         score += extra / ((a.box[2] - a.box[0]) * K * K * MM)
         out.append(AreaRead(a, score, fill, _state(score)))
@@ -600,7 +610,10 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         # beside a filled circle, its ink spills onto the next one: a re-mark there is unsure
         and abs((ranked[1].area.value or 0) - (best.area.value or 0)) > 1
     ):
-        return ranked[1].area.value, 0.75, False
+        if ranked[1].score >= RE_MARK * best.score:
+            return ranked[1].area.value, 0.75, False
+        # a weak mark beside a scribble may be the scribble's spill: offered, but unsure
+        return ranked[1].area.value, 0.0, True
     if best.fill >= FILLED and second >= CIRCLE_MARKED:
         return None, 0.0, True  # a filled circle and another mark that is not clear
     if best.score >= CIRCLE_MARKED and second <= RATIO * best.score:

@@ -84,7 +84,9 @@ def filled_days(reading: Mapping[str, Any], days: Sequence[date]) -> list[Filled
         if "sessions_done" not in unsure:
             values["sessions_done"] = sum(1 for s in d["sessions"] if s)
         for name in ("pain", "urgency", "leaks"):
-            if READ_FIELDS[name] not in unsure:
+            # an unsure field keeps the reader's offer when it made one (a re-mark beside a
+            # scribble), highlighted; otherwise it stays empty for the therapist to fill
+            if READ_FIELDS[name] not in unsure or d[name] is not None:
                 values[name] = d[name]
         if values.get("leaks") == LEAKS_OR_MORE:
             unsure.append("leaks")

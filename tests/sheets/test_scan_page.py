@@ -298,3 +298,27 @@ def test_discarding_and_a_day_old_scan_leave_nothing(app, signed_in, plan_id, ha
         db.session.commit()
     _upload(signed_in, png, "s.png")  # the next upload purges the stale one
     assert _count(app, SheetScan) == 1
+
+
+def test_the_form_is_filled_from_the_reading_as_the_sheet_says() -> None:
+    """Unsure without an offer stays empty; an offer (a re-mark beside a scribble) is kept,
+    highlighted; five-or-more leaks is highlighted; an unmarked day stays empty."""
+    from prescriptions.scans.reading import filled_days
+
+    days = [START + timedelta(days=d) for d in range(7)]
+    reading = {
+        "days": [
+            {"date": days[0].isoformat(), "sessions": [True, True], "pain": None, "urgency": 2,
+             "leaks": 5, "unsure": ["pain", "urgency"]},
+            {"date": days[1].isoformat(), "sessions": [False, False], "pain": None,
+             "urgency": None, "leaks": None, "unsure": []},
+        ],
+        "crops": {f"{days[1].isoformat()}/hold": "AAAA"},
+    }  # fmt: skip
+    first, second, *rest = filled_days(reading, days)
+    assert first.values == {"sessions_done": 2, "urgency": 2, "leaks": 5}
+    assert set(first.unsure) == {"pain", "urgency", "leaks"} and first.read
+    assert "Five or more" in first.notes["leaks"]
+    assert not second.read and second.values == {}
+    assert second.images == {"longest_hold_s": "data:image/png;base64,AAAA"}
+    assert all(not d.read for d in rest)
