@@ -197,6 +197,8 @@ def read_file(data: bytes) -> list[SheetRead | SheetError]:
             out.append(read_page(page))
         except SheetError as err:
             out.append(err)
+        except cv2.error:  # a degenerate picture (all one colour, marks in a line ...)
+            out.append(SheetError("This page could not be read as a sheet."))
     return out
 
 

@@ -193,23 +193,24 @@ def test_a_scanned_pdf_files_each_week_and_refuses_the_spare_sheet(
     assert _count(app, SheetScan) == 1 and _count(app, LogEntry) == 0  # a blank week saves no day
 
 
-def test_another_clinics_and_forged_sheets_are_refused(
-    app, signed_in, other_clinic, handout, tmp_path
-) -> None:
-    foreign = _upload(signed_in, _rasterise_png(handout(other_clinic["plans"][1])), "f.png")
-    assert foreign.status_code == 400
-    assert "not printed by this clinic" in foreign.get_data(as_text=True)
+def _one_sheet(code: str) -> bytes:
+    """A one-page PDF of a week-1 sheet carrying the given code (the sample plan's sheet)."""
+    snap = replace(sample_snapshot(), weeks=sample_snapshot().weeks[:1])
+    return render_handout(replace(snap, sheet_codes=((1, 0, code),)),
+                          HandoutOptions(log_sheets_only=True))  # fmt: skip
+
+
+def test_another_clinics_and_forged_sheets_are_refused(app, signed_in, other_clinic) -> None:
     with app.app_context():
         key = server_key()
-    snap = replace(sample_snapshot(), weeks=sample_snapshot().weeks[:1])
-    forged_code = sign(b"another server's key", SheetId(1, 1, 1, 1, 0))
-    forged = render_handout(replace(snap, sheet_codes=((1, 0, forged_code),)),
-                            HandoutOptions(log_sheets_only=True))  # fmt: skip
-    response = _upload(signed_in, forged, "forged.pdf")
-    assert response.status_code == 400
-    assert "not printed by this clinic" in response.get_data(as_text=True)
-    gone = sign(key, SheetId(other_clinic["clinic"], 99999, 1, 1, 0))
-    assert gone  # a real key but another clinic: refused the same way, naming nothing of theirs
+    theirs = SheetId(other_clinic["clinic"], other_clinic["plans"][1], 1, 1, 0)
+    forged = SheetId(1, 1, 1, 1, 0)
+    for code in (sign(key, theirs), sign(b"another server's key", forged)):
+        response = _upload(signed_in, _pages(_one_sheet(code), [0]), "sheet.pdf")
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "not printed by this clinic" in html
+        assert "Ulrike" not in html and "Outlander" not in html  # nothing of theirs is named
     assert _count(app, SheetScan) == 0
 
 
