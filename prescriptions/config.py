@@ -63,6 +63,8 @@ DEFAULTS: dict[str, object] = {
     "PUBLIC_URL": "",
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "LOGO_MAX_BYTES": 512 * 1024,
+    #: an uploaded photo or scanned PDF of returned sheets (the upload page's own body limit)
+    "SCAN_MAX_BYTES": 25 * 1024 * 1024,
     "PATIENTS_PER_PAGE": 25,
     "WTF_CSRF_TIME_LIMIT": None,  # the session's own timeouts bound the token's life
     "AUTO_MIGRATE": True,  #: create/upgrade an SQLite database on first start
@@ -75,6 +77,7 @@ MINIMUMS: dict[str, int] = {
     "LOGIN_LIMIT_PER_ADDRESS": 1,
     "MAX_CONTENT_LENGTH": 1,
     "LOGO_MAX_BYTES": 1,
+    "SCAN_MAX_BYTES": 1,
     "PATIENTS_PER_PAGE": 1,
 }
 

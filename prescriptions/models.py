@@ -38,6 +38,8 @@ class Clinic(db.Model):
     logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     #: every account must sign in with a second factor (enrolling at its next sign-in)
     require_two_factor: Mapped[bool] = mapped_column(default=False)
+    #: keep the straightened page of every confirmed returned sheet (else scans are deleted)
+    keep_scans: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -455,3 +457,32 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class SheetScan(db.Model):
+    """One page of a returned sheet, read and waiting for a therapist to confirm it.
+
+    Deleted when the therapist confirms or discards it, or after `SCAN_TTL` unconfirmed; kept
+    (with `confirmed_at` set) only when the clinic keeps scans on record.
+    """
+
+    __tablename__ = "sheet_scan"
+    __table_args__ = (sa.Index("ix_sheet_scan_clinic", "clinic_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id"), index=True)
+    week: Mapped[int]
+    #: which page of the week's sheet (large print spreads a week over two)
+    page: Mapped[int] = mapped_column(default=0)
+    #: the pages of one upload share it, so confirming one leads to the next
+    batch: Mapped[str] = mapped_column(sa.String(32))
+    #: what the reader made of the page: JSON of days, unsure fields and cell images
+    reading: Mapped[str] = mapped_column(sa.Text)
+    #: the straightened page as PNG, only when the clinic keeps scans on record
+    image: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+    plan: Mapped[Plan] = relationship()

@@ -39,9 +39,11 @@ INK = 0.2
 MARKED, EMPTY = 0.45, 0.3
 CIRCLE_MARKED, CIRCLE_EMPTY = 0.25, 0.12
 #: Weight of a ring drawn round a circle, by the share of the way round it goes beyond 40 %.
-RING = 0.0
+RING = 1.0
 #: In a row of circles, the runner-up may hold at most this share of the winner's ink.
 RATIO = 0.5
+#: Beside a scribbled-out circle, a re-mark holding less than this share of its ink is unsure.
+RE_MARK = 0.2
 #: A circle this full of ink is a filled (or scribbled-out) one.
 FILLED = 0.5
 MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
@@ -195,6 +197,8 @@ def read_file(data: bytes) -> list[SheetRead | SheetError]:
             out.append(read_page(page))
         except SheetError as err:
             out.append(err)
+        except cv2.error:  # a degenerate picture (all one colour, marks in a line ...)
+            out.append(SheetError("This page could not be read as a sheet."))
     return out
 
 
@@ -317,8 +321,10 @@ def _qr_corners(gray: np.ndarray) -> list[tuple[float, float]] | None:
 def _darkness(page: np.ndarray) -> np.ndarray:
     """0 for paper, 1 for black, with shadows and uneven light divided out."""
     small = cv2.resize(page, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA)
-    small = cv2.dilate(small, np.ones((5, 5), np.uint8))  # the paper around the ink
-    small = cv2.GaussianBlur(small, (0, 0), 2)
+    # The paper around the ink: a closing, not a plain dilation, so the edge of a shadow stays
+    # where it is instead of spreading the bright side's paper over the dark side's.
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    small = cv2.GaussianBlur(small, (0, 0), 1)
     bg = cv2.resize(small, (page.shape[1], page.shape[0]), interpolation=cv2.INTER_LINEAR)
     bg = np.maximum(bg.astype(np.float32), 40.0)
     return np.clip(1.0 - page.astype(np.float32) / bg, 0.0, 1.0)
@@ -334,6 +340,8 @@ class _Zone:
     pad: int
     sectors: np.ndarray  # for a circle: sector 0-15 of each pixel just outside it, else -1
     printed: np.ndarray  # the outline and the number as printed, grown a little
+    digit: np.ndarray  # the printed number alone, grown a little (inside the zone)
+    rim: np.ndarray  # the printed outline alone, grown a little
 
 
 _ZONES: dict[tuple[str, int, int, int, int], _Zone] = {}
@@ -380,6 +388,8 @@ def _zone(area: Area, layout: SheetLayout) -> _Zone:
         pad=pad,
         sectors=sectors,
         printed=printed | digit,
+        digit=digit & zone_mask & ~printed,
+        rim=printed.copy(),
     )
     _ZONES[key] = zone
     return zone
@@ -442,6 +452,39 @@ def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[in
     return loc[0] + wx0 - ox, loc[1] + wy0 - oy
 
 
+#: Pixels of ink over a printed number that are still the number (blur, a thicker print).
+DIGIT_SLACK = 6
+RIM_SLACK = 50
+#: How far one box may sit from where its row's shift puts it, in pixels (a curled page bows).
+SETTLE = 4
+
+
+def _settle(
+    dark: np.ndarray, group: list[Area], layout: SheetLayout, dx: int, dy: int
+) -> list[tuple[int, int]]:
+    """Each box's own shift: its printed outline found near the row's, then smoothed along the
+    row (median of each box and its neighbours), so a mark over one outline cannot pull it off."""
+    H, W = dark.shape
+    found: list[tuple[int, int]] = []
+    for a in group:
+        z = _zone(a, layout)
+        n = z.outline.shape[0]
+        zx = int(round(a.box[0] * K)) - z.pad + dx - SETTLE
+        zy = int(round(a.box[1] * K)) - z.pad + dy - SETTLE
+        if zx < 0 or zy < 0 or zx + n + 2 * SETTLE > W or zy + n + 2 * SETTLE > H:
+            found.append((dx, dy))
+            continue
+        win = dark[zy : zy + n + 2 * SETTLE, zx : zx + n + 2 * SETTLE]
+        res = cv2.matchTemplate(win, z.outline, cv2.TM_CCORR_NORMED)
+        _, _, _, loc = cv2.minMaxLoc(res)
+        found.append((dx + loc[0] - SETTLE, dy + loc[1] - SETTLE))
+    out = []
+    for i in range(len(found)):
+        near = found[max(0, i - 1) : i + 2]
+        out.append((int(np.median([f[0] for f in near])), int(np.median([f[1] for f in near]))))
+    return out
+
+
 _PRINTED: dict[SheetSpec, np.ndarray] = {}
 
 
@@ -467,17 +510,21 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     ink = dark >= INK
     H, W = ink.shape
     printed = _printed(layout, ink.shape)
-    raw: list[tuple[Area, float, float]] = []
+    raw: list[tuple[Area, float, float, int, int]] = []
+    row_rim: dict[int, float] = {}
     for group in _groups(layout).values():
-        dx, dy = _shift(dark, group, layout)
-        for a in group:
+        row_dx, row_dy = _shift(dark, group, layout)
+        for a, (dx, dy) in zip(group, _settle(dark, group, layout, row_dx, row_dy), strict=True):
             z = _zone(a, layout)
             zx = int(round(a.box[0] * K)) - z.pad + dx
             zy = int(round(a.box[1] * K)) - z.pad + dy
             n = z.free.shape[0]
             if zx < 0 or zy < 0 or zx + n > W or zy + n > H:
-                raw.append((a, 0.0, 0.0))
+                raw.append((a, 0.0, 0.0, 0, 0))
                 continue
+            here = ink[zy : zy + n, zx : zx + n]
+            over_digit = int(here[z.digit].sum())
+            over_rim = int(here[z.rim].sum())
             win = ink[zy : zy + n, zx : zx + n]
             px, py = zx - dx, zy - dy
             if px >= 0 and py >= 0 and px + n <= W and py + n <= H:
@@ -491,8 +538,37 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
                 hit = z.sectors[win & (z.sectors >= 0)]
                 around = len(np.unique(hit)) / 16
                 score += RING * max(0.0, around - 0.4)
-            raw.append((a, score, fill))
-    return [AreaRead(a, s, f, _state(s)) for a, s, f in raw]
+            raw.append((a, score, fill, over_digit, over_rim))
+        if group[0].shape == "circle":
+            # A row's circles share one outline: its usual ink is the row's own (most of a
+            # row's circles are left alone), whatever the patient marks on other days.
+            mine = raw[len(raw) - len(group) :]
+            rim = float(np.median([r for *_, r in mine]))
+            row_rim.update({id(a): rim for a, *_ in mine})
+    # Pen over a printed number or outline (a ring drawn tight round a circle): the print inks
+    # the same pixels on every day's row, so only what an area holds there beyond the usual for
+    # that area on the page counts. The usual is taken from the rows where the area otherwise
+    # looks empty, so a patient marking the same value every day does not become the usual.
+    usual: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
+    every: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
+    for a, score, _, d, r in raw:
+        key = (a.field, a.value, a.index)
+        every.setdefault(key, []).append((d, r))
+        if score <= EMPTY:
+            usual.setdefault(key, []).append((d, r))
+    base = {}
+    for key, v in every.items():
+        rows = usual.get(key, [])
+        rows = rows if len(rows) >= 2 else v
+        base[key] = (float(np.median([d for d, _ in rows])), float(np.median([r for _, r in rows])))
+    out = []
+    for a, score, fill, d, r in raw:
+        bd, br = base[(a.field, a.value, a.index)]
+        br = row_rim.get(id(a), br)
+        extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - RIM_SLACK)
+        score += extra / ((a.box[2] - a.box[0]) * K * K * MM)
+        out.append(AreaRead(a, score, fill, _state(score)))
+    return out
 
 
 def _state(score: float) -> str:
@@ -530,11 +606,16 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
     if (
         best.fill >= FILLED
         and len(ranked) > 1
-        and ranked[1].score >= CIRCLE_MARKED
+        and ranked[1].score >= 2 * CIRCLE_MARKED
         and ranked[1].fill < FILLED * 0.8
         and third <= RATIO * ranked[1].score
+        # beside a filled circle, its ink spills onto the next one: a re-mark there is unsure
+        and abs((ranked[1].area.value or 0) - (best.area.value or 0)) > 1
     ):
-        return ranked[1].area.value, 0.75, False
+        if ranked[1].score >= RE_MARK * best.score:
+            return ranked[1].area.value, 0.75, False
+        # a weak mark beside a scribble may be the scribble's spill: offered, but unsure
+        return ranked[1].area.value, 0.0, True
     if best.fill >= FILLED and second >= CIRCLE_MARKED:
         return None, 0.0, True  # a filled circle and another mark that is not clear
     if best.score >= CIRCLE_MARKED and second <= RATIO * best.score:

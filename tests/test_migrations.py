@@ -52,3 +52,34 @@ def test_upgrade_matches_the_models_on_postgresql():
         with engine.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def test_the_scans_migration_keeps_existing_clinics_and_their_scans_off(tmp_path):
+    """Clinics written before the sheet scans revision upgrade with scans not kept; downgrade works."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}", "AUTO_MIGRATE": False,
+         "SECRET_KEY": "t"}
+    )  # fmt: skip
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="c5e8f1a2b3d4")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO clinic (name, address, phone, email, paper, footer_text, country,"
+                    " emergency_number, out_of_hours_number, require_two_factor, created_at,"
+                    " version) VALUES ('Old Clinic', '1 Road', '', '', 'letter', '', 'GB', '999',"
+                    " '111', 0, CURRENT_TIMESTAMP, 3)"
+                )
+            )
+        upgrade(directory=MIGRATIONS, revision="d2f7a9c1e6b8")
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                sa.text("SELECT name, paper, version, keep_scans FROM clinic")
+            ).one()
+            assert tuple(row) == ("Old Clinic", "letter", 3, False)
+            assert connection.execute(sa.text("SELECT count(*) FROM sheet_scan")).scalar() == 0
+        downgrade(directory=MIGRATIONS, revision="c5e8f1a2b3d4")
+        with db.engine.connect() as connection:
+            assert "sheet_scan" not in sa.inspect(connection).get_table_names()
+            assert connection.execute(sa.text("SELECT name FROM clinic")).scalar() == "Old Clinic"
+        db.engine.dispose()

@@ -50,6 +50,7 @@ class World:
     patient_id: int  #: n assessments and n plans, by n different clinicians
     issued_id: int  #: that patient's current plan: n items, n acknowledged warnings, logged days
     draft_id: int  #: the open draft revising it, n items
+    scan_id: int = 0  #: one of n scanned sheets waiting, of the issued plan's week 3
 
 
 def _items(n: int, custom: list[str]) -> list[Item]:
@@ -71,6 +72,39 @@ def _log_week(plan: Plan, week: int, by: Actor, done: int) -> None:
         for d in range(7)
     ]
     save_week_log(plan, entries, {}, 3, by)
+
+
+def _scans(clinic_id: int, plan: Plan, user_id: int, n: int) -> list[int]:
+    """n scanned sheets of week 3 waiting to be confirmed, each with a week of marks and crops.
+
+    Written as rows: a real reading needs a rendered, photographed sheet (tests/sheets does that).
+    """
+    import base64
+    import json
+
+    from prescriptions.extensions import db
+    from prescriptions.models import SheetScan
+
+    first = plan.start_date + timedelta(days=14)
+    png = base64.b64encode(b"\x89PNG not drawn here").decode()
+    reading = {
+        "page": 0,
+        "days": [
+            {"date": (first + timedelta(days=d)).isoformat(), "sessions": [True, False, True],
+             "pain": 2, "urgency": None, "leaks": 1, "unsure": ["urgency"]}
+            for d in range(7)
+        ],
+        "crops": {f"{(first + timedelta(days=d)).isoformat()}/{cell}": png
+                  for d in range(7) for cell in ("hold", "trigger")},
+    }  # fmt: skip
+    rows = [
+        SheetScan(clinic_id=clinic_id, plan_id=plan.id, week=3, batch=f"b{k % 3}",
+                  reading=json.dumps(reading), created_by_id=user_id)
+        for k in range(n)
+    ]  # fmt: skip
+    db.session.add_all(rows)
+    db.session.flush()
+    return [r.id for r in rows]
 
 
 def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
@@ -151,7 +185,8 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
             issue_plan(ending, me, [])
             _log_week(ending, 3, me, done=0)
             create_plan(patient, TEMPLATE, _items(4, custom), me, start=today)
-        email, ids = lead.email, (focus.id, issued.id, draft.id)
+        scans = _scans(clinic.id, issued, lead.id, n)
+        email, ids = lead.email, (focus.id, issued.id, draft.id, scans[0])
     client = app.test_client()
     assert login(client, email).status_code == 302
     world = World(n, client, *ids)
@@ -192,6 +227,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "plan page of a draft": lambda w: f"/plans/{w.draft_id}",
     "plan editor": lambda w: f"/plans/{w.draft_id}/edit",
     "handout": lambda w: f"/plans/{w.issued_id}/handout.pdf",
+    "scanned sheets": lambda w: "/scans",
+    "a scanned sheet to confirm": lambda w: f"/scans/{w.scan_id}",
 }
 
 

@@ -75,6 +75,11 @@ class ClinicForm(VersionedForm):
         "Logo", description="PNG or JPEG, up to 512 KB. Printed at the top of the handout."
     )
     remove_logo = BooleanField("Remove the current logo")
+    keep_scans = BooleanField(
+        "Keep scanned sheets on record",
+        description="Off: a scanned sheet is deleted once its week is saved. On: the page image is "
+        "kept with the clinic's records.",
+    )
 
     def __init__(self, *args: Any, clinic_id: int, max_logo_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,6 +95,7 @@ class ClinicForm(VersionedForm):
         }
         numbers = default_numbers(self.country.data or "")
         fields["country"] = self.country.data or ""
+        fields["keep_scans"] = bool(self.keep_scans.data)
         fields["emergency_number"] = self.emergency_number.data or (
             numbers.emergency if numbers else ""
         )

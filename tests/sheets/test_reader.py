@@ -168,3 +168,31 @@ def test_crops_of_handwritten_cells() -> None:
     crops = read.crops()
     assert {"0/hold", "0/trigger", "6/trigger"} <= set(crops)
     assert all(c[:8] == b"\x89PNG\r\n\x1a\n" for c in crops.values())
+
+
+def test_rings_round_the_same_value_all_week_and_a_cross_over_ten_read_right() -> None:
+    """A ring drawn tight round a circle hides in its printed outline, and a cross over "10" in
+    its printed digits: both count, even when the patient rings the same value every day."""
+    spec = corpus.specs_of("a4", False, 3)[0]
+    lay = sheet_layout(spec)
+    k, rng = 150 / 72, np.random.default_rng(5)
+    page = _pages("a4", False)[0]
+    layer = np.full(page.shape, 255, np.uint8)
+    pen = corpus._Pen(60, 150 / 25.4 * 0.4)
+    for a in lay.areas:
+        ringed = (a.field, a.value) == ("pain", 3) and a.day < 6
+        ringed |= (a.field, a.value) == ("urgency", 2) and a.day % 2 == 1
+        if ringed:
+            corpus.draw_mark(layer, tuple(v * k for v in a.box), "ring", pen, rng)
+    x0, y0, x1, y1 = (v * k for v in next(a.box for a in lay.areas if a.day == 6 and
+                                          a.field == "pain" and a.value == 10))  # fmt: skip
+    w = (x1 - x0) * 0.3
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    for sx in (1, -1):  # a small cross, over the digits only
+        pts = np.array([[cx - w * sx, cy - w], [cx + w * sx, cy + w]])
+        corpus._stroke(layer, pts, pen)
+    (read,) = read_file(cv2.imencode(".png", np.minimum(page, layer))[1].tobytes())
+    got = [(d.pain, d.unsure, {a.area.value: round(a.score, 2) for a in read.areas
+            if a.area.day == d.day and a.area.field == "pain"}) for d in read.days]  # fmt: skip
+    assert [d.pain for d in read.days] == [3, 3, 3, 3, 3, 3, 10], got
+    assert [d.urgency for d in read.days] == [None, 2, None, 2, None, 2, None]
