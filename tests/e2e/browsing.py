@@ -264,3 +264,27 @@ def start_plan(page: Page, template: str = "Strengthening") -> int:
     match = re.search(r"/plans/(\d+)/edit", page.url)
     assert match, page.url
     return int(match.group(1))
+
+
+#: The two widths every page is looked at: a laptop and a phone.
+DESKTOP, PHONE = 1366, 390
+
+
+def look_at_both_widths(page: Page, name: str) -> None:
+    """axe at both widths (nothing serious), no sideways scroll on a phone, two screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
+    source = AXE_JS.read_text() if AXE_JS.exists() else None
+    for width in (DESKTOP, PHONE):
+        page.set_viewport_size({"width": width, "height": 900})
+        if source is not None:
+            serious = [
+                f"{v['id']} at {v['nodes']}"
+                for v in PageAudit._axe(page, source)  # noqa: SLF001 - the suite's own runner
+                if v["impact"] in BLOCKING_IMPACTS
+            ]
+            assert serious == [], (name, width, serious)
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert scroll <= inner + 1, (name, width, scroll, inner)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": DESKTOP, "height": 900})

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.e2e.browsing import (
-    AXE_JS,
-    BLOCKING_IMPACTS,
-    SCREENSHOTS,
-    PageAudit,
+    DESKTOP,
+    PHONE,
     Server,
     add_patient,
+    look_at_both_widths,
     sign_in,
     start_plan,
 )
@@ -31,27 +30,9 @@ expect = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)"
 ).expect
 
-DESKTOP, PHONE = 1366, 390
-
 
 def _look(page: Page, name: str) -> None:
-    """axe at both widths (nothing serious), no sideways scroll on a phone, two screenshots."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_load_state("load")
-    source = AXE_JS.read_text() if AXE_JS.exists() else None
-    for width in (DESKTOP, PHONE):
-        page.set_viewport_size({"width": width, "height": 900})
-        if source is not None:
-            serious = [
-                f"{v['id']} at {v['nodes']}"
-                for v in PageAudit._axe(page, source)  # noqa: SLF001 - the suite's own runner
-                if v["impact"] in BLOCKING_IMPACTS
-            ]
-            assert serious == [], (name, width, serious)
-        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-        assert scroll <= inner + 1, (name, width, scroll, inner)
-        page.screenshot(path=SCREENSHOTS / f"day-{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": DESKTOP, "height": 900})
+    look_at_both_widths(page, f"day-{name}")
 
 
 def _not_clipped(page: Page, button_name: str) -> None:
