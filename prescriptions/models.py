@@ -223,7 +223,7 @@ class Plan(db.Model):
         # a clinician's drafts, oldest first (start page); also serves the author foreign key
         sa.Index("ix_plan_author_status_created", "author_id", "status", "created_at"),
         # One open revision per plan: a draft being prepared or the issued one, never two. With
-        # issue_plan superseding the plan it revises under its row version, a programme has one
+        # issue_plan superseding the plan it revises under its row version, a lineage has one
         # current plan however many clicks arrive at once.
         sa.Index(
             "uq_plan_one_open_revision",
@@ -249,8 +249,8 @@ class Plan(db.Model):
     status_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     revision: Mapped[int] = mapped_column(default=1)
     revises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
-    #: the first plan of this revision chain (the patient's programme); None on that plan itself
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
+    #: the first plan of this revision chain (its lineage); None on that plan itself
+    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
     notes_to_patient: Mapped[str] = mapped_column(sa.Text, default="")
     #: handout options; None means the clinic's paper / the patient's cue set
     paper: Mapped[str | None] = mapped_column(sa.String(10))
@@ -281,9 +281,9 @@ class Plan(db.Model):
         return self.status == PlanStatus.DRAFT
 
     @property
-    def programme_key(self) -> int:
-        """The id every revision of this programme shares: its first plan's."""
-        return self.programme_id or self.id
+    def lineage_key(self) -> int:
+        """The id every revision of this lineage (revision chain) shares: its first plan's."""
+        return self.lineage_id or self.id
 
 
 class PlanItem(db.Model):
@@ -324,15 +324,15 @@ class WarningAck(db.Model):
 
 
 class LogEntry(db.Model):
-    """One day of a returned logging sheet: a day of the patient's programme, not of a revision.
+    """One day of a returned logging sheet: a day of the plan's lineage, not of a revision.
 
-    Every revision of a plan reads and writes the same days (keyed by the programme); plan_id
+    Every revision of a plan reads and writes the same days (keyed by the lineage); plan_id
     is the revision the day was first logged against, whose dose `sessions_prescribed` keeps.
     """
 
     __tablename__ = "log_entry"
     __table_args__ = (
-        sa.UniqueConstraint("programme_id", "day", name="uq_log_programme_day"),
+        sa.UniqueConstraint("lineage_id", "day", name="uq_log_lineage_day"),
         sa.Index("ix_log_clinic_day", "clinic_id", "day"),
         sa.Index("ix_log_plan", "plan_id"),
     )
@@ -340,10 +340,10 @@ class LogEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id"))
-    #: Plan.programme_key of plan_id. None only for a day that two revisions had both logged
+    #: Plan.lineage_key of plan_id. None only for a day that two revisions had both logged
     #: before logs followed revisions: migration a7c3e9d1f2b4 kept the later entry for the
-    #: programme and left the earlier one on record, on its own revision only.
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"))
+    #: lineage and left the earlier one on record, on its own revision only.
+    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"))
     day: Mapped[date]
     sessions_done: Mapped[int] = mapped_column(default=0)
     #: what the plan prescribed for that day when it was logged, so adherence is one sum
@@ -363,13 +363,13 @@ class LogEntry(db.Model):
 
 
 @sa.event.listens_for(LogEntry, "before_insert")
-def _log_programme(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
-    """A day inserted without its programme joins its plan's."""
-    if entry.programme_id is None:
+def _log_lineage(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
+    """A day inserted without its lineage joins its plan's."""
+    if entry.lineage_id is None:
         row = connection.execute(
-            sa.select(Plan.programme_id, Plan.id).where(Plan.id == entry.plan_id)
+            sa.select(Plan.lineage_id, Plan.id).where(Plan.id == entry.plan_id)
         ).one()
-        entry.programme_id = row.programme_id or row.id
+        entry.lineage_id = row.lineage_id or row.id
 
 
 class Submission(db.Model):

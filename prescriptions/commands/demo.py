@@ -282,7 +282,7 @@ def _insert_plans(
             "status_reason": "",
             "revision": 1,
             "revises_id": None,
-            "programme_id": None,
+            "lineage_id": None,
             "notes_to_patient": "",
             "paper": None,
             "large_print": False,
@@ -347,7 +347,7 @@ def _insert_plans(
             roots.append((plan_row(pid, current, start, PlanStatus.ISSUED), items, returned))
     root_ids = _insert_returning_ids([row for row, _, _ in roots])
     for index, row, _, _ in revisions:
-        row["revises_id"] = row["programme_id"] = root_ids[index]
+        row["revises_id"] = row["lineage_id"] = root_ids[index]
     revision_ids = _insert_returning_ids([row for _, row, _, _ in revisions])
     plan_items: list[dict] = []
     logged: list[tuple[int, int, date, tuple[Item, ...], int]] = []
@@ -356,7 +356,7 @@ def _insert_plans(
         logged.append((plan_id, plan_id, row["start_date"], items, days))
     for plan_id, (_, row, items, days) in zip(revision_ids, revisions, strict=True):
         plan_items.extend(_item_rows(plan_id, items))
-        logged.append((plan_id, row["programme_id"], row["start_date"], items, days))
+        logged.append((plan_id, row["lineage_id"], row["start_date"], items, days))
     _insert(PlanItem, plan_items)
     _insert_logs(clinic_id, author_id, rng, logged, today)
 
@@ -449,7 +449,7 @@ def _insert_logs(
 ) -> None:
     """The returned logging sheets: for each plan, its first `days` days (never today or later)."""
     rows = []
-    for plan_id, programme_id, start, items, days in plans:
+    for plan_id, lineage_id, start, items, days in plans:
         keen = rng.betavariate(4, 2)  # most keep up with about two sessions in three
         entered = _at(start + timedelta(days=days), 9)
         for offset in range(min(days, (today - start).days, PLAN_LENGTH_DAYS + 1)):
@@ -461,7 +461,7 @@ def _insert_logs(
                 {
                     "clinic_id": clinic_id,
                     "plan_id": plan_id,
-                    "programme_id": programme_id,
+                    "lineage_id": lineage_id,
                     "day": start + timedelta(days=offset),
                     "sessions_done": done,
                     "sessions_prescribed": prescribed,

@@ -137,7 +137,7 @@ def revise_plan(plan: Plan, by: Actor) -> Plan:
         user,
         revision=plan.revision + 1,
         revises_id=plan.id,
-        programme_id=plan.programme_key,  # the logged days follow the revision
+        lineage_id=plan.lineage_key,  # the logged days follow the revision
     )
     record_event(by, "plan.revise", revision, f"revision {revision.revision} of plan {plan.id}")
     return revision
