@@ -251,6 +251,11 @@ class Plan(db.Model):
     revises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
     #: the first plan of this revision chain (its lineage); None on that plan itself
     lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
+    #: the programme (course of care) this plan is a block of; every revision shares it.
+    #: Set on every plan since migration d2f7a9c4e6b1 (nullable only for SQLite's ALTER TABLE).
+    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programme.id"), index=True)
+    #: which block of its programme this plan is, from 1
+    block_number: Mapped[int] = mapped_column(default=1, server_default="1")
     notes_to_patient: Mapped[str] = mapped_column(sa.Text, default="")
     #: handout options; None means the clinic's paper / the patient's cue set
     paper: Mapped[str | None] = mapped_column(sa.String(10))
@@ -267,6 +272,7 @@ class Plan(db.Model):
 
     patient: Mapped[Patient] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    programme: Mapped[Programme | None] = relationship()
     items: Mapped[list[PlanItem]] = relationship(
         back_populates="plan",
         order_by="(PlanItem.week, PlanItem.seq)",
@@ -303,6 +309,8 @@ class PlanItem(db.Model):
     sessions_per_day: Mapped[int]
     effort_pct: Mapped[int | None]
     note: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: why "plan the next block" proposed this dose, in plain words ("" when not proposed)
+    reason: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
 
     plan: Mapped[Plan] = relationship(back_populates="items")
 
@@ -455,3 +463,37 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Programme(db.Model):
+    """A course of care: blocks of four weeks in order, each block one plan lineage.
+
+    Reviews are the patient's assessments between blocks; nothing else is stored for them.
+    """
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        sa.Index("ix_programme_patient", "patient_id", "started_on"),
+        # the outcomes page: a clinic's programmes started in a period
+        sa.Index("ix_programme_clinic_started", "clinic_id", "started_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
+    #: the first block's template code (built-in code or "clinic:<id>")
+    template_code: Mapped[str] = mapped_column(sa.String(40))
+    goal: Mapped[str] = mapped_column(sa.Text, default="")  #: in the patient's plain words
+    block_count: Mapped[int] = mapped_column(default=3)  #: 1 to 6
+    status: Mapped[str] = mapped_column(sa.String(10), default="running")
+    status_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]  #: when it finished or stopped
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    patient: Mapped[Patient] = relationship()

@@ -3,6 +3,13 @@
 - plan.programme_id / log_entry.programme_id (the first plan of a revision chain) are renamed
   lineage_id, with their index and constraints (uq_log_lineage_day, fk_log_lineage,
   fk_plan_lineage), so that "programme" can name the course of care.
+- programme: a course of care (patient, goal, block_count 1-6, status running / finished /
+  stopped with dates, template). plan.programme_id and plan.block_number place a plan (and
+  every revision of it) in its programme; plan_item.reason keeps why a dose was proposed.
+
+Every existing lineage becomes a one-block programme, with the id of its first plan: running
+while a revision is a draft or issued, else finished (completed) or stopped (cancelled) on the
+day its last revision closed.
 
 Revision ID: d2f7a9c4e6b1
 Revises: c5e8f1a2b3d4
@@ -45,9 +52,104 @@ def _rename_chain(old: str, new: str) -> None:
         op.execute(f'ALTER TABLE log_entry RENAME CONSTRAINT fk_log_{old} TO fk_log_{new}')
 
 
+def _status(revisions: list[tuple]) -> tuple[str, object]:
+    """A lineage's programme status and end date from its revisions (newest last)."""
+    if any(status in ('draft', 'issued') for status, _closed in revisions):
+        return 'running', None
+    status, closed = revisions[-1]
+    ended = closed.date() if hasattr(closed, 'date') else (str(closed)[:10] if closed else None)
+    return ('finished' if status == 'completed' else 'stopped'), ended
+
+
 def upgrade():
     _rename_chain('programme', 'lineage')
+    op.create_table(
+        'programme',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('clinic_id', sa.Integer(), nullable=False),
+        sa.Column('patient_id', sa.Integer(), nullable=False),
+        sa.Column('template_code', sa.String(length=40), nullable=False),
+        sa.Column('goal', sa.Text(), nullable=False),
+        sa.Column('block_count', sa.Integer(), nullable=False),
+        sa.Column('status', sa.String(length=10), nullable=False),
+        sa.Column('status_reason', sa.String(length=300), nullable=False),
+        sa.Column('started_on', sa.Date(), nullable=False),
+        sa.Column('ended_on', sa.Date(), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['clinic_id'], ['clinic.id']),
+        sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id']),
+        sa.ForeignKeyConstraint(['patient_id'], ['patient.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_programme_clinic_started', 'programme', ['clinic_id', 'started_on'])
+    op.create_index('ix_programme_patient', 'programme', ['patient_id', 'started_on'])
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE plan ADD COLUMN programme_id INTEGER REFERENCES programme (id)')
+    else:
+        op.add_column('plan', sa.Column('programme_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_plan_programme', 'plan', 'programme', ['programme_id'], ['id'])
+    op.add_column(
+        'plan', sa.Column('block_number', sa.Integer(), nullable=False, server_default='1')
+    )
+    op.create_index('ix_plan_programme_id', 'plan', ['programme_id'], unique=False)
+    op.add_column(
+        'plan_item',
+        sa.Column('reason', sa.String(length=400), nullable=False, server_default=''),
+    )
+
+    connection = op.get_bind()
+    # Every lineage becomes a one-block programme whose id is its first plan's.
+    connection.execute(
+        sa.text(
+            "INSERT INTO programme (id, clinic_id, patient_id, template_code, goal, block_count, "
+            "status, status_reason, started_on, created_by_id, created_at, updated_at, version) "
+            "SELECT id, clinic_id, patient_id, template_code, purpose, 1, 'running', '', "
+            "start_date, author_id, created_at, created_at, 1 FROM plan WHERE lineage_id IS NULL"
+        )
+    )
+    connection.execute(sa.text("UPDATE plan SET programme_id = COALESCE(lineage_id, id)"))
+    chains: dict[int, list[tuple]] = {}
+    for key, status, closed in connection.execute(
+        sa.text(
+            "SELECT COALESCE(lineage_id, id), status, closed_at FROM plan ORDER BY revision, id"
+        )
+    ):
+        chains.setdefault(key, []).append((status, closed))
+    ended = []
+    for key, revisions in chains.items():
+        status, end = _status(revisions)
+        if status != 'running':
+            ended.append({"id": key, "status": status, "ended": end})
+    if ended:
+        connection.execute(
+            sa.text("UPDATE programme SET status = :status, ended_on = :ended WHERE id = :id"),
+            ended,
+        )
+    if connection.dialect.name == 'postgresql':
+        connection.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('programme', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM programme), 0) + 1, false)"
+            )
+        )
 
 
 def downgrade():
+    op.drop_index('ix_plan_programme_id', table_name='plan')
+    with op.batch_alter_table('plan_item', schema=None) as batch_op:
+        batch_op.drop_column('reason')
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('plan', schema=None) as batch_op:
+            batch_op.drop_column('block_number')
+            batch_op.drop_column('programme_id')
+    else:
+        op.drop_constraint('fk_plan_programme', 'plan', type_='foreignkey')
+        op.drop_column('plan', 'block_number')
+        op.drop_column('plan', 'programme_id')
+    op.drop_index('ix_programme_patient', table_name='programme')
+    op.drop_index('ix_programme_clinic_started', table_name='programme')
+    op.drop_table('programme')
     _rename_chain('lineage', 'programme')
