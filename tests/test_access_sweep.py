@@ -31,6 +31,7 @@ FOREIGN = {
     "plan_id": "plan",
     "user_id": "user",
     "assessment_id": "assessment",
+    "programme_id": "programme",
 }
 #: Ids that are not records (a plan week): filled with a valid value.
 NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token"}
@@ -133,13 +134,19 @@ def test_clinicians_are_refused_on_admin_routes(app, signed_in, clinician, forei
 
 
 @pytest.fixture
-def own(clinician, make_patient, make_assessment, make_plan, issue_plan, log_week):
+def own(app, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week):
     """The signed-in clinic's patient with an assessment, an issued plan and a logged week."""
     patient = make_patient(clinician.clinic_id, given_name="Own", family_name="Ownington")
     assessment = make_assessment(patient, clinician.id)
     plan = issue_plan(make_plan(patient))
     log_week(plan, 1)
-    return {"patient": patient, "plan": plan, "user": clinician.id, "assessment": assessment}
+    with app.app_context():
+        from prescriptions.extensions import db
+        from prescriptions.models import Plan
+
+        programme = db.session.get(Plan, plan).programme_id
+    return {"patient": patient, "plan": plan, "user": clinician.id, "assessment": assessment,
+            "programme": programme}  # fmt: skip
 
 
 def test_scanner_baseline_on_every_page(app, signed_in, admin_client, own):

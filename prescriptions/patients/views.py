@@ -14,8 +14,10 @@ from ..assessments.queries import fetch_assessment, fetch_assessments
 from ..audit.queries import fetch_write_details
 from ..domain.dates import age_on
 from ..extensions import db
+from ..mapping.programmes import programme_timeline
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
+from ..programmes.queries import fetch_lineage_log_sums, fetch_patient_programmes
 from ..web import acting, clinic_id
 from ..web.charts import assessment_charts
 from ..web.conflicts import Difference, find_conflict, shown
@@ -99,10 +101,18 @@ def _already_added(form: NewPatientForm) -> Patient | None:
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def show(patient_id: int) -> ResponseReturnValue:
-    """A patient's record: details, assessments and plans."""
+    """A patient's record: details, programmes, assessments and plans."""
     patient = _patient_or_404(patient_id)
     assessments = fetch_assessments(clinic_id(), patient.id)
     every = fetch_assessments(clinic_id(), patient.id, include_voided=True)
+    plans = fetch_patient_plans(clinic_id(), patient.id)
+    sums = fetch_lineage_log_sums(clinic_id(), patient.id)
+    dates = [a.assessed_on for a in assessments]
+    today = date.today()
+    programmes = [
+        (programme, programme_timeline(programme, plans, sums, dates, today))
+        for programme in fetch_patient_programmes(clinic_id(), patient.id)
+    ]
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -114,7 +124,8 @@ def show(patient_id: int) -> ResponseReturnValue:
             [a.oxford_grade for a in reversed(assessments)],
             [a.endurance_s for a in reversed(assessments)],
         ),
-        plans=fetch_patient_plans(clinic_id(), patient.id),
+        plans=plans,
+        programmes=programmes,
         age=age_on(patient.date_of_birth, date.today()) if patient.date_of_birth else None,
     )
 

@@ -169,6 +169,7 @@ def _show_page(
         charts=progress_charts(weeks),
         flags=flags,
         grid=dose_grid(items, exercises),
+        names={code: e.name for code, e in exercises.items()},
         findings=[
             {"finding": f, "key": warning_key(f), "href": _cell_link(plan, items, f)}
             for f in findings
