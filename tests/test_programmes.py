@@ -220,3 +220,22 @@ def test_stopping_needs_a_reason_and_finishing_the_last_block_finishes(
     with app.app_context():
         programme = db.session.get(Programme, other)
         assert (programme.status, programme.status_reason) == ("stopped", "Moved away")
+
+
+def test_the_record_shows_outcomes_and_marks_important_changes(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+):
+    patient_id = make_patient(clinician.clinic_id)
+    make_assessment(patient_id, clinician.id, assessed_on=START, iciq_total=12, pain=5)
+    make_assessment(patient_id, clinician.id, assessed_on=TODAY, iciq_total=10, pain=2)
+    plan_id = issue_plan(make_plan(patient_id, start=START))
+    log_week(plan_id, 1, days={n: {"sessions_done": 3, "leaks": 2} for n in range(3)})  # part week
+    log_week(plan_id, 4, days={n: {"sessions_done": 3, "leaks": 1} for n in range(7)})
+    page = signed_in.get(f"/patients/{patient_id}").get_data(as_text=True)
+    outcomes = page[page.index('id="outcomes-head"') :]
+    # 2 a day on 3 logged days is 14 a week, never 6; then 7: a responder
+    assert "<strong>14 to 7 (-7): clinically important improvement</strong>" in outcomes
+    assert "12 to 10 (-2)</td>" in outcomes  # under ICIQ's 2.5 points: not marked
+    assert "<strong>5 to 2 (-3): clinically important improvement</strong>" in outcomes
+    assert "Leaks a week from the logs (mean per logged day × 7), by week." in outcomes
+    assert "Sessions done, by block. Block 1: 100%." in outcomes

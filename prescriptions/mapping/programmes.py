@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from ..domain.blocks import BLOCK_TEMPLATES, WEEKS_PER_BLOCK, LoggedDay
+from ..domain.outcomes import Change, change_of, weekly_leaks
 from ..domain.timeline import BlockFacts, Timeline, build_timeline
 from ..domain.vocab import PlanStatus
-from ..models import LogEntry, Plan, Programme
+from ..models import Assessment, LogEntry, Plan, Programme
 
 #: which revision of a block stands for it: the issued one, else completed, draft, ...
 _STANDING = {
@@ -89,3 +91,62 @@ def block_template_code(programme: Programme, approach: str) -> str:
     if programme.template_code in BLOCK_TEMPLATES:
         return programme.template_code
     return approach if approach in BLOCK_TEMPLATES else "strengthening"
+
+
+def lineage_sums(logs: Sequence[LogEntry]) -> dict[int, tuple[int, int, int]]:
+    """Lineage key -> (days logged, sessions done, prescribed), from loaded log rows."""
+    sums: dict[int, tuple[int, int, int]] = {}
+    for e in logs:
+        if e.lineage_id is None:  # a day kept on its own revision only (migration a7c3e9d1f2b4)
+            continue
+        d, n, p = sums.get(e.lineage_id, (0, 0, 0))
+        sums[e.lineage_id] = (d + 1, n + e.sessions_done, p + e.sessions_prescribed)
+    return sums
+
+
+#: assessment columns behind each outcome measure
+ASSESSED = {
+    "oxford": "oxford_grade",
+    "endurance": "endurance_s",
+    "repetitions": "repetitions",
+    "pads": "pads_per_day",
+    "iciq": "iciq_total",
+    "pain": "pain",
+}
+
+
+@dataclass(frozen=True)
+class RecordOutcomes:
+    """What the record's outcome charts and changes are drawn from."""
+
+    dates: tuple[str, ...]  #: assessment dates, oldest first, as chart labels
+    series: dict[str, list[float | None]]  #: measure code -> values by assessment
+    weeks: tuple[tuple[str, float], ...]  #: leaks a week from the logs, by calendar week
+    blocks: tuple[tuple[str, float | None], ...]  #: adherence by block
+    changes: tuple[Change, ...]
+
+
+def record_outcomes(
+    assessments: Sequence[Assessment],
+    logs: Sequence[LogEntry],
+    programmes: Sequence[tuple[Programme, Timeline]],
+) -> RecordOutcomes:
+    """A patient's outcomes: assessments oldest first, logs, and each programme's timeline."""
+    series = {code: [getattr(a, column) for a in assessments] for code, column in ASSESSED.items()}
+    weeks = weekly_leaks((e.day, e.leaks) for e in logs if e.lineage_id is not None)
+    several = len(programmes) > 1
+    blocks = [
+        (f"{'P' + str(n) + ' ' if several else ''}Block {b.number}", b.adherence)
+        for n, (_, timeline) in enumerate(reversed(programmes), 1)
+        for b in timeline.blocks
+        if b.plan_id is not None
+    ]
+    changes = [change_of("leaks_week", [v for _, v in weeks])]
+    changes += [change_of(code, values) for code, values in series.items()]
+    return RecordOutcomes(
+        tuple(a.assessed_on.strftime("%d %b") for a in assessments),
+        series,
+        tuple((start.strftime("%d %b"), value) for start, value in weeks),
+        tuple(blocks),
+        tuple(c for c in changes if c is not None),
+    )

@@ -14,12 +14,13 @@ from ..assessments.queries import fetch_assessment, fetch_assessments
 from ..audit.queries import fetch_write_details
 from ..domain.dates import age_on
 from ..extensions import db
-from ..mapping.programmes import programme_timeline
+from ..logs.queries import fetch_record_logs
+from ..mapping.programmes import lineage_sums, programme_timeline, record_outcomes
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
-from ..programmes.queries import fetch_lineage_log_sums, fetch_patient_programmes
+from ..programmes.queries import fetch_patient_programmes
 from ..web import acting, clinic_id
-from ..web.charts import assessment_charts
+from ..web.charts import assessment_charts, outcome_charts
 from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.once import Saved, repeat_of, submit_once
@@ -106,13 +107,14 @@ def show(patient_id: int) -> ResponseReturnValue:
     assessments = fetch_assessments(clinic_id(), patient.id)
     every = fetch_assessments(clinic_id(), patient.id, include_voided=True)
     plans = fetch_patient_plans(clinic_id(), patient.id)
-    sums = fetch_lineage_log_sums(clinic_id(), patient.id)
+    logs = fetch_record_logs(clinic_id(), patient.id)
     dates = [a.assessed_on for a in assessments]
     today = date.today()
     programmes = [
-        (programme, programme_timeline(programme, plans, sums, dates, today))
+        (programme, programme_timeline(programme, plans, lineage_sums(logs), dates, today))
         for programme in fetch_patient_programmes(clinic_id(), patient.id)
     ]
+    outcomes = record_outcomes(list(reversed(assessments)), logs, programmes)
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -126,6 +128,14 @@ def show(patient_id: int) -> ResponseReturnValue:
         ),
         plans=plans,
         programmes=programmes,
+        outcomes=outcomes,
+        # Oxford grade and endurance are charted with the assessments already
+        outcome_charts=outcome_charts(
+            outcomes.dates,
+            {k: v for k, v in outcomes.series.items() if k not in ("oxford", "endurance")},
+            outcomes.weeks,
+            outcomes.blocks,
+        ),
         age=age_on(patient.date_of_birth, date.today()) if patient.date_of_birth else None,
     )
 
