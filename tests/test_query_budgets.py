@@ -193,6 +193,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "plan page of a draft": lambda w: f"/plans/{w.draft_id}",
     "plan editor": lambda w: f"/plans/{w.draft_id}/edit",
     "programme page": lambda w: f"/programmes/{w.programme_id}",
+    "clinic outcomes": lambda w: "/outcomes",
+    "clinic outcomes CSV": lambda w: "/outcomes.csv",
     "handout": lambda w: f"/plans/{w.issued_id}/handout.pdf",
 }
 

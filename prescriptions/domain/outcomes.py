@@ -132,3 +132,113 @@ def median_change(pairs: Iterable[tuple[float, float]]) -> float | None:
     """The median of last minus first over the pairs, or None with none."""
     changes = [b - a for a, b in pairs]
     return round(median(changes), 1) if changes else None
+
+
+# --- The clinic's figures ----------------------------------------------------------------------
+
+SMALL_CELL = 5  #: counts under this are suppressed, so no patient is identifiable
+SUPPRESSED = "fewer than 5"
+BASELINE_DAYS = 60  #: an assessment this long before a programme starts is its baseline
+
+
+def shown_count(n: int) -> str:
+    """A count as the page and CSV show it: 1 to 4 suppressed."""
+    return SUPPRESSED if 0 < n < SMALL_CELL else str(n)
+
+
+@dataclass(frozen=True)
+class BlockSums:
+    """One programme's block: sums over its logged days."""
+
+    programme: int
+    block: int
+    done: int
+    prescribed: int
+    leaks: int  #: total over the days with leaks recorded
+    leak_days: int
+
+    @property
+    def leaks_week(self) -> float | None:
+        return round(self.leaks / self.leak_days * 7, 1) if self.leak_days else None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the clinic's outcomes: its name, the value shown, and over how many."""
+
+    name: str
+    value: str
+    over: str = ""  #: "of 48 programmes", already suppressed
+
+
+def _median_figure(name: str, pairs: list[tuple[float, float]], unit: str) -> Figure:
+    if len(pairs) < SMALL_CELL:
+        return Figure(name, f"not shown ({shown_count(len(pairs))} programmes with figures)")
+    value = median_change(pairs)
+    return Figure(name, f"{value:+g}{unit}", f"over {len(pairs)} programmes")
+
+
+def iciq_pair(
+    start: date, end: date | None, scores: Sequence[tuple[date, int]]
+) -> tuple[float, float] | None:
+    """A programme's ICIQ baseline (the last before it started, within BASELINE_DAYS, else the
+    first after) and latest (the last on or before its end), if both exist and differ in date."""
+    ordered = sorted(scores)
+    before = [s for s in ordered if start - timedelta(days=BASELINE_DAYS) <= s[0] <= start]
+    during = [s for s in ordered if s[0] > start and (end is None or s[0] <= end)]
+    baseline = before[-1] if before else (during[0] if during else None)
+    latest = during[-1] if during else None
+    if baseline is None or latest is None or latest[0] == baseline[0]:
+        return None
+    return float(baseline[1]), float(latest[1])
+
+
+def clinic_figures(
+    statuses: dict[str, int],
+    blocks: Sequence[BlockSums],
+    iciq: dict[int, tuple[float, float]],
+) -> tuple[list[Figure], list[Figure]]:
+    """The outcomes page's figures, and adherence by block, every small count suppressed.
+
+    Leaks a week compare each programme's first logged block with its last (per logged day,
+    times 7); programmes with leaks logged in one block only have no change to show.
+    """
+    started = sum(statuses.values())
+    figures = [
+        Figure("Programmes started", shown_count(started)),
+        Figure("Finished", shown_count(statuses.get("finished", 0))),
+        Figure("Stopped early", shown_count(statuses.get("stopped", 0))),
+        Figure("Still running", shown_count(statuses.get("running", 0))),
+    ]
+    by_programme: dict[int, list[BlockSums]] = {}
+    for b in blocks:
+        if b.leaks_week is not None:
+            by_programme.setdefault(b.programme, []).append(b)
+    leak_pairs = []
+    for rows in by_programme.values():
+        rows.sort(key=lambda b: b.block)
+        if len(rows) > 1:
+            leak_pairs.append((rows[0].leaks_week or 0.0, rows[-1].leaks_week or 0.0))
+    figures.append(
+        _median_figure("Median change in leaks a week (first block to last)", leak_pairs, "")
+    )
+    responders, counted = share_fewer_leaks(leak_pairs)
+    name = "Patients with at least 50% fewer leaks"
+    if counted < SMALL_CELL or 0 < responders < SMALL_CELL:
+        figures.append(
+            Figure(name, f"not shown ({shown_count(responders)} of {shown_count(counted)})")
+        )
+    else:
+        figures.append(Figure(name, f"{round(responders / counted * 100)}%",
+                              f"{responders} of {counted} programmes"))  # fmt: skip
+    figures.append(_median_figure("Median change in ICIQ-UI SF", list(iciq.values()), " points"))
+    adherence = []
+    for number in sorted({b.block for b in blocks}):
+        rows = [b for b in blocks if b.block == number and b.prescribed]
+        name = f"Block {number}"
+        if len(rows) < SMALL_CELL:
+            adherence.append(Figure(name, f"not shown ({shown_count(len(rows))} programmes)"))
+            continue
+        share = sum(b.done for b in rows) / sum(b.prescribed for b in rows)
+        adherence.append(Figure(name, f"{round(share * 100)}%", f"over {len(rows)} programmes"))
+    return figures, adherence

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..domain.blocks import MAX_BLOCKS, MIN_BLOCKS
 from ..web.forms import CleanString, CleanText, OnceForm, VersionedForm, WholeNumber
@@ -53,3 +54,25 @@ class NextBlockForm(OnceForm):
     start_date = DateField(
         "Next block starts", validators=[InputRequired(message="Give the start date.")]
     )
+
+
+class OutcomesForm(FlaskForm):
+    """The outcomes page's filters (a GET form: no token)."""
+
+    first = DateField("Programmes started from", validators=[Optional()])
+    last = DateField("to", validators=[Optional()])
+    template = SelectField("Template", validators=[Optional()], validate_choice=True)
+
+    def __init__(self, *args: Any, templates: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.template.choices = [("", "Any template"), *templates]
+
+    def validate_last(self, field: DateField) -> None:
+        if field.data and self.first.data and field.data < self.first.data:
+            raise ValidationError("The end of the period is before its start.")
+
+    def period(self, today: date) -> tuple[date, date, str]:
+        """(first, last, template code) with defaults: the twelve months up to today."""
+        last = self.last.data or today
+        first = self.first.data or last - timedelta(days=365)
+        return first, last, self.template.data or ""

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_assessments
-from ..domain.blocks import BlockProposal, propose_next_block
+from ..domain.blocks import BlockProposal, patient_reason, propose_next_block
+from ..domain.outcomes import Figure, clinic_figures
+from ..domain.progression import BUILTIN_TEMPLATES
 from ..domain.vocab import PlanStatus, ProgrammeStatus
 from ..exercises.queries import fetch_catalogue
+from ..exports.tables import csv_cell
 from ..extensions import db
 from ..logs.queries import fetch_logs
 from ..mapping.plans import assessment_facts, plan_items
@@ -24,8 +29,16 @@ from ..programmes.operations import stop_programme, update_programme
 from ..web import acting, clinic_id
 from ..web.errors import LOST_RACE
 from ..web.once import Saved, repeat_of, submit_once
-from .forms import NextBlockForm, ProgrammeForm, StopForm
-from .queries import fetch_block_plans, fetch_lineage_log_sums, fetch_programme
+from .forms import NextBlockForm, OutcomesForm, ProgrammeForm, StopForm
+from .queries import (
+    fetch_block_plans,
+    fetch_block_sums,
+    fetch_iciq_pairs,
+    fetch_lineage_log_sums,
+    fetch_programme,
+    fetch_programme_templates,
+    fetch_status_counts,
+)
 
 bp = Blueprint("programmes", __name__)
 
@@ -191,6 +204,7 @@ def next_block(programme_id: int) -> ResponseReturnValue:
         return redirect(here)
     number = upcoming.number
     reasons = {d.exercise: " ".join(d.reasons) for d in proposal.decisions}
+    for_patient = {d.exercise: patient_reason(d, proposal.evidence) for d in proposal.decisions}
 
     def save() -> Saved:
         draft = create_next_block(
@@ -201,6 +215,7 @@ def next_block(programme_id: int) -> ResponseReturnValue:
             acting(),
             block=number,
             start=form.start_date.data,
+            patient_reasons=for_patient,
         )
         return (
             url_for("plans.edit", plan_id=draft.id),
@@ -214,3 +229,61 @@ def next_block(programme_id: int) -> ResponseReturnValue:
         db.session.rollback()
         flash(LOST_RACE, "error")
         return redirect(here)
+
+
+def _outcomes() -> tuple[OutcomesForm, list[Figure], list[Figure], str, bool]:
+    """The filters and the clinic's figures for them; bad filters give no figures."""
+    templates = [
+        (code, BUILTIN_TEMPLATES[code].name if code in BUILTIN_TEMPLATES else "A clinic template")
+        for code in fetch_programme_templates(clinic_id())
+    ]
+    form = OutcomesForm(request.args, meta={"csrf": False}, templates=templates)
+    if request.args and not form.validate():
+        return form, [], [], "", False
+    first, last, template = form.period(date.today())
+    label = dict(templates).get(template, "any template")
+    described = f"Programmes started {first.isoformat()} to {last.isoformat()}, {label}"
+    figures, adherence = clinic_figures(
+        fetch_status_counts(clinic_id(), first, last, template),
+        fetch_block_sums(clinic_id(), first, last, template),
+        fetch_iciq_pairs(clinic_id(), first, last, template),
+    )
+    return form, figures, adherence, described, True
+
+
+@bp.get("/outcomes")
+@login_required
+def outcomes() -> ResponseReturnValue:
+    """The clinic's outcomes over a period and template; small counts suppressed."""
+    form, figures, adherence, described, ok = _outcomes()
+    return render_template(
+        "programmes/outcomes.html",
+        form=form,
+        figures=figures,
+        adherence=adherence,
+        described=described,
+        query=request.query_string.decode("ascii", "replace"),
+    ), (200 if ok else 400)
+
+
+@bp.get("/outcomes.csv")
+@login_required
+def outcomes_csv() -> ResponseReturnValue:
+    """The same figures as the outcomes page, as CSV."""
+    form, figures, adherence, described, ok = _outcomes()
+    if not ok:
+        return render_template(
+            "programmes/outcomes.html", form=form, figures=[], adherence=[], described="",
+            query="",
+        ), 400  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["figure", "value", "over"])
+    writer.writerow(["period", csv_cell(described), ""])
+    for figure in figures:
+        writer.writerow([figure.name, figure.value, figure.over])
+    for figure in adherence:
+        writer.writerow([f"Sessions done, {figure.name.lower()}", figure.value, figure.over])
+    response = Response(out.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="outcomes.csv"'
+    return response
