@@ -311,6 +311,8 @@ class PlanItem(db.Model):
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     #: why "plan the next block" proposed this dose, in plain words ("" when not proposed)
     reason: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
+    #: the same change said for the patient's handout cover ("" when not proposed)
+    patient_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     plan: Mapped[Plan] = relationship(back_populates="items")
 

@@ -239,3 +239,35 @@ def test_the_record_shows_outcomes_and_marks_important_changes(
     assert "<strong>5 to 2 (-3): clinically important improvement</strong>" in outcomes
     assert "Leaks a week from the logs (mean per logged day × 7), by week." in outcomes
     assert "Sessions done, by block. Block 1: 100%." in outcomes
+
+
+def test_a_later_blocks_handout_says_where_it_sits_and_what_changed(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+):
+    import io
+
+    from pypdf import PdfReader
+
+    _, plan_id, programme_id = _block_one(
+        app, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week, hold=8
+    )
+    first = signed_in.get(f"/plans/{plan_id}/handout.pdf")
+    cover = PdfReader(io.BytesIO(first.data)).pages[0].extract_text()
+    assert "Block 1 of 3: weeks 1 to 4" in cover
+    assert "What changed since your last block" not in cover
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    response = signed_in.post(
+        f"/programmes/{programme_id}/next-block",
+        data={**_once_and_block(page), "start_date": TODAY.isoformat()},
+    )
+    draft_id = int(re.search(r"/plans/(\d+)/edit", response.location).group(1))
+    pdf = signed_in.get(f"/plans/{draft_id}/handout.pdf")
+    text = " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.data)).pages[:2]
+    )
+    assert "Block 2 of 3: weeks 5 to 8" in text
+    assert "What changed since your last block" in text
+    # holds short of the prescription: the slow squeeze repeats, said kindly and plainly
+    assert "your longest squeezes are not yet as long as the time we asked for" in text
+    assert "A step up from your last block" in text  # quick flicks and the Knack move on
+    assert "42 of 42" not in text  # the clinician's figures stay in the editor

@@ -5,7 +5,8 @@
   fk_plan_lineage), so that "programme" can name the course of care.
 - programme: a course of care (patient, goal, block_count 1-6, status running / finished /
   stopped with dates, template). plan.programme_id and plan.block_number place a plan (and
-  every revision of it) in its programme; plan_item.reason keeps why a dose was proposed.
+  every revision of it) in its programme; plan_item.reason keeps why a dose was proposed and
+  plan_item.patient_reason the same in the patient's words.
 
 Every existing lineage becomes a one-block programme, with the id of its first plan: running
 while a revision is a draft or issued, else finished (completed) or stopped (cancelled) on the
@@ -99,6 +100,10 @@ def upgrade():
         'plan_item',
         sa.Column('reason', sa.String(length=400), nullable=False, server_default=''),
     )
+    op.add_column(
+        'plan_item',
+        sa.Column('patient_reason', sa.String(length=300), nullable=False, server_default=''),
+    )
 
     connection = op.get_bind()
     # Every lineage becomes a one-block programme whose id is its first plan's.
@@ -140,6 +145,7 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_plan_programme_id', table_name='plan')
     with op.batch_alter_table('plan_item', schema=None) as batch_op:
+        batch_op.drop_column('patient_reason')
         batch_op.drop_column('reason')
     if op.get_bind().dialect.name == 'sqlite':
         with op.batch_alter_table('plan', schema=None) as batch_op:

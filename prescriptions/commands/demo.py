@@ -15,7 +15,7 @@ from ..accounts.operations import create_clinic, create_user
 from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
 from ..audit import SYSTEM, record_event
 from ..database import count_rows
-from ..domain.blocks import DEFAULT_BLOCKS, LoggedDay, propose_next_block
+from ..domain.blocks import DEFAULT_BLOCKS, LoggedDay, patient_reason, propose_next_block
 from ..domain.catalogue import SLOW_HOLD
 from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, dose_of, propose_items
 from ..domain.vocab import CueSet, Diagnosis, PlanStatus, ProgrammeStatus, Relaxation, Role
@@ -333,7 +333,7 @@ def _insert_plans(
         items: tuple[Item, ...],
         days: list[dict],
         facts: AssessmentFacts,
-    ) -> tuple[tuple[Item, ...], dict[str, str]]:
+    ) -> tuple[tuple[Item, ...], dict[str, tuple[str, str]]]:
         """Block `block` proposed from the last block's returned days, with the reasons."""
         logged = [
             LoggedDay(d["day"], (d["day"] - start).days // 7 + 1, d["sessions_done"],
@@ -342,11 +342,14 @@ def _insert_plans(
         ]  # fmt: skip
         template = BUILTIN_TEMPLATES[code]
         proposal = propose_next_block(code, template.approach, block, items, logged, facts)
-        reasons = {d.exercise: " ".join(d.reasons) for d in proposal.decisions}
+        reasons = {
+            d.exercise: (" ".join(d.reasons), patient_reason(d, proposal.evidence))
+            for d in proposal.decisions
+        }
         return proposal.items, reasons
 
     # (row, items, returned days, reasons); revisions wait for the id of the plan they revise
-    roots: list[tuple[dict, tuple[Item, ...], list[dict], dict[str, str]]] = []
+    roots: list[tuple[dict, tuple[Item, ...], list[dict], dict[str, tuple[str, str]]]] = []
     revisions: list[tuple[int, dict, tuple[Item, ...], list[dict]]] = []
 
     def sheets(start: date, items: tuple[Item, ...], days: int, block: int = 1) -> list[dict]:
@@ -379,7 +382,7 @@ def _insert_plans(
             continue
         if stage == "finished":
             # three blocks done, each proposed from the one before
-            reasons: dict[str, str] = {}
+            reasons: dict[str, tuple[str, str]] = {}
             for block in (1, 2, 3):
                 begins = start - timedelta(days=BLOCK_DAYS * (3 - block))
                 closed = _at(begins + timedelta(days=BLOCK_DAYS), 11)
@@ -538,7 +541,7 @@ def _insert_returning_ids(rows: list[dict]) -> list[int]:
 
 
 def _item_rows(
-    plan_id: int, items: Iterable[Item], reasons: dict[str, str] | None = None
+    plan_id: int, items: Iterable[Item], reasons: dict[str, tuple[str, str]] | None = None
 ) -> list[dict]:
     return [
         {
@@ -548,7 +551,8 @@ def _item_rows(
             "exercise_code": item.exercise,
             **dose_of(item),
             "position": item.position.value,
-            "reason": (reasons or {}).get(item.exercise, "")[:400],
+            "reason": (reasons or {}).get(item.exercise, ("", ""))[0][:400],
+            "patient_reason": (reasons or {}).get(item.exercise, ("", ""))[1][:300],
         }
         for item in items
     ]

@@ -120,9 +120,9 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
 
 def keep_reasons(old: Sequence[PlanItem], new: list[PlanItem]) -> list[PlanItem]:
     """New item rows carrying the proposal's reasons of the exercises they keep."""
-    reasons = {row.exercise_code: row.reason for row in old if row.reason}
+    reasons = {row.exercise_code: (row.reason, row.patient_reason) for row in old if row.reason}
     for row in new:
-        row.reason = reasons.get(row.exercise_code, "")
+        row.reason, row.patient_reason = reasons.get(row.exercise_code, ("", ""))
     return new
 
 
@@ -244,6 +244,7 @@ def create_next_block(
     *,
     block: int,
     start: date,
+    patient_reasons: dict[str, str] | None = None,
 ) -> Plan:
     """A draft of block `block` of a programme, from the proposal's items and their reasons.
 
@@ -254,6 +255,7 @@ def create_next_block(
     rows = item_rows(items)
     for row in rows:
         row.reason = reasons.get(row.exercise_code, "")[:400]
+        row.patient_reason = (patient_reasons or {}).get(row.exercise_code, "")[:300]
     programme.updated_at = utcnow()
     draft = _draft_from(
         last,

@@ -28,6 +28,7 @@ def fetch_plan(clinic_id: int | None, plan_id: int) -> Plan | None:
     stmt = stmt.options(
         joinedload(Plan.patient),
         joinedload(Plan.author),
+        joinedload(Plan.programme),
         joinedload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
         selectinload(Plan.items),
     )
