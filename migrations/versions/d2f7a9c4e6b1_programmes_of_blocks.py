@@ -6,7 +6,8 @@
 - programme: a course of care (patient, goal, block_count 1-6, status running / finished /
   stopped with dates, template). plan.programme_id and plan.block_number place a plan (and
   every revision of it) in its programme; plan_item.reason keeps why a dose was proposed and
-  plan_item.patient_reason the same in the patient's words.
+  plan_item.patient_reason the same in the patient's words; ix_log_clinic_lineage_sums lets
+  the outcomes page sum a clinic's logged days from the index alone.
 
 Every existing lineage becomes a one-block programme, with the id of its first plan: running
 while a revision is a draft or issued, else finished (completed) or stopped (cancelled) on the
@@ -105,6 +106,12 @@ def upgrade():
         sa.Column('patient_reason', sa.String(length=300), nullable=False, server_default=''),
     )
 
+    op.create_index(
+        'ix_log_clinic_lineage_sums',
+        'log_entry',
+        ['clinic_id', 'lineage_id', 'sessions_done', 'sessions_prescribed', 'leaks'],
+    )
+
     connection = op.get_bind()
     # Every lineage becomes a one-block programme whose id is its first plan's.
     connection.execute(
@@ -143,6 +150,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_log_clinic_lineage_sums', table_name='log_entry')
     op.drop_index('ix_plan_programme_id', table_name='plan')
     with op.batch_alter_table('plan_item', schema=None) as batch_op:
         batch_op.drop_column('patient_reason')

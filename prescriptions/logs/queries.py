@@ -87,6 +87,20 @@ def fetch_record_logs(clinic_id: int, patient_id: int) -> list[LogEntry]:
     )
 
 
+def fetch_patient_logs(clinic_id: int, patient_id: int) -> list[LogEntry]:
+    """Every logged day of a patient's lineages (each day once), by lineage and day."""
+    # Through the lineage's first plan (ix_plan_patient, then uq_log_lineage_day), never by
+    # log_entry.clinic_id: SQLite would walk every log of the clinic (2 s at 10,000 patients).
+    return list(
+        db.session.scalars(
+            sa.select(LogEntry)
+            .join(Plan, LogEntry.lineage_id == Plan.id)
+            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
+            .order_by(LogEntry.lineage_id, LogEntry.day)
+        )
+    )
+
+
 def fetch_log_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage:
     """The logged days of the next `limit` plans (by plan id), by day."""
     next_key = next_plan_key(clinic_id, after, limit)

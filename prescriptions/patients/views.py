@@ -14,7 +14,7 @@ from ..assessments.queries import fetch_assessment, fetch_assessments
 from ..audit.queries import fetch_write_details
 from ..domain.dates import age_on
 from ..extensions import db
-from ..logs.queries import fetch_record_logs
+from ..logs.queries import fetch_patient_logs
 from ..mapping.programmes import lineage_sums, programme_timeline, record_outcomes
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
@@ -107,7 +107,7 @@ def show(patient_id: int) -> ResponseReturnValue:
     assessments = fetch_assessments(clinic_id(), patient.id)
     every = fetch_assessments(clinic_id(), patient.id, include_voided=True)
     plans = fetch_patient_plans(clinic_id(), patient.id)
-    logs = fetch_record_logs(clinic_id(), patient.id)
+    logs = fetch_patient_logs(clinic_id(), patient.id)
     dates = [a.assessed_on for a in assessments]
     today = date.today()
     programmes = [
