@@ -138,7 +138,6 @@ def median_change(pairs: Iterable[tuple[float, float]]) -> float | None:
 
 SMALL_CELL = 5  #: counts under this are suppressed, so no patient is identifiable
 SUPPRESSED = "fewer than 5"
-BASELINE_DAYS = 60  #: an assessment this long before a programme starts is its baseline
 
 
 def shown_count(n: int) -> str:
@@ -176,21 +175,6 @@ def _median_figure(name: str, pairs: list[tuple[float, float]], unit: str) -> Fi
         return Figure(name, f"not shown ({shown_count(len(pairs))} programmes with figures)")
     value = median_change(pairs)
     return Figure(name, f"{value:+g}{unit}", f"over {len(pairs)} programmes")
-
-
-def iciq_pair(
-    start: date, end: date | None, scores: Sequence[tuple[date, int]]
-) -> tuple[float, float] | None:
-    """A programme's ICIQ baseline (the last before it started, within BASELINE_DAYS, else the
-    first after) and latest (the last on or before its end), if both exist and differ in date."""
-    ordered = sorted(scores)
-    before = [s for s in ordered if start - timedelta(days=BASELINE_DAYS) <= s[0] <= start]
-    during = [s for s in ordered if s[0] > start and (end is None or s[0] <= end)]
-    baseline = before[-1] if before else (during[0] if during else None)
-    latest = during[-1] if during else None
-    if baseline is None or latest is None or latest[0] == baseline[0]:
-        return None
-    return float(baseline[1]), float(latest[1])
 
 
 def clinic_figures(
