@@ -38,7 +38,7 @@ def _block_one(
     make_assessment(patient_id, clinician.id, assessed_on=START - timedelta(days=7))
     plan_id = issue_plan(make_plan(patient_id, start=START))
     for week in (3, 4):
-        values = {"sessions_done": done, "longest_hold_s": hold, "pain": pain}
+        values = {"sessions_done": done, "longest_hold_s": hold, "pain": pain, "leaks": 1}
         log_week(plan_id, week, days={n: dict(values) for n in range(7)})
     return patient_id, plan_id, _programme_of(app, plan_id)
 
@@ -271,3 +271,42 @@ def test_a_later_blocks_handout_says_where_it_sits_and_what_changed(
     assert "your longest squeezes are not yet as long as the time we asked for" in text
     assert "A step up from your last block" in text  # quick flicks and the Knack move on
     assert "42 of 42" not in text  # the clinician's figures stay in the editor
+
+
+def test_a_programme_as_fhir_with_its_blocks_and_outcomes(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week,
+    other_clinic,
+):  # fmt: skip
+    import json
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from prescriptions.exports.fhir import code_problems
+
+    _, plan_id, programme_id = _block_one(
+        app, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week, hold=10
+    )
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    response = signed_in.post(
+        f"/programmes/{programme_id}/next-block",
+        data={**_once_and_block(page), "start_date": TODAY.isoformat()},
+    )
+    assert response.status_code == 302
+    exported = signed_in.get(f"/programmes/{programme_id}/fhir.json")
+    assert exported.status_code == 200 and exported.mimetype == "application/fhir+json"
+    text = exported.get_data(as_text=True)
+    bundle = Bundle.model_validate_json(text)  # the library validates every resource
+    assert code_problems(json.loads(text)) == []
+    by_kind: dict[str, list] = {}
+    for entry in bundle.entry:
+        by_kind.setdefault(entry.resource.get_resource_type(), []).append(entry)
+    programme, block_1, block_2 = by_kind["CarePlan"]
+    assert programme.resource.title == "Programme of 3 four-week blocks"
+    assert block_1.resource.partOf[0].reference == programme.fullUrl
+    assert block_2.resource.partOf[0].reference == programme.fullUrl
+    assert block_2.resource.basedOn[0].reference == block_1.fullUrl
+    assert block_1.resource.basedOn is None
+    codes = {(c.system, c.code) for e in by_kind["Observation"] for c in e.resource.code.coding}
+    assert ("http://loinc.org", "72514-3") in codes  # pain
+    assert ("urn:floorplan:outcome", "leaks-a-week-logged") in codes
+    assert signed_in.get(f"/programmes/{other_clinic['programme']}/fhir.json").status_code == 404
