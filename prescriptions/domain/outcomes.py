@@ -177,6 +177,21 @@ def _median_figure(name: str, pairs: list[tuple[float, float]], unit: str) -> Fi
     return Figure(name, f"{value:+g}{unit}", f"over {len(pairs)} programmes")
 
 
+def iciq_pair(
+    start: date, end: date | None, scores: Sequence[tuple[date, int, int]]
+) -> tuple[float, float] | None:
+    """A programme's ICIQ-UI SF (baseline, latest) from the patient's (date, id, total), oldest
+    first: the baseline is the last score on or before the start, else the first after; the
+    latest, the last after the start up to the end, when it is another assessment."""
+    before = [s for s in scores if s[0] <= start]
+    during = [s for s in scores if s[0] > start and (end is None or s[0] <= end)]
+    baseline = before[-1] if before else (during[0] if during else None)
+    latest = during[-1] if during else None
+    if baseline is None or latest is None or latest[1] == baseline[1]:
+        return None
+    return float(baseline[2]), float(latest[2])
+
+
 def clinic_figures(
     statuses: dict[str, int],
     blocks: Sequence[BlockSums],

@@ -95,3 +95,15 @@ def test_pain_important_only_when_it_fell(first, last):
     if is_important("pain", first, last):
         assert last < first
         assert first - last >= 2 or (first - last) / first >= 0.3
+
+
+def test_iciq_baseline_is_the_last_before_the_start_else_the_first_after():
+    from prescriptions.domain.outcomes import iciq_pair
+
+    start = date(2026, 9, 1)
+    before, first, later = date(2026, 8, 20), date(2026, 9, 10), date(2026, 11, 20)
+    assert iciq_pair(start, None, [(before, 1, 14), (first, 2, 12), (later, 3, 9)]) == (14, 9)
+    assert iciq_pair(start, None, [(first, 2, 12), (later, 3, 9)]) == (12, 9)
+    assert iciq_pair(start, None, [(first, 2, 12)]) is None  # one assessment: no change
+    assert iciq_pair(start, date(2026, 10, 1), [(before, 1, 14), (later, 3, 9)]) is None
+    assert iciq_pair(start, None, [(before, 1, 14)]) is None
