@@ -104,6 +104,8 @@ def targets(app: Flask) -> dict[str, str]:
         "plan page": f"/plans/{plan_id}",
         "handout PDF": f"/plans/{plan_id}/handout.pdf",
         "start page (/)": "/",
+        "clinic outcomes": "/outcomes",
+        "outcomes, one template": "/outcomes?template=strengthening",
     }
 
 

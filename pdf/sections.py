@@ -135,6 +135,10 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
         ("Plan dates", f"{date_range(snap.start, snap.end)}{length}"),
         ("Chart number", one_line(snap.chart_number)),
     ]
+    if snap.block_number and snap.block_count and snap.block_number <= snap.block_count:
+        first = (snap.block_number - 1) * 4 + 1
+        facts.append(("Programme", f"Block {snap.block_number} of {snap.block_count}: "
+                                   f"weeks {first} to {first + 3}"))  # fmt: skip
     if snap.next_review is not None:
         facts.append(("Next review", long_date(snap.next_review)))
     if snap.revision > 1:
@@ -160,6 +164,13 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
     if clean(snap.purpose):
         out.append(Run(Heading("What this plan is for", st.h3), [_p(snap.purpose, st.body)]))
     out.append(Run(Heading("Where these weeks fit", st.h3), _programme(snap, st)))
+    if snap.block_changes:
+        changed = [
+            Para(f"<b>{escape(one_line(name))}:</b> {markup(why)}", st.bullet, bulletText="•")
+            for name, why in snap.block_changes
+            if clean(why)
+        ]
+        out.append(Run(Heading("What changed since your last block", st.h3), changed))
     if clean(snap.notes_to_patient):
         who = markup(one_line(snap.therapist)) or "your therapist"
         out.append(Run(Heading(f"A note from {who}", st.h3), [_p(snap.notes_to_patient, st.note)]))

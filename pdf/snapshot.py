@@ -103,6 +103,8 @@ class HandoutSnapshot:
     block_number: int | None = None  #: which block of a programme these weeks are, from 1
     block_count: int | None = None  #: how many blocks the programme has
     next_review: date | None = None  #: the booked review, when there is one
+    #: on a later block's cover: (exercise name, what changed since the last block and why)
+    block_changes: tuple[tuple[str, str], ...] = ()
     #: Signed codes for the log sheets, made by the app: (week, page, code); week 0 is the spare
     #: sheet. The renderer prints them as they are; a sheet without one carries "-".
     sheet_codes: tuple[tuple[int, int, str], ...] = ()

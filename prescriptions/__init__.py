@@ -122,11 +122,12 @@ def register_blueprints(app: Flask) -> None:
     from .patients.views import bp as patients_bp
     from .plans.views import bp as plans_bp
     from .printing.views import bp as printing_bp
+    from .programmes.views import bp as programmes_bp
     from .scans.views import bp as scans_bp
 
     blueprints = (
         *(health_bp, auth_bp, home_bp, admin_bp, audit_bp, patients_bp, plans_bp),
-        *(exercises_bp, logs_bp, printing_bp, exports_bp),
+        *(exercises_bp, logs_bp, printing_bp, exports_bp, programmes_bp),
         scans_bp,
     )
     for blueprint in blueprints:

@@ -225,7 +225,7 @@ class Plan(db.Model):
         # a clinician's drafts, oldest first (start page); also serves the author foreign key
         sa.Index("ix_plan_author_status_created", "author_id", "status", "created_at"),
         # One open revision per plan: a draft being prepared or the issued one, never two. With
-        # issue_plan superseding the plan it revises under its row version, a programme has one
+        # issue_plan superseding the plan it revises under its row version, a lineage has one
         # current plan however many clicks arrive at once.
         sa.Index(
             "uq_plan_one_open_revision",
@@ -251,8 +251,13 @@ class Plan(db.Model):
     status_reason: Mapped[str] = mapped_column(sa.String(300), default="")
     revision: Mapped[int] = mapped_column(default=1)
     revises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
-    #: the first plan of this revision chain (the patient's programme); None on that plan itself
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
+    #: the first plan of this revision chain (its lineage); None on that plan itself
+    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
+    #: the programme (course of care) this plan is a block of; every revision shares it.
+    #: Set on every plan since migration d2f7a9c4e6b1 (nullable only for SQLite's ALTER TABLE).
+    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programme.id"), index=True)
+    #: which block of its programme this plan is, from 1
+    block_number: Mapped[int] = mapped_column(default=1, server_default="1")
     notes_to_patient: Mapped[str] = mapped_column(sa.Text, default="")
     #: handout options; None means the clinic's paper / the patient's cue set
     paper: Mapped[str | None] = mapped_column(sa.String(10))
@@ -269,6 +274,7 @@ class Plan(db.Model):
 
     patient: Mapped[Patient] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    programme: Mapped[Programme | None] = relationship()
     items: Mapped[list[PlanItem]] = relationship(
         back_populates="plan",
         order_by="(PlanItem.week, PlanItem.seq)",
@@ -283,9 +289,9 @@ class Plan(db.Model):
         return self.status == PlanStatus.DRAFT
 
     @property
-    def programme_key(self) -> int:
-        """The id every revision of this programme shares: its first plan's."""
-        return self.programme_id or self.id
+    def lineage_key(self) -> int:
+        """The id every revision of this lineage (revision chain) shares: its first plan's."""
+        return self.lineage_id or self.id
 
 
 class PlanItem(db.Model):
@@ -305,6 +311,10 @@ class PlanItem(db.Model):
     sessions_per_day: Mapped[int]
     effort_pct: Mapped[int | None]
     note: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: why "plan the next block" proposed this dose, in plain words ("" when not proposed)
+    reason: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
+    #: the same change said for the patient's handout cover ("" when not proposed)
+    patient_reason: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     plan: Mapped[Plan] = relationship(back_populates="items")
 
@@ -326,26 +336,35 @@ class WarningAck(db.Model):
 
 
 class LogEntry(db.Model):
-    """One day of a returned logging sheet: a day of the patient's programme, not of a revision.
+    """One day of a returned logging sheet: a day of the plan's lineage, not of a revision.
 
-    Every revision of a plan reads and writes the same days (keyed by the programme); plan_id
+    Every revision of a plan reads and writes the same days (keyed by the lineage); plan_id
     is the revision the day was first logged against, whose dose `sessions_prescribed` keeps.
     """
 
     __tablename__ = "log_entry"
     __table_args__ = (
-        sa.UniqueConstraint("programme_id", "day", name="uq_log_programme_day"),
+        sa.UniqueConstraint("lineage_id", "day", name="uq_log_lineage_day"),
         sa.Index("ix_log_clinic_day", "clinic_id", "day"),
         sa.Index("ix_log_plan", "plan_id"),
+        # the outcomes page's sums per lineage, read from the index alone
+        sa.Index(
+            "ix_log_clinic_lineage_sums",
+            "clinic_id",
+            "lineage_id",
+            "sessions_done",
+            "sessions_prescribed",
+            "leaks",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id"))
-    #: Plan.programme_key of plan_id. None only for a day that two revisions had both logged
+    #: Plan.lineage_key of plan_id. None only for a day that two revisions had both logged
     #: before logs followed revisions: migration a7c3e9d1f2b4 kept the later entry for the
-    #: programme and left the earlier one on record, on its own revision only.
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"))
+    #: lineage and left the earlier one on record, on its own revision only.
+    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"))
     day: Mapped[date]
     sessions_done: Mapped[int] = mapped_column(default=0)
     #: what the plan prescribed for that day when it was logged, so adherence is one sum
@@ -365,13 +384,13 @@ class LogEntry(db.Model):
 
 
 @sa.event.listens_for(LogEntry, "before_insert")
-def _log_programme(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
-    """A day inserted without its programme joins its plan's."""
-    if entry.programme_id is None:
+def _log_lineage(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
+    """A day inserted without its lineage joins its plan's."""
+    if entry.lineage_id is None:
         row = connection.execute(
-            sa.select(Plan.programme_id, Plan.id).where(Plan.id == entry.plan_id)
+            sa.select(Plan.lineage_id, Plan.id).where(Plan.id == entry.plan_id)
         ).one()
-        entry.programme_id = row.programme_id or row.id
+        entry.lineage_id = row.lineage_id or row.id
 
 
 class Submission(db.Model):
@@ -486,3 +505,37 @@ class SheetScan(db.Model):
     confirmed_at: Mapped[datetime | None]
 
     plan: Mapped[Plan] = relationship()
+
+
+class Programme(db.Model):
+    """A course of care: blocks of four weeks in order, each block one plan lineage.
+
+    Reviews are the patient's assessments between blocks; nothing else is stored for them.
+    """
+
+    __tablename__ = "programme"
+    __table_args__ = (
+        sa.Index("ix_programme_patient", "patient_id", "started_on"),
+        # the outcomes page: a clinic's programmes started in a period
+        sa.Index("ix_programme_clinic_started", "clinic_id", "started_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"))
+    #: the first block's template code (built-in code or "clinic:<id>")
+    template_code: Mapped[str] = mapped_column(sa.String(40))
+    goal: Mapped[str] = mapped_column(sa.Text, default="")  #: in the patient's plain words
+    block_count: Mapped[int] = mapped_column(default=3)  #: 1 to 6
+    status: Mapped[str] = mapped_column(sa.String(10), default="running")
+    status_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]  #: when it finished or stopped
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    patient: Mapped[Patient] = relationship()

@@ -395,6 +395,7 @@ def log_week(app: Flask) -> Callable[..., int]:
 
 @pytest.fixture
 def other_clinic(
+    app: Flask,
     make_clinic: Callable[..., int],
     make_user: Callable[..., int],
     make_patient: Callable[..., int],
@@ -442,6 +443,8 @@ def other_clinic(
         )
         plans.append(plan)
     plans.append(revise_plan(plans[0]))
+    with app.app_context():
+        programme_id = db.session.get(Plan, plans[0]).programme_id
     return {
         "clinic": clinic_id,
         "user": user_id,
@@ -449,6 +452,7 @@ def other_clinic(
         "assessment": assessment_id,
         "plan": plans[0],
         "plans": plans,
+        "programme": programme_id,
     }
 
 

@@ -32,6 +32,7 @@ FOREIGN = {
     "user_id": "user",
     "assessment_id": "assessment",
     "scan_id": "scan",
+    "programme_id": "programme",
 }
 #: Ids that are not records (a plan week): filled with a valid value.
 NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token"}
@@ -164,13 +165,13 @@ def own(app, clinician, make_patient, make_assessment, make_plan, issue_plan, lo
     plan = issue_plan(make_plan(patient))
     log_week(plan, 1)
     scan = _scan(app, clinician.clinic_id, plan, clinician.id)
-    return {
-        "patient": patient,
-        "plan": plan,
-        "user": clinician.id,
-        "assessment": assessment,
-        "scan": scan,
-    }
+    with app.app_context():
+        from prescriptions.extensions import db
+        from prescriptions.models import Plan
+
+        programme = db.session.get(Plan, plan).programme_id
+    return {"patient": patient, "plan": plan, "user": clinician.id, "assessment": assessment,
+            "programme": programme, "scan": scan}  # fmt: skip
 
 
 def test_scanner_baseline_on_every_page(app, signed_in, admin_client, own):

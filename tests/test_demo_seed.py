@@ -69,3 +69,24 @@ def test_the_demo_looks_like_a_week_of_a_clinic(app, client):
     drafts = page[page.index("drafts") :]
     assert page.count("/edit") <= 2, drafts[:500]
     assert "ends " in page  # a plan or two ending this week
+
+
+def test_the_demo_seeds_programmes_at_every_stage(app):
+    """Block 1 running, block 2 proposed from block 1's sheets, finished and stopped ones."""
+    from prescriptions.models import Programme
+
+    with app.app_context():
+        seed_demo(20, PASSWORD)
+        db.session.commit()
+        statuses = Counter(db.session.scalars(sa.select(Programme.status)))
+        blocks = Counter(db.session.execute(sa.select(Plan.block_number, Plan.status)).all())
+        reasons = db.session.scalars(
+            sa.select(PlanItem.reason)
+            .join(Plan)
+            .where(Plan.block_number > 1, PlanItem.reason != "")
+        ).all()
+        orphans = db.session.scalar(sa.select(sa.func.count()).where(Plan.programme_id.is_(None)))
+    assert statuses["running"] >= 10 and statuses["finished"] >= 2 and statuses["stopped"] >= 1
+    assert blocks[(2, "issued")] >= 2 and blocks[(3, "completed")] >= 2
+    assert reasons and any("logged days" in r for r in reasons)
+    assert orphans == 0

@@ -1,4 +1,4 @@
-"""Logs follow revisions: the programme's days are on every revision, a replaced one is read-only."""
+"""Logs follow revisions: the lineage's days are on every revision, a replaced one is read-only."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_a_superseded_revision_is_read_only_and_points_to_the_current(
     assert "replaced by revision 2" in follow
 
 
-def test_a_sheet_opened_on_the_old_revision_saves_to_the_programme(app, signed_in, first_revision):
+def test_a_sheet_opened_on_the_old_revision_saves_to_the_lineage(app, signed_in, first_revision):
     opened = log_form(signed_in, first_revision, 1)
     revision_id = revise(signed_in, first_revision)
     data = whole_week({"days-0-sessions_done": "1"} | opened)
@@ -90,7 +90,7 @@ def test_a_sheet_opened_on_the_old_revision_saves_to_the_programme(app, signed_i
     assert response.location.endswith(f"/plans/{revision_id}#progress")
     with app.app_context():
         (entry,) = db.session.scalars(sa.select(LogEntry)).all()
-        assert (entry.plan_id, entry.programme_id) == (revision_id, first_revision)
+        assert (entry.plan_id, entry.lineage_id) == (revision_id, first_revision)
 
 
 def test_charts_and_adherence_read_across_the_chain(app, signed_in, first_revision):
@@ -152,7 +152,7 @@ def test_the_start_page_reads_adherence_across_the_chain(app, signed_in, first_r
         assert [row.plan.id for row in low] == [revision_id]
 
 
-def test_the_migration_moves_existing_logs_to_their_programme(tmp_path, capsys):
+def test_the_migration_moves_existing_logs_to_their_lineage(tmp_path, capsys):
     from flask_migrate import upgrade
 
     from prescriptions import create_app
@@ -218,7 +218,7 @@ def test_the_migration_moves_existing_logs_to_their_programme(tmp_path, capsys):
                 (2, 2, "2026-11-03", "2026-11-04 10:00:00"),
                 (3, 1, "2026-11-04", "2026-11-05 10:00:00"),  # logged twice: the later wins
                 (4, 3, "2026-11-04", "2026-11-06 10:00:00"),
-                (5, 4, "2026-11-04", "2026-11-06 10:00:00"),  # another programme
+                (5, 4, "2026-11-04", "2026-11-06 10:00:00"),  # another lineage
             ):
                 c.execute(
                     sa.text(
@@ -231,8 +231,8 @@ def test_the_migration_moves_existing_logs_to_their_programme(tmp_path, capsys):
                 )
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as c:
-            plans = dict(c.execute(sa.text("SELECT id, programme_id FROM plan")).all())
-            logs = dict(c.execute(sa.text("SELECT id, programme_id FROM log_entry")).all())
+            plans = dict(c.execute(sa.text("SELECT id, lineage_id FROM plan")).all())
+            logs = dict(c.execute(sa.text("SELECT id, lineage_id FROM log_entry")).all())
         db.engine.dispose()
     assert plans == {1: None, 2: 1, 3: 1, 4: None}
     assert logs == {1: 1, 2: 1, 3: None, 4: 1, 5: 4}

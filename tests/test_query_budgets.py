@@ -50,6 +50,7 @@ class World:
     patient_id: int  #: n assessments and n plans, by n different clinicians
     issued_id: int  #: that patient's current plan: n items, n acknowledged warnings, logged days
     draft_id: int  #: the open draft revising it, n items
+    programme_id: int = 0  #: the programme the issued plan is a block of (n - 2 programmes)
     scan_id: int = 0  #: one of n scanned sheets waiting, of the issued plan's week 3
 
 
@@ -186,7 +187,8 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
             _log_week(ending, 3, me, done=0)
             create_plan(patient, TEMPLATE, _items(4, custom), me, start=today)
         scans = _scans(clinic.id, issued, lead.id, n)
-        email, ids = lead.email, (focus.id, issued.id, draft.id, scans[0])
+        ids = (focus.id, issued.id, draft.id, issued.programme_id, scans[0])
+        email = lead.email
     client = app.test_client()
     assert login(client, email).status_code == 302
     world = World(n, client, *ids)
@@ -226,6 +228,9 @@ PAGES: dict[str, Callable[[World], str]] = {
     "plan page": lambda w: f"/plans/{w.issued_id}",
     "plan page of a draft": lambda w: f"/plans/{w.draft_id}",
     "plan editor": lambda w: f"/plans/{w.draft_id}/edit",
+    "programme page": lambda w: f"/programmes/{w.programme_id}",
+    "clinic outcomes": lambda w: "/outcomes",
+    "clinic outcomes CSV": lambda w: "/outcomes.csv",
     "handout": lambda w: f"/plans/{w.issued_id}/handout.pdf",
     "scanned sheets": lambda w: "/scans",
     "a scanned sheet to confirm": lambda w: f"/scans/{w.scan_id}",

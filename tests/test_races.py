@@ -141,7 +141,7 @@ def _events(live: Live, action: str, record_id: int) -> int:
         )
 
 
-def _one_current_plan_per_programme(live: Live) -> None:
+def _one_current_plan_per_lineage(live: Live) -> None:
     """No plan has two open revisions, and no chain of revisions has two issued plans."""
     plans = {p.id: p for p in _plans(live)}
 
@@ -179,7 +179,7 @@ def test_revise_at_once_makes_one_draft(live):
         target = f"/plans/{drafts[0].id}/edit"
         assert answers == [(302, target)] * TWINS
         assert _events(live, "plan.revise", drafts[0].id) == 1
-    _one_current_plan_per_programme(live)
+    _one_current_plan_per_lineage(live)
 
 
 def _version(page: str) -> str:
@@ -235,7 +235,7 @@ def test_issuing_two_revisions_of_one_plan_at_once_keeps_one_current(live):
             partial(clerks[2].post, f"/plans/{plan_id}/revise", {"csrf_token": tokens[2]}),
         )
         assert [status for status, _, _ in answers] == [302] * 3
-    _one_current_plan_per_programme(live)
+    _one_current_plan_per_lineage(live)
 
 
 def test_a_stale_revision_of_a_replaced_plan_is_not_issued(live):
@@ -264,7 +264,7 @@ def test_a_stale_revision_of_a_replaced_plan_is_not_issued(live):
     assert (status, location) == (302, f"/plans/{stale}")
     assert "already replaced" in clerk.flashes(location)
     assert _plans(live, id=stale)[0].status == "draft"
-    _one_current_plan_per_programme(live)
+    _one_current_plan_per_lineage(live)
 
 
 @pytest.mark.parametrize("action", ["archive", "restore"])

@@ -440,15 +440,18 @@ def _check_empty() -> None:
     connection = db.session.connection()
     existing = set(sa.inspect(connection).get_table_names())
     missing = [t.name for t in tables() if t.name not in existing]
-    if missing:
+    if missing and _schema_revision(connection) is None:
         raise BackupError(
             "This database has no FloorPlan schema yet (missing: "
             f"{', '.join(missing)}). Run `flask --app app db upgrade` first, then restore."
         )
+    # A schema at an older revision lacks a newer table: the backup's revision check then says
+    # which revision to migrate to.
     filled = [
         t.name
         for t in tables()
-        if connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
+        if t.name in existing
+        and connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
     ]
     if filled:
         raise BackupError(

@@ -15,10 +15,22 @@ from ..accounts.operations import create_clinic, create_user
 from ..accounts.queries import fetch_clinic_by_name, fetch_user_by_email
 from ..audit import SYSTEM, record_event
 from ..database import count_rows
+from ..domain.blocks import DEFAULT_BLOCKS, LoggedDay, patient_reason, propose_next_block
+from ..domain.catalogue import SLOW_HOLD
 from ..domain.progression import BUILTIN_TEMPLATES, AssessmentFacts, Item, dose_of, propose_items
-from ..domain.vocab import CueSet, Diagnosis, PlanStatus, Relaxation, Role
+from ..domain.vocab import CueSet, Diagnosis, PlanStatus, ProgrammeStatus, Relaxation, Role
 from ..extensions import db
-from ..models import Assessment, Clinic, LogEntry, Patient, Plan, PlanItem, User, chart_key
+from ..models import (
+    Assessment,
+    Clinic,
+    LogEntry,
+    Patient,
+    Plan,
+    PlanItem,
+    Programme,
+    User,
+    chart_key,
+)
 from ..plans.operations import PLAN_LENGTH_DAYS
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
@@ -146,8 +158,11 @@ def _visits(stage: str, start: date, rng: random.Random, today: date) -> list[da
         return [first - timedelta(days=35), first]
     if stage == "revised":
         return [first, start + timedelta(days=7)]
-    if stage == "finished":
-        return [first, start + timedelta(days=PLAN_LENGTH_DAYS + 1)]
+    if stage == "finished":  # before block 1 (two blocks before this one) and after block 3
+        return [
+            first - timedelta(days=2 * BLOCK_DAYS),
+            start + timedelta(days=PLAN_LENGTH_DAYS + 1),
+        ]
     return [min(first, today)]
 
 
@@ -236,6 +251,17 @@ def _insert_patients(
     return seeded
 
 
+BLOCK_DAYS = PLAN_LENGTH_DAYS + 1  #: one four-week block
+
+#: the programme's goal in the patient's words, by template
+_GOALS = {
+    "strengthening": "No more leaks when I cough, sneeze or lift.",
+    "balanced": "Fewer dashes to the toilet and no leaks on the way.",
+    "down_training": "Less pain, and able to relax the muscles.",
+    "post_prostatectomy": "Dry again after the operation, day and night.",
+    "postpartum": "Strong again after the baby; back to running without leaks.",
+}
+
 #: (template of the current plan, template of the earlier completed plan)
 _PLAN_MIX = {
     "pelvic_pain": ("down_training", "down_training"),
@@ -266,6 +292,7 @@ def _insert_plans(
 
     def plan_row(patient_id: int, code: str, start: date, status: str, **extra: object) -> dict:
         template = BUILTIN_TEMPLATES[code]
+        extra.setdefault("block_number", 1)
         issued = status != PlanStatus.DRAFT
         made = _at(min(start, today) - timedelta(days=1), 10)
         return {
@@ -282,7 +309,7 @@ def _insert_plans(
             "status_reason": "",
             "revision": 1,
             "revises_id": None,
-            "programme_id": None,
+            "lineage_id": None,
             "notes_to_patient": "",
             "paper": None,
             "large_print": False,
@@ -293,12 +320,41 @@ def _insert_plans(
             "created_at": made,
             "updated_at": made,
             "version": 1,
+            "programme_id": programme_ids[patient_id],
             **extra,
         }
 
-    # (row, items, days of returned sheets); revisions wait for the id of the plan they revise
-    roots: list[tuple[dict, tuple[Item, ...], int]] = []
-    revisions: list[tuple[int, dict, tuple[Item, ...], int]] = []
+    programme_ids = _insert_programmes(clinic_id, author_id, rng, patients, today)
+
+    def next_block(
+        code: str,
+        block: int,
+        start: date,
+        items: tuple[Item, ...],
+        days: list[dict],
+        facts: AssessmentFacts,
+    ) -> tuple[tuple[Item, ...], dict[str, tuple[str, str]]]:
+        """Block `block` proposed from the last block's returned days, with the reasons."""
+        logged = [
+            LoggedDay(d["day"], (d["day"] - start).days // 7 + 1, d["sessions_done"],
+                      d["sessions_prescribed"], d["longest_hold_s"], d["pain"])
+            for d in days
+        ]  # fmt: skip
+        template = BUILTIN_TEMPLATES[code]
+        proposal = propose_next_block(code, template.approach, block, items, logged, facts)
+        reasons = {
+            d.exercise: (" ".join(d.reasons), patient_reason(d, proposal.evidence))
+            for d in proposal.decisions
+        }
+        return proposal.items, reasons
+
+    # (row, items, returned days, reasons); revisions wait for the id of the plan they revise
+    roots: list[tuple[dict, tuple[Item, ...], list[dict], dict[str, tuple[str, str]]]] = []
+    revisions: list[tuple[int, dict, tuple[Item, ...], list[dict]]] = []
+
+    def sheets(start: date, items: tuple[Item, ...], days: int, block: int = 1) -> list[dict]:
+        return _log_days(rng, start, items, days, today, block)
+
     for patient in patients:
         mix = next((_PLAN_MIX[d] for d in patient.diagnoses if d in _PLAN_MIX), _DEFAULT_MIX)
         current, earlier = mix
@@ -306,59 +362,120 @@ def _insert_plans(
         start, stage, pid = patient.start, patient.stage, patient.patient_id
         # sheets come back at the weekly visit: the days up to the last one, or a few days late
         returned = max(0, min(PLAN_LENGTH_DAYS + 1, (today - start).days - rng.randint(0, 6)))
-        end = start + timedelta(days=PLAN_LENGTH_DAYS)
         if stage == "new":
             continue
         if stage == "new_draft":
-            roots.append((plan_row(pid, current, start, PlanStatus.DRAFT), items, 0))
+            roots.append((plan_row(pid, current, start, PlanStatus.DRAFT), items, [], {}))
             continue
         if stage == "second":
+            # block 1 done; block 2, running now, was proposed from block 1's sheets
             first = start - timedelta(days=PLAN_LENGTH_DAYS + 8)
             done = plan_row(
-                pid, earlier, first, PlanStatus.COMPLETED,
+                pid, current, first, PlanStatus.COMPLETED,
                 closed_at=_at(first + timedelta(days=PLAN_LENGTH_DAYS + 1), 11),
             )  # fmt: skip
-            roots.append((done, items_for(earlier, patient.facts), PLAN_LENGTH_DAYS + 1))
+            days = sheets(first, items, BLOCK_DAYS)
+            roots.append((done, items, days, {}))
+            items, reasons = next_block(current, 2, first, items, days, patient.facts)
+            row = plan_row(pid, current, start, PlanStatus.ISSUED, block_number=2)
+            roots.append((row, items, sheets(start, items, returned, 2), reasons))
+            continue
         if stage == "finished":
-            closed = _at(end + timedelta(days=1), 11)
-            row = plan_row(pid, current, start, PlanStatus.COMPLETED, closed_at=closed)
-            roots.append((row, items, PLAN_LENGTH_DAYS + 1 - rng.randint(0, 3)))
+            # three blocks done, each proposed from the one before
+            reasons: dict[str, tuple[str, str]] = {}
+            for block in (1, 2, 3):
+                begins = start - timedelta(days=BLOCK_DAYS * (3 - block))
+                closed = _at(begins + timedelta(days=BLOCK_DAYS), 11)
+                row = plan_row(
+                    pid, current, begins, PlanStatus.COMPLETED, closed_at=closed,
+                    block_number=block,
+                )  # fmt: skip
+                days = sheets(begins, items, BLOCK_DAYS - rng.randint(0, 3), block)
+                roots.append((row, items, days, reasons))
+                if block < 3:
+                    items, reasons = next_block(
+                        current, block + 1, begins, items, days, patient.facts
+                    )
         elif stage == "cancelled":
             closed = _at(start + timedelta(days=min(6, (today - start).days)), 15)
             row = plan_row(
                 pid, current, start, PlanStatus.CANCELLED,
                 status_reason=rng.choice(CANCEL_REASONS), closed_at=closed,
             )  # fmt: skip
-            roots.append((row, items, min(returned, 5)))
+            roots.append((row, items, sheets(start, items, min(returned, 5)), {}))
         elif stage == "revised":
             reviewed = start + timedelta(days=7)
             row = plan_row(
                 pid, current, start, PlanStatus.SUPERSEDED,
                 status_reason="Replaced by revision 2", closed_at=_at(reviewed, 12),
             )  # fmt: skip
-            roots.append((row, items, 0))
+            roots.append((row, items, [], {}))
             revision = plan_row(
                 pid, current, start, PlanStatus.ISSUED, revision=2,
                 issued_at=_at(reviewed, 12), created_at=_at(reviewed, 11),
                 updated_at=_at(reviewed, 12),
             )  # fmt: skip
-            revisions.append((len(roots) - 1, revision, tuple(map(_step_down, items)), returned))
+            eased = tuple(map(_step_down, items))
+            revisions.append((len(roots) - 1, revision, eased, sheets(start, eased, returned)))
         else:
-            roots.append((plan_row(pid, current, start, PlanStatus.ISSUED), items, returned))
-    root_ids = _insert_returning_ids([row for row, _, _ in roots])
+            row = plan_row(pid, current, start, PlanStatus.ISSUED)
+            roots.append((row, items, sheets(start, items, returned), {}))
+    root_ids = _insert_returning_ids([row for row, _, _, _ in roots])
     for index, row, _, _ in revisions:
-        row["revises_id"] = row["programme_id"] = root_ids[index]
+        row["revises_id"] = row["lineage_id"] = root_ids[index]
     revision_ids = _insert_returning_ids([row for _, row, _, _ in revisions])
     plan_items: list[dict] = []
-    logged: list[tuple[int, int, date, tuple[Item, ...], int]] = []
-    for plan_id, (row, items, days) in zip(root_ids, roots, strict=True):
-        plan_items.extend(_item_rows(plan_id, items))
-        logged.append((plan_id, plan_id, row["start_date"], items, days))
+    logs: list[dict] = []
+    for plan_id, (_, items, days, reasons) in zip(root_ids, roots, strict=True):
+        plan_items.extend(_item_rows(plan_id, items, reasons))
+        logs.extend(d | {"plan_id": plan_id, "lineage_id": plan_id} for d in days)
     for plan_id, (_, row, items, days) in zip(revision_ids, revisions, strict=True):
         plan_items.extend(_item_rows(plan_id, items))
-        logged.append((plan_id, row["programme_id"], row["start_date"], items, days))
+        logs.extend(d | {"plan_id": plan_id, "lineage_id": row["lineage_id"]} for d in days)
     _insert(PlanItem, plan_items)
-    _insert_logs(clinic_id, author_id, rng, logged, today)
+    for d in logs:
+        d["clinic_id"], d["entered_by_id"] = clinic_id, author_id
+    _insert(LogEntry, logs)
+
+
+def _insert_programmes(
+    clinic_id: int, author_id: int, rng: random.Random, patients: list[Seeded], today: date
+) -> dict[int, int]:
+    """One programme per patient with plans, at the stage the week has them; patient -> id."""
+    rows = []
+    for patient in patients:
+        if patient.stage == "new":
+            continue
+        code = next((_PLAN_MIX[d] for d in patient.diagnoses if d in _PLAN_MIX), _DEFAULT_MIX)[0]
+        start = patient.start
+        status, reason, ended = ProgrammeStatus.RUNNING.value, "", None
+        if patient.stage == "second":
+            start -= timedelta(days=PLAN_LENGTH_DAYS + 8)
+        elif patient.stage == "finished":
+            start -= timedelta(days=2 * BLOCK_DAYS)
+            status, ended = ProgrammeStatus.FINISHED.value, patient.start + timedelta(BLOCK_DAYS)
+        elif patient.stage == "cancelled":
+            status, reason = ProgrammeStatus.STOPPED.value, rng.choice(CANCEL_REASONS)
+            ended = min(today, patient.start + timedelta(days=6))
+        made = _at(min(start, today) - timedelta(days=1), 10)
+        rows.append(
+            {
+                "clinic_id": clinic_id, "patient_id": patient.patient_id, "template_code": code,
+                "goal": _GOALS[code], "block_count": DEFAULT_BLOCKS, "status": status,
+                "status_reason": reason, "started_on": start, "ended_on": ended,
+                "created_by_id": author_id, "created_at": made, "updated_at": made, "version": 1,
+            }
+        )  # fmt: skip
+    _insert(Programme, rows)
+    if not rows:
+        return {}
+    first = min(row["patient_id"] for row in rows)
+    found = db.session.execute(
+        sa.select(Programme.patient_id, Programme.id).where(
+            Programme.clinic_id == clinic_id, Programme.patient_id >= first
+        )
+    )
+    return dict(found.all())
 
 
 def _step_down(item: Item) -> Item:
@@ -423,7 +540,9 @@ def _insert_returning_ids(rows: list[dict]) -> list[int]:
     return [ids[row["patient_id"], row["revision"], row["start_date"]] for row in rows]
 
 
-def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
+def _item_rows(
+    plan_id: int, items: Iterable[Item], reasons: dict[str, tuple[str, str]] | None = None
+) -> list[dict]:
     return [
         {
             "plan_id": plan_id,
@@ -432,6 +551,8 @@ def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
             "exercise_code": item.exercise,
             **dose_of(item),
             "position": item.position.value,
+            "reason": (reasons or {}).get(item.exercise, ("", ""))[0][:400],
+            "patient_reason": (reasons or {}).get(item.exercise, ("", ""))[1][:300],
         }
         for item in items
     ]
@@ -440,44 +561,45 @@ def _item_rows(plan_id: int, items: Iterable[Item]) -> list[dict]:
 _TRIGGERS = ("cough", "sneeze", "lifting", "running", "laughing", "on the way to the toilet")
 
 
-def _insert_logs(
-    clinic_id: int,
-    author_id: int,
+def _log_days(
     rng: random.Random,
-    plans: list[tuple[int, int, date, tuple[Item, ...], int]],
+    start: date,
+    items: tuple[Item, ...],
+    days: int,
     today: date,
-) -> None:
-    """The returned logging sheets: for each plan, its first `days` days (never today or later)."""
+    block: int = 1,
+) -> list[dict]:
+    """A plan's returned sheets: its first `days` days (never today or later), leaks easing
+    over the programme's weeks and holds near the prescribed one."""
     rows = []
-    for plan_id, programme_id, start, items, days in plans:
-        keen = rng.betavariate(4, 2)  # most keep up with about two sessions in three
-        entered = _at(start + timedelta(days=days), 9)
-        for offset in range(min(days, (today - start).days, PLAN_LENGTH_DAYS + 1)):
-            week = offset // 7 + 1
-            prescribed = max((i.sessions_per_day for i in items if i.week == week), default=0)
-            done = sum(rng.random() < keen for _ in range(prescribed))
-            leaks = max(0, int(rng.gauss(2.5 - week * 0.4, 1.2)))
-            rows.append(
-                {
-                    "clinic_id": clinic_id,
-                    "plan_id": plan_id,
-                    "programme_id": programme_id,
-                    "day": start + timedelta(days=offset),
-                    "sessions_done": done,
-                    "sessions_prescribed": prescribed,
-                    "longest_hold_s": rng.randint(3, 4 + 2 * week) if done else None,
-                    "leaks": leaks,
-                    "leak_trigger": rng.choice(_TRIGGERS) if leaks else "",
-                    "urgency": rng.randint(0, 2),
-                    "pain": rng.randint(0, 3),
-                    "note": "",
-                    "entered_by_id": author_id,
-                    "created_at": entered,
-                    "updated_at": entered,
-                    "version": 1,
-                }
-            )
-    _insert(LogEntry, rows)
+    keen = rng.betavariate(4, 2)  # most keep up with about two sessions in three
+    entered = _at(start + timedelta(days=days), 9)
+    for offset in range(min(days, (today - start).days, PLAN_LENGTH_DAYS + 1)):
+        week = offset // 7 + 1
+        prescribed = max((i.sessions_per_day for i in items if i.week == week), default=0)
+        hold = max(
+            (i.hold_s or 0 for i in items if i.week == week and i.exercise == SLOW_HOLD), default=0
+        )
+        done = sum(rng.random() < keen for _ in range(prescribed))
+        leaks = max(0, int(rng.gauss(2.5 * 0.85 ** (week - 1 + 4 * (block - 1)), 1.0)))
+        longest = rng.randint(max(1, hold - 3), hold + 1) if hold else rng.randint(3, 4 + 2 * week)
+        rows.append(
+            {
+                "day": start + timedelta(days=offset),
+                "sessions_done": done,
+                "sessions_prescribed": prescribed,
+                "longest_hold_s": longest if done else None,
+                "leaks": leaks,
+                "leak_trigger": rng.choice(_TRIGGERS) if leaks else "",
+                "urgency": rng.randint(0, 2),
+                "pain": rng.randint(0, 3),
+                "note": "",
+                "created_at": entered,
+                "updated_at": entered,
+                "version": 1,
+            }
+        )
+    return rows
 
 
 def _chunks(rows: list[dict], size: int) -> list[list[dict]]:

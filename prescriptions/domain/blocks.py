@@ -434,3 +434,38 @@ def _within_limits(items: Iterable[Item]) -> list[Item]:
             item = replace(item, sessions_per_day=SESSIONS_WARN)
         out.append(item)
     return out
+
+
+# --- What changed, in the patient's words -------------------------------------------------
+
+
+def patient_reason(decision: Decision, evidence: Evidence) -> str:
+    """What changed for one exercise since the last block and why, in plain words for the
+    patient's handout (no figures to decode, nothing that blames)."""
+    step = decision.step
+    if step == Step.NEW:
+        return "New in these weeks."
+    if step == Step.DROPPED:
+        return "No longer in your plan: you have moved on from it."
+    adherence, rise = evidence.adherence, evidence.pain_rise
+    if evidence.days_logged < MIN_LOGGED_DAYS:
+        return (
+            "The same as your last week: a few more days on your log sheets will show us "
+            "when you are ready for the next step."
+        )
+    if step == Step.STEP_BACK:
+        if evidence.flare_days:
+            return "A little easier than your last week, to settle things after your flare-up."
+        if rise is not None and rise >= PAIN_RISE_STEP_BACK:
+            return "A little easier than your last week, because your pain went up."
+        return "A little easier than your last week, so that it fits more easily into your day."
+    if step == Step.REPEAT:
+        if adherence is not None and adherence < PROGRESS_ADHERENCE:
+            return "The same as your last week, so it can become a daily habit before we add more."
+        if rise is not None and rise > PAIN_RISE_ALLOWED:
+            return "The same as your last week, because your pain went up a little."
+        return (
+            "The same as your last week: your longest squeezes are not yet as long as the "
+            "time we asked for. Keep going, you are getting there."
+        )
+    return "A step up from your last block: you kept up with your sessions. Well done."

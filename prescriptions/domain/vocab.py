@@ -63,6 +63,12 @@ class PlanStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ProgrammeStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     CLINICIAN = "clinician"

@@ -124,3 +124,38 @@ def plan_fhir(plan_id: int) -> ResponseReturnValue:
     record_event(acting(), "export.plan_fhir", plan, filename)
     db.session.commit()
     return _attachment(bundle.model_dump_json(indent=2), "application/fhir+json", filename)
+
+
+@bp.get("/programmes/<int:programme_id>/fhir.json")
+@login_required
+def programme_fhir(programme_id: int) -> ResponseReturnValue:
+    """A programme as a FHIR R4 Bundle: CarePlans for it and its blocks, outcome Observations."""
+    from ..domain.outcomes import weekly_leaks
+    from ..logs.queries import fetch_patient_logs
+    from ..mapping.programmes import block_plans
+    from ..programmes.queries import fetch_block_plans, fetch_programme
+    from .fhir import programme_bundle
+
+    programme = fetch_programme(clinic_id(), programme_id) or abort(404)
+    plans = fetch_block_plans(clinic_id(), programme.id)
+    blocks = [plan for _, plan in sorted(block_plans(programme, plans).items())]
+    lineages = {plan.lineage_key for plan in plans}
+    end = programme.ended_on
+    days = [
+        (e.day, e.leaks)
+        for e in fetch_patient_logs(clinic_id(), programme.patient_id)
+        if e.lineage_id in lineages
+    ]
+    assessments = [
+        a
+        for a in reversed(fetch_assessments(clinic_id(), programme.patient_id))
+        if end is None or a.assessed_on <= end
+    ]
+    bundle = programme_bundle(
+        programme, blocks, assessments, weekly_leaks(days), current_user.clinic,
+        _exercise_names(), utcnow(),
+    )  # fmt: skip
+    filename = f"programme-{programme.id}-fhir.json"
+    record_event(acting(), "export.programme_fhir", programme, filename)
+    db.session.commit()
+    return _attachment(bundle.model_dump_json(indent=2), "application/fhir+json", filename)

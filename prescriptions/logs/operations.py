@@ -40,7 +40,7 @@ def save_week_log(
 ) -> int:
     """Create or update the logged days of one plan week; returns how many days changed.
 
-    Days belong to the plan's programme, so every revision sees them. A new day is prescribed
+    Days belong to the plan's lineage, so every revision sees them. A new day is prescribed
     `prescribed` sessions by this revision; a day logged earlier keeps what its revision
     prescribed that day, even when a later revision changed the dose.
     """
@@ -57,7 +57,7 @@ def save_week_log(
             row = LogEntry(
                 clinic_id=plan.clinic_id,
                 plan_id=plan.id,
-                programme_id=plan.programme_key,
+                lineage_id=plan.lineage_key,
                 day=entry.day,
                 sessions_prescribed=prescribed,
                 entered_by_id=user.id,

@@ -37,7 +37,7 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
     if opened.is_editable:
         flash("Issue the plan first: a draft has no logging sheets.", "info")
         return redirect(url_for("plans.show", plan_id=opened.id))
-    # Logs belong to the programme: a replaced revision is read-only, its days are the current's.
+    # Logs belong to the lineage: a replaced revision is read-only, its days are the current's.
     plan = fetch_current_revision(clinic_id(), opened)
     if plan.id != opened.id:
         if request.method == "GET":

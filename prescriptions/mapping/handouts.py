@@ -70,6 +70,23 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
         cue_set=cue.value,
         issued_at=plan.issued_at,
         sheet_codes=sheet_codes(server_key(), plan.clinic_id, plan.id, plan.revision),
+        block_number=plan.block_number if plan.programme is not None else None,
+        block_count=plan.programme.block_count if plan.programme is not None else None,
+        block_changes=_block_changes(plan, exercises),
+    )
+
+
+def _block_changes(plan: Plan, exercises: dict[str, Exercise]) -> tuple[tuple[str, str], ...]:
+    """What changed since the last block, per exercise, as the proposal said it for the patient."""
+    if plan.block_number <= 1:
+        return ()
+    said: dict[str, str] = {}
+    for row in plan.items:
+        if row.patient_reason and row.exercise_code not in said:
+            said[row.exercise_code] = row.patient_reason
+    return tuple(
+        (exercises[code].patient_name if code in exercises else code, text)
+        for code, text in said.items()
     )
 
 

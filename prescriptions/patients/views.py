@@ -14,10 +14,13 @@ from ..assessments.queries import fetch_assessment, fetch_assessments
 from ..audit.queries import fetch_write_details
 from ..domain.dates import age_on
 from ..extensions import db
+from ..logs.queries import fetch_patient_logs
+from ..mapping.programmes import lineage_sums, programme_timeline, record_outcomes
 from ..models import Patient
 from ..plans.queries import fetch_patient_plans
+from ..programmes.queries import fetch_patient_programmes
 from ..web import acting, clinic_id
-from ..web.charts import assessment_charts
+from ..web.charts import assessment_charts, outcome_charts
 from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.once import Saved, repeat_of, save_once_or_show, submit_once
@@ -99,10 +102,19 @@ def _already_added(form: NewPatientForm) -> Patient | None:
 @bp.get("/patients/<int:patient_id>")
 @login_required
 def show(patient_id: int) -> ResponseReturnValue:
-    """A patient's record: details, assessments and plans."""
+    """A patient's record: details, programmes, assessments and plans."""
     patient = _patient_or_404(patient_id)
     assessments = fetch_assessments(clinic_id(), patient.id)
     every = fetch_assessments(clinic_id(), patient.id, include_voided=True)
+    plans = fetch_patient_plans(clinic_id(), patient.id)
+    logs = fetch_patient_logs(clinic_id(), patient.id)
+    dates = [a.assessed_on for a in assessments]
+    today = date.today()
+    programmes = [
+        (programme, programme_timeline(programme, plans, lineage_sums(logs), dates, today))
+        for programme in fetch_patient_programmes(clinic_id(), patient.id)
+    ]
+    outcomes = record_outcomes(list(reversed(assessments)), logs, programmes)
     return render_template(
         "patients/show.html",
         patient=patient,
@@ -114,7 +126,16 @@ def show(patient_id: int) -> ResponseReturnValue:
             [a.oxford_grade for a in reversed(assessments)],
             [a.endurance_s for a in reversed(assessments)],
         ),
-        plans=fetch_patient_plans(clinic_id(), patient.id),
+        plans=plans,
+        programmes=programmes,
+        outcomes=outcomes,
+        # Oxford grade and endurance are charted with the assessments already
+        outcome_charts=outcome_charts(
+            outcomes.dates,
+            {k: v for k, v in outcomes.series.items() if k not in ("oxford", "endurance")},
+            outcomes.weeks,
+            outcomes.blocks,
+        ),
         age=age_on(patient.date_of_birth, date.today()) if patient.date_of_birth else None,
     )
 

@@ -12,10 +12,11 @@ from typing import Any
 from ..audit import Actor, acting_user, record_event
 from ..database import allowed_fields
 from ..domain.progression import Item, Template
-from ..domain.vocab import PlanStatus
+from ..domain.vocab import PlanStatus, ProgrammeStatus
 from ..extensions import db
 from ..mapping.plans import item_rows, plan_items
-from ..models import ClinicTemplate, Patient, Plan, User, WarningAck, utcnow
+from ..models import ClinicTemplate, Patient, Plan, PlanItem, Programme, User, WarningAck, utcnow
+from ..programmes.operations import finish_programme, start_programme
 
 
 class PlanStateError(Exception):
@@ -33,9 +34,21 @@ def create_plan(
     *,
     start: date,
     notes_to_patient: str = "",
+    programme: Programme | None = None,
+    block: int = 1,
+    reasons: dict[str, str] | None = None,
 ) -> Plan:
-    """Start a draft plan for a patient from a template's (already progressed) items."""
+    """Start a draft plan for a patient from a template's (already progressed) items.
+
+    Without a programme the plan is block 1 of a new one; `reasons` (exercise code -> why)
+    are kept with the items of a proposed block.
+    """
     user = acting_user(by)
+    if programme is None:
+        programme = start_programme(patient, template.code, by, start=start, goal=template.purpose)
+    rows = item_rows(items)
+    for row in rows:
+        row.reason = (reasons or {}).get(row.exercise_code, "")[:400]
     plan = Plan(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -47,7 +60,9 @@ def create_plan(
         start_date=start,
         end_date=start + timedelta(days=PLAN_LENGTH_DAYS),
         notes_to_patient=notes_to_patient,
-        items=item_rows(items),
+        items=rows,
+        programme_id=programme.id,
+        block_number=block,
     )
     db.session.add(plan)
     db.session.flush()
@@ -65,7 +80,7 @@ def update_plan(plan: Plan, items: Sequence[Item], by: Actor, **details: Any) ->
     for key, value in allowed_fields(details, PLAN_DETAILS).items():
         setattr(plan, key, value)
     plan.end_date = plan.start_date + timedelta(days=PLAN_LENGTH_DAYS)
-    plan.items = item_rows(items)
+    plan.items = keep_reasons(plan.items, item_rows(items))
     plan.updated_at = utcnow()  # bumps the version even when only items changed
     db.session.flush()
     record_event(by, "plan.update", plan, f"{len(items)} items")
@@ -103,6 +118,14 @@ def issue_plan(plan: Plan, by: Actor, acknowledged: Sequence[tuple[str, str]]) -
     return plan
 
 
+def keep_reasons(old: Sequence[PlanItem], new: list[PlanItem]) -> list[PlanItem]:
+    """New item rows carrying the proposal's reasons of the exercises they keep."""
+    reasons = {row.exercise_code: (row.reason, row.patient_reason) for row in old if row.reason}
+    for row in new:
+        row.reason, row.patient_reason = reasons.get(row.exercise_code, ("", ""))
+    return new
+
+
 def _draft_from(plan: Plan, author: User, **overrides: Any) -> Plan:
     """A new draft carrying another plan's weeks, texts and handout options."""
     fields: dict[str, Any] = {
@@ -119,7 +142,9 @@ def _draft_from(plan: Plan, author: User, **overrides: Any) -> Plan:
         "paper": plan.paper,
         "large_print": plan.large_print,
         "cue_set": plan.cue_set,
-        "items": item_rows(plan_items(plan.items)),
+        "items": keep_reasons(plan.items, item_rows(plan_items(plan.items))),
+        "programme_id": plan.programme_id,
+        "block_number": plan.block_number,
     }
     draft = Plan(**(fields | overrides))
     db.session.add(draft)
@@ -137,7 +162,7 @@ def revise_plan(plan: Plan, by: Actor) -> Plan:
         user,
         revision=plan.revision + 1,
         revises_id=plan.id,
-        programme_id=plan.programme_key,  # the logged days follow the revision
+        lineage_id=plan.lineage_key,  # the logged days follow the revision
     )
     record_event(by, "plan.revise", revision, f"revision {revision.revision} of plan {plan.id}")
     return revision
@@ -151,6 +176,13 @@ def complete_plan(plan: Plan, by: Actor) -> Plan:
     plan.closed_at = utcnow()
     db.session.flush()
     record_event(by, "plan.complete", plan)
+    programme = plan.programme
+    if (
+        programme is not None
+        and programme.status == ProgrammeStatus.RUNNING
+        and plan.block_number >= programme.block_count
+    ):
+        finish_programme(programme, by, on=plan.closed_at.date())
     return plan
 
 
@@ -167,10 +199,15 @@ def cancel_plan(plan: Plan, reason: str, by: Actor) -> Plan:
 
 
 def copy_plan(plan: Plan, patient: Patient, by: Actor, *, start: date) -> Plan:
-    """A new draft for another patient with the same items and notes."""
+    """A new draft for another patient with the same items and notes, block 1 of its own
+    programme."""
+    programme = start_programme(patient, plan.template_code, by, start=start, goal=plan.purpose)
     copy = _draft_from(
         plan,
         acting_user(by),
+        programme_id=programme.id,
+        block_number=1,
+        items=item_rows(plan_items(plan.items)),  # never the other patient's reasons
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
         start_date=start,
@@ -196,3 +233,37 @@ def save_clinic_template(plan: Plan, name: str, by: Actor) -> ClinicTemplate:
     db.session.flush()
     record_event(by, "template.create", template, f"from plan {plan.id}")
     return template
+
+
+def create_next_block(
+    programme: Programme,
+    last: Plan,
+    items: Sequence[Item],
+    reasons: dict[str, str],
+    by: Actor,
+    *,
+    block: int,
+    start: date,
+    patient_reasons: dict[str, str] | None = None,
+) -> Plan:
+    """A draft of block `block` of a programme, from the proposal's items and their reasons.
+
+    The programme is written under its row version, so two clicks planning the same block at
+    once make one draft: the second finds the version moved (StaleDataError).
+    """
+    user = acting_user(by)
+    rows = item_rows(items)
+    for row in rows:
+        row.reason = reasons.get(row.exercise_code, "")[:400]
+        row.patient_reason = (patient_reasons or {}).get(row.exercise_code, "")[:300]
+    programme.updated_at = utcnow()
+    draft = _draft_from(
+        last,
+        user,
+        start_date=start,
+        end_date=start + timedelta(days=PLAN_LENGTH_DAYS),
+        items=rows,
+        block_number=block,
+    )
+    record_event(by, "plan.next_block", draft, f"block {block} of programme {programme.id}")
+    return draft

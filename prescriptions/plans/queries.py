@@ -28,6 +28,7 @@ def fetch_plan(clinic_id: int | None, plan_id: int) -> Plan | None:
     stmt = stmt.options(
         joinedload(Plan.patient),
         joinedload(Plan.author),
+        joinedload(Plan.programme),
         joinedload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
         selectinload(Plan.items),
     )
@@ -59,13 +60,13 @@ def fetch_lineage_plans(clinic_id: int, patient_id: int) -> list[Plan]:
 
 
 def fetch_current_revision(clinic_id: int, plan: Plan) -> Plan:
-    """The newest revision of a plan's programme that is not a draft (the plan itself if none)."""
-    key = plan.programme_key
+    """The newest revision of a plan's lineage that is not a draft (the plan itself if none)."""
+    key = plan.lineage_key
     current = db.session.scalar(
         sa.select(Plan)
         .where(
             Plan.clinic_id == clinic_id,
-            sa.or_(Plan.id == key, Plan.programme_id == key),
+            sa.or_(Plan.id == key, Plan.lineage_id == key),
             Plan.status != PlanStatus.DRAFT.value,
         )
         .order_by(Plan.revision.desc(), Plan.id.desc())

@@ -146,7 +146,7 @@ def _show_page(
     if issue_form is None:
         issue_form = IssueForm(warnings=[(warning_key(f), f.message) for f in warnings])
         issue_form.version.data = str(plan.version)
-    # the programme's days, whichever revision they were logged on
+    # the lineage's days, whichever revision they were logged on
     logs = fetch_logs(clinic_id(), plan.id) if not plan.is_editable else []
     days = [
         DayLog(e.day, e.sessions_done, e.sessions_prescribed, e.leaks, e.pain, e.longest_hold_s)
@@ -165,6 +165,7 @@ def _show_page(
         charts=progress_charts(weeks),
         flags=flags,
         grid=dose_grid(items, exercises),
+        names={code: e.name for code, e in exercises.items()},
         findings=[
             {"finding": f, "key": warning_key(f), "href": _cell_link(plan, items, f)}
             for f in findings

@@ -164,3 +164,45 @@ def assessment_charts(
             ceiling=max([10, *(e for _, e in held)]),
         ),
     }
+
+
+def outcome_charts(
+    dates: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    weeks: Sequence[tuple[str, float]],
+    blocks: Sequence[tuple[str, float | None]],
+) -> dict[str, Chart]:
+    """Outcomes across a patient's programmes: assessment measures by date (missing skipped),
+    leaks a week from logs by week, and adherence by block."""
+    from ..domain.outcomes import MEASURES
+
+    charts: dict[str, Chart] = {}
+    for code, values in series.items():
+        known = [(d, v) for d, v in zip(dates, values, strict=True) if v is not None]
+        if len(known) < 2:
+            continue
+        measure = MEASURES[code]
+        charts[code] = line_chart(
+            measure.name,
+            [d for d, _ in known],
+            [v for _, v in known],
+            unit=measure.unit,
+            ceiling=measure.ceiling or max([1, *(v for _, v in known)]),
+        )
+    if weeks:
+        charts["leaks_week"] = line_chart(
+            "Leaks a week from the logs (mean per logged day × 7), by week",
+            [label for label, _ in weeks],
+            [value for _, value in weeks],
+            ceiling=max([1, *(v for _, v in weeks)]),
+        )
+    if blocks:
+        charts["adherence"] = bar_chart(
+            "Sessions done, by block",
+            [label for label, _ in blocks],
+            [_percent(share) for _, share in blocks],
+            ceiling=100,
+            unit="%",
+            missing="not logged",
+        )
+    return charts

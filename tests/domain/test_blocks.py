@@ -288,3 +288,21 @@ def test_never_starts_below_what_was_logged_when_adherence_was_good(code, logged
         (i for i in proposal.items if i.exercise == SLOW_HOLD), key=lambda i: (i.week, i.order)
     )
     assert first.hold_s >= min(logged_hold, CONTRACT_HOLD_WARN_S)
+
+
+@settings(max_examples=100, deadline=None)
+@given(code=st.sampled_from(sorted(BLOCK_TEMPLATES)), logged=day_logs)
+def test_the_patients_words_match_the_step_and_carry_no_figures(code, logged):
+    from prescriptions.domain.blocks import patient_reason
+
+    template = BUILTIN_TEMPLATES[code]
+    proposal = propose_next_block(code, template.approach, 2, template.items, logged)
+    for decision in proposal.decisions:
+        words = patient_reason(decision, proposal.evidence)
+        assert words and not any(ch.isdigit() for ch in words) and "%" not in words
+        if decision.step == Step.PROGRESS:
+            assert words.startswith("A step up")
+        elif decision.step == Step.STEP_BACK:
+            assert words.startswith("A little easier")
+        elif decision.step == Step.REPEAT:
+            assert words.startswith("The same as your last week")

@@ -205,6 +205,17 @@ def test_therapist_journey(
     expect(chart).to_contain_text(re.compile(r"\w"))
     audit.check(page, "plan-with-chart")
 
+    # The programme the plan is block 1 of, from the record, and the clinic's outcomes.
+    page.goto(patient_url)
+    expect(page.get_by_text("Block 1: weeks 1 to 4")).to_be_visible()
+    audit.check(page, "patient-record-with-programme")
+    page.get_by_role("link", name=re.compile(r"^Programme started")).click()
+    expect(page.get_by_role("heading", name="Plan the next block")).to_be_visible()
+    audit.check(page, "programme")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes").click()
+    expect(page.get_by_role("row", name=re.compile("Programmes started"))).to_be_visible()
+    audit.check(page, "outcomes")
+
     # The other pages a therapist and an administrator use.
     main_nav = page.get_by_role("navigation", name="Main")
     main_nav.get_by_role("link", name="Print").click()

@@ -1,0 +1,75 @@
+"""Writes of programmes: verb_noun functions that take the actor, flush and audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..audit import Actor, acting_user, record_event
+from ..domain.blocks import DEFAULT_BLOCKS, MAX_BLOCKS, MIN_BLOCKS
+from ..domain.vocab import ProgrammeStatus
+from ..extensions import db
+from ..models import Patient, Programme
+
+
+class ProgrammeStateError(Exception):
+    """The programme's status does not allow this change."""
+
+
+def start_programme(
+    patient: Patient,
+    template_code: str,
+    by: Actor,
+    *,
+    start: date,
+    goal: str = "",
+    block_count: int = DEFAULT_BLOCKS,
+) -> Programme:
+    """Start a running programme for a patient; its first block is the plan made with it."""
+    user = acting_user(by)
+    programme = Programme(
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        template_code=template_code,
+        goal=goal,
+        block_count=min(max(block_count, MIN_BLOCKS), MAX_BLOCKS),
+        status=ProgrammeStatus.RUNNING.value,
+        status_reason="",
+        started_on=start,
+        created_by_id=user.id,
+    )
+    db.session.add(programme)
+    db.session.flush()
+    record_event(by, "programme.start", programme, f"{template_code} for patient {patient.id}")
+    return programme
+
+
+def update_programme(programme: Programme, by: Actor, *, goal: str, block_count: int) -> Programme:
+    """Change a programme's goal and number of blocks."""
+    programme.goal = goal
+    programme.block_count = min(max(block_count, MIN_BLOCKS), MAX_BLOCKS)
+    db.session.flush()
+    record_event(by, "programme.update", programme, f"{programme.block_count} blocks")
+    return programme
+
+
+def finish_programme(programme: Programme, by: Actor, *, on: date) -> Programme:
+    """Mark a running programme finished (its last block completed)."""
+    if programme.status != ProgrammeStatus.RUNNING:
+        raise ProgrammeStateError("Only a running programme can be finished.")
+    programme.status = ProgrammeStatus.FINISHED.value
+    programme.ended_on = on
+    db.session.flush()
+    record_event(by, "programme.finish", programme)
+    return programme
+
+
+def stop_programme(programme: Programme, reason: str, by: Actor, *, on: date) -> Programme:
+    """Stop a running programme early, with a reason; it stays on record."""
+    if programme.status != ProgrammeStatus.RUNNING:
+        raise ProgrammeStateError("Only a running programme can be stopped.")
+    programme.status = ProgrammeStatus.STOPPED.value
+    programme.status_reason = reason
+    programme.ended_on = on
+    db.session.flush()
+    record_event(by, "programme.stop", programme, reason)
+    return programme

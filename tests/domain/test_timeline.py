@@ -1,0 +1,53 @@
+"""The programme timeline: blocks in order, the week today, reviews done and due."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from prescriptions.domain.timeline import BlockFacts, build_timeline
+
+START = date(2026, 9, 7)
+
+
+def _block(number: int, status: str = "issued", **sums: int) -> BlockFacts:
+    start = START + timedelta(days=28 * (number - 1))
+    return BlockFacts(number, 100 + number, status, start, start + timedelta(days=27), **sums)
+
+
+def test_unplanned_blocks_follow_the_planned_ones():
+    timeline = build_timeline(3, [_block(1, "completed")], [], START + timedelta(days=40))
+    assert [(b.number, b.plan_id, b.status) for b in timeline.blocks] == [
+        (1, 101, "completed"), (2, None, "not planned"), (3, None, "not planned"),
+    ]  # fmt: skip
+    assert [b.label for b in timeline.blocks][1] == "Block 2: weeks 5 to 8"
+    assert timeline.next_block == 2 and timeline.week_today is None
+
+
+def test_the_week_today_counts_from_the_programme_start():
+    blocks = [_block(1, "completed"), _block(2)]
+    on = START + timedelta(days=28 + 15)  # block 2, its third week
+    timeline = build_timeline(3, blocks, [], on)
+    assert (timeline.block_today, timeline.week_today) == (2, 7)
+    assert build_timeline(3, blocks, [], START + timedelta(days=28)).week_today == 5
+    assert build_timeline(3, blocks, [], START + timedelta(days=27)).week_today == 4
+
+
+def test_a_review_is_done_by_an_assessment_near_the_block_end_else_due():
+    blocks = [_block(1, "completed"), _block(2)]
+    late_in_block_1 = START + timedelta(days=22)  # 5 days before its end: counts
+    too_early = START + timedelta(days=10)
+    timeline = build_timeline(3, blocks, [too_early, late_in_block_1], START)
+    first, second = timeline.reviews
+    assert (first.after, first.done_on) == (1, late_in_block_1)
+    assert (second.after, second.done_on) == (2, None)
+    assert second.due_on == START + timedelta(days=56)
+    assert build_timeline(3, blocks, [too_early], START).reviews[0].done_on is None
+
+
+def test_adherence_is_done_over_prescribed_on_logged_days():
+    timeline = build_timeline(1, [_block(1, days_logged=10, done=21, prescribed=30)], [], START)
+    (block,) = timeline.blocks
+    assert (block.days_logged, block.adherence) == (10, 0.7)
+    assert timeline.reviews == () and timeline.next_block is None
+    empty = build_timeline(1, [_block(1)], [], START).blocks[0]
+    assert empty.adherence is None
