@@ -1,0 +1,152 @@
+// The companion's phone pages, enhanced: every page works without this file (plain forms).
+// With it: pages are kept for offline use (companion-sw.js); taps and the day's sheet are sent in
+// the background, queued while offline and sent when the phone is back online, each with its own
+// idempotency key so a retried send is never counted twice; the guided timer and breathing pacer.
+(() => {
+  const body = document.body;
+  const QUEUE = "companion-queue";
+
+  function newKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function readQueue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
+  }
+
+  function writeQueue(items) {
+    localStorage.setItem(QUEUE, JSON.stringify(items));
+    showQueued(items.length);
+  }
+
+  function showQueued(n) {
+    const box = document.querySelector(".queued");
+    if (!box) return;
+    box.hidden = n === 0;
+    box.textContent = n === 0 ? "" : `Saved on this phone: ${n} to send when you are back online.`;
+  }
+
+  async function send(item) {
+    const response = await fetch(item.url, {
+      method: "POST",
+      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+      body: item.body,
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    });
+    // 4xx (a stale page, a refused value) will not get better by retrying: drop it.
+    if (response.status >= 500) throw new Error("server");
+    return response.ok ? response.json() : null;
+  }
+
+  let flushing = false;
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      let items = readQueue();
+      while (items.length) {
+        try { await send(items[0]); } catch (e) { break; }
+        items = readQueue().slice(1);
+        writeQueue(items);
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function bump() {
+    const done = document.querySelector(".done-count");
+    const count = document.querySelector("[data-sessions]");
+    if (!done || !count) return;
+    const n = Math.min(Number(done.textContent) + 1, Number(count.dataset.sessions));
+    done.textContent = String(n);
+    document.querySelectorAll(".ticks li").forEach((li, i) => { li.classList.toggle("ticked", i < n); });
+    if (n >= Number(count.dataset.sessions)) {
+      document.querySelectorAll(".tap-form button").forEach((b) => { b.disabled = true; });
+    }
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches(".tap-form, .day-form")) return;
+    if (!navigator.onLine && form.matches(".day-form") && !form.checkValidity()) return;
+    event.preventDefault();
+    const keyField = form.querySelector("input[name=key]");
+    const item = { url: form.action, body: new URLSearchParams(new FormData(form)).toString() };
+    keyField.value = newKey();  // the next tap is a new one
+    const status = document.querySelector(".queued");
+    const isTap = form.matches(".tap-form");
+    send(item)
+      .then((answer) => {
+        if (isTap) {
+          if (answer && answer.counted) bump();
+          if (status) { status.hidden = false; status.textContent = answer && answer.full ? "All of today's sessions are logged." : "Session logged. Thank you."; }
+        } else if (answer && answer.ok) {
+          window.location.href = form.action.replace(/\/day$/, "/week") + "?saved=1";
+        } else {
+          form.submit();  // let the server show what to fix, beside the field
+        }
+      })
+      .catch(() => {
+        writeQueue([...readQueue(), item]);
+        if (isTap) bump();
+      });
+  });
+
+  window.addEventListener("online", flush);
+  showQueued(readQueue().length);
+  if (navigator.onLine) flush();
+
+  if (body.dataset.worker && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(body.dataset.worker, { scope: "/p/" }).catch(() => {});
+  }
+
+  // The guided session: a squeeze-and-rest timer, or a breathing pacer that grows on the
+  // in-breath (the pelvic floor softening) and shrinks on the out-breath.
+  const guide = document.querySelector(".guide[data-mode]");
+  if (guide) {
+    const controls = guide.querySelector(".guide-controls");
+    controls.hidden = false;
+    const cue = guide.querySelector(".cue");
+    const repNow = guide.querySelector(".rep-now");
+    const work = Number(guide.dataset.work), rest = Number(guide.dataset.rest), reps = Number(guide.dataset.reps);
+    const pacer = guide.dataset.mode === "pacer";
+    const shape = guide.querySelector(pacer ? ".pacer-shape" : ".squeeze-bar");
+    const start = guide.querySelector(".start");
+    let audio = null;
+    function signal() {
+      if (guide.querySelector(".buzz").checked && navigator.vibrate) navigator.vibrate(120);
+      if (guide.querySelector(".sound").checked) {
+        audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+        const osc = audio.createOscillator();
+        osc.frequency.value = 440;
+        osc.connect(audio.destination);
+        osc.start();
+        osc.stop(audio.currentTime + 0.15);
+      }
+    }
+    const wait = (s) => new Promise((resolve) => { window.setTimeout(resolve, s * 1000); });
+    start.addEventListener("click", async () => {
+      start.disabled = true;
+      shape.style.transitionDuration = "0s";
+      for (let n = 1; n <= reps; n += 1) {
+        repNow.textContent = String(n);
+        signal();
+        shape.style.transitionDuration = `${work}s`;
+        shape.classList.add(pacer ? "in" : "on");
+        cue.textContent = pacer ? "Breathe in slowly… let your pelvic floor soften" : `Squeeze gently and breathe out… ${work} seconds`;
+        await wait(work);
+        signal();
+        shape.style.transitionDuration = `${rest}s`;
+        shape.classList.remove(pacer ? "in" : "on");
+        cue.textContent = pacer ? "Breathe out slowly" : `Let go fully and rest… ${rest} seconds`;
+        await wait(rest);
+      }
+      cue.textContent = "Done. Well done.";
+      start.disabled = false;
+    });
+  }
+})();
