@@ -10,6 +10,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
+from pdf.companion import SHEET_QR, draw_sheet_qr
 from pdf.sheetlayout import (
     MM,
     SCALE_LABELS,
@@ -219,9 +220,11 @@ def draw_log_sheet(
 
     _grid(canv, text, lay, st, week)
     _scales(canv, text, lay, st)
-    _foot(canv, text, lay, st)
+    _foot(canv, text, lay, st, qr=bool(snap.companion_url))
     _marks(canv, lay)
     _code(canv, lay, code_text(snap, week.number if week else 0, lay.spec))
+    if snap.companion_url:  # the patient's phone link, clear of the reader's code and marks
+        draw_sheet_qr(canv, snap.companion_url, lay.foot, h)
     text.draw()
 
 
@@ -324,11 +327,15 @@ def _scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -
     canv.drawPath(boxes, stroke=1, fill=0)
 
 
-def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+def _foot(
+    canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles, qr: bool = False
+) -> None:
     """How to mark and score (first page), then room for questions (last page)."""
     h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
     x0, y, x1, _ = lay.foot
+    if qr:  # the companion QR takes the foot's bottom-right corner
+        x1 -= SHEET_QR + 3 * MM
     width = x1 - x0
     last = lay.spec.page == pages_per_week(lay.spec.large) - 1
     legend_size = size if lay.spec.large else st.sheet_small

@@ -13,6 +13,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, HRFlowable, Image, Spacer, Table, TableStyle
 
 from pdf.chart import ProgressionChart, progression_series
+from pdf.companion import CompanionBox
 from pdf.drawings import POSITION_CAPTIONS, Picture
 from pdf.flow import Bookmark, Grid, Heading, Para, Run
 from pdf.safety import graded
@@ -174,6 +175,11 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
             "week's log sheet. Bring your sheets to each visit.",
         )
     out.append(Run(Heading("How to use this handout", st.h3), _bullets(how, st)))
+    if snap.companion_url:
+        out += [
+            Spacer(1, st.body_size * 0.6),
+            CompanionBox(snap.companion_url, snap.companion_code, st),
+        ]
     return out
 
 

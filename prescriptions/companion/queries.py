@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, PatientLink, PatientQuestion, Plan
-from .tokens import key_hash
+from .tokens import code_for, key_hash, token_for
 
 
 def fetch_link_by_key(key: str) -> PatientLink | None:
@@ -120,3 +120,26 @@ def fetch_patient_questions(
             .limit(limit)
         )
     )
+
+
+def fetch_printed_links(
+    clinic_id: int, patient_ids: set[int], key: bytes, public_url: str
+) -> dict[int, tuple[str, str]]:
+    """Each patient's live link and short code as the handout prints them, by patient id.
+
+    Empty without a public address (FLOORPLAN_PUBLIC_URL): then no QR code is printed.
+    """
+    base = (public_url or "").rstrip("/")
+    if not base or not patient_ids:
+        return {}
+    links = db.session.scalars(
+        sa.select(PatientLink).where(
+            PatientLink.clinic_id == clinic_id,
+            PatientLink.patient_id.in_(patient_ids),
+            PatientLink.revoked_at.is_(None),
+        )
+    )
+    return {
+        link.patient_id: (f"{base}/p/{token_for(key, link.nonce)}", code_for(key, link.nonce))
+        for link in links
+    }
