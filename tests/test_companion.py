@@ -262,3 +262,15 @@ def test_every_patient_page_answers(client, world):
         assert "hold your breath" not in response.get_data(as_text=True).lower(), path
     assert client.get("/p/sw.js").status_code == 200
     assert client.get("/p").status_code == 200
+
+
+def test_the_plan_page_shows_the_link_and_the_week_log_shows_the_patients_entry(
+    client, world, sign_in_as
+):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    client.post(f"/p/{world['token']}/tap", data=form)
+    staff = sign_in_as(world["user"])
+    page = staff.get(f"/plans/{world['plan']}").get_data(as_text=True)
+    assert "Phone link: issued" in page and "last used" in page
+    week = staff.get(f"/plans/{world['plan']}/weeks/1/log").get_data(as_text=True)
+    assert "From the phone: 1 sessions" in week
