@@ -307,8 +307,6 @@ def today(key: str) -> ResponseReturnValue:
     return render_template(
         "companion/today.html",
         page=page,
-        notes=opened.snap.notes_to_patient,
-        phone=opened.snap.clinic.phone,
         status=request.args.get("done", ""),
         **opened.context(),
     )
