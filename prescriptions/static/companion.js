@@ -96,6 +96,12 @@
       });
   });
 
+  // A page shown from the offline copy carries the key it was first served with: every form
+  // gets a key of its own here, so no two taps ever share one.
+  document.querySelectorAll(".tap-form input[name=key], .day-form input[name=key]").forEach((f) => {
+    f.value = newKey();
+  });
+
   window.addEventListener("online", flush);
   showQueued(readQueue().length);
   if (navigator.onLine) flush();
