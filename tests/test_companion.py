@@ -272,5 +272,6 @@ def test_the_plan_page_shows_the_link_and_the_week_log_shows_the_patients_entry(
     staff = sign_in_as(world["user"])
     page = staff.get(f"/plans/{world['plan']}").get_data(as_text=True)
     assert "Phone link: issued" in page and "last used" in page
+    assert "no QR code on the handout: FLOORPLAN_PUBLIC_URL is not set" in page
     week = staff.get(f"/plans/{world['plan']}/weeks/1/log").get_data(as_text=True)
     assert "From the phone: 1 sessions" in week

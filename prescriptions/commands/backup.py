@@ -440,7 +440,9 @@ def _check_empty() -> None:
     connection = db.session.connection()
     existing = set(sa.inspect(connection).get_table_names())
     missing = [t.name for t in tables() if t.name not in existing]
-    if missing:
+    # A database migrated to an older revision lacks the newer tables: the revision check that
+    # follows says what to do then; "no schema yet" is for a database never migrated at all.
+    if missing and _schema_revision(connection) is None:
         raise BackupError(
             "This database has no FloorPlan schema yet (missing: "
             f"{', '.join(missing)}). Run `flask --app app db upgrade` first, then restore."
@@ -448,7 +450,8 @@ def _check_empty() -> None:
     filled = [
         t.name
         for t in tables()
-        if connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
+        if t.name in existing
+        and connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
     ]
     if filled:
         raise BackupError(
@@ -844,7 +847,9 @@ def _sqlite_tables(path: Path, source: sqlite3.Connection) -> Iterator[_TablePar
         )
     existing = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = [t.name for t in tables() if t.name not in existing]
-    if missing:
+    # A database migrated to an older revision lacks the newer tables: the revision check that
+    # follows says what to do then; "no schema yet" is for a database never migrated at all.
+    if missing and _schema_revision(connection) is None:
         raise BackupError(f"{path} is not a FloorPlan database (no {', '.join(missing)} table).")
     if "alembic_version" in existing:
         _check_revision(source.execute("SELECT version_num FROM alembic_version").fetchone()[0])

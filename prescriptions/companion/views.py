@@ -274,9 +274,8 @@ def _open(key: str) -> _Open | None:
     if link is None or link.revoked_at is not None:
         return None
     plan = fetch_companion_plan(link.clinic_id, link.patient_id)
-    if not _live(link, plan, date.today()):
+    if plan is None or not _live(link, plan, date.today()):
         return None
-    assert plan is not None
     touch_link(link.id)
     return _Open(link, plan, key)
 
