@@ -275,3 +275,20 @@ def test_the_plan_page_shows_the_link_and_the_week_log_shows_the_patients_entry(
     assert "no QR code on the handout: FLOORPLAN_PUBLIC_URL is not set" in page
     week = staff.get(f"/plans/{world['plan']}/weeks/1/log").get_data(as_text=True)
     assert "From the phone: 1 sessions" in week
+
+
+def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_window(
+    app, client, world
+):
+    yesterday = date.today() - timedelta(days=1)
+    page = client.get(f"/p/{world['token']}/day", query_string={"on": yesterday.isoformat()})
+    assert yesterday.strftime("%A %d %B") in page.get_data(as_text=True)
+    data = {**_form(page.data), "on": yesterday.isoformat(), "leaks": "4"}
+    assert client.post(f"/p/{world['token']}/day", data=data).status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(sa.select(LogEntry).where(LogEntry.day == yesterday))
+        assert entry.leaks == 4 and entry.entered_by_link_id is not None
+    # a day before the plan (or in the future) is read as today
+    data = {**_form(page.data), "key": "other-key-456", "on": "2001-01-01", "leaks": "1"}
+    client.post(f"/p/{world['token']}/day", data=data)
+    assert _entry(app, world["plan"]).leaks == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,8 +64,17 @@ def link_actor(link: PatientLink, ip: str) -> tuple[Actor, dict[str, Any]]:
     return Actor(None, ip), {"clinic_id": link.clinic_id, "actor": f"patient-link:{link.id}"}
 
 
+#: how long a used idempotency key is remembered (a phone offline longer may count a tap twice)
+TAP_MEMORY = timedelta(days=14)
+
+
 def claim_tap(link_id: int, key: str) -> bool:
     """Claim an idempotency key for this link; False when it was claimed before (a retry)."""
+    db.session.execute(
+        sa.delete(PatientTap).where(
+            PatientTap.link_id == link_id, PatientTap.created_at < utcnow() - TAP_MEMORY
+        )
+    )
     try:
         with db.session.begin_nested():
             db.session.add(PatientTap(link_id=link_id, key=key))

@@ -348,24 +348,43 @@ def tap(key: str) -> ResponseReturnValue:
     return redirect(url_for("companion.today", key=key, done="full" if result.full else "1"), 303)
 
 
+#: how far back the phone may fill in a day's sheet ("at the end of the day, or later")
+LATE_DAYS = 6
+
+
+def _sheet_day(opened: _Open, asked: str | None) -> date:
+    """The day a sheet is for: today, or one of the last few days of the plan (else today)."""
+    today_ = date.today()
+    try:
+        chosen = date.fromisoformat(asked or "")
+    except ValueError:
+        return today_
+    earliest = max(opened.plan.start_date, today_ - timedelta(days=LATE_DAYS))
+    return chosen if earliest <= chosen <= today_ else today_
+
+
 @bp.route("/p/<key>/day", methods=["GET", "POST"])
 def day(key: str) -> ResponseReturnValue:
-    """The rest of the day's sheet: leaks and causes, urgency, pain, longest hold, a note."""
+    """The rest of a day's sheet: leaks and causes, urgency, pain, longest hold, a note."""
     opened = _open(key)
     if opened is None:
         return _missing()
-    today_ = date.today()
-    page = today_page(opened.snap, today_, {})
-    logged = opened.logged(today_, today_).get(today_, {})
+    asked = request.args.get("on") if request.method == "GET" else request.form.get("on")
+    on = _sheet_day(opened, asked)
+    page = today_page(opened.snap, on, {})
+    extra = {"on": on, "is_today": on == date.today()}
     if request.method == "GET":
+        logged = opened.logged(on, on).get(on, {})
         form = DaySheetForm(data={**logged, "question": ""}, expected_key=opened.form_key)
-        return render_template("companion/day.html", form=form, page=page, **opened.context())
+        return render_template(
+            "companion/day.html", form=form, page=page, **extra, **opened.context()
+        )
     form = DaySheetForm(request.form, expected_key=opened.form_key)
     if page.week is None:
         form.form_errors = ["Your plan has no day to log today."]
     elif form.validate():
         saved = save_day(
-            opened.link, opened.plan, today_, form.values(), form.question.data or "",
+            opened.link, opened.plan, on, form.values(), form.question.data or "",
             page.sessions, form.key.data, request.remote_addr or "",
         )  # fmt: skip
         db.session.commit()
@@ -374,7 +393,9 @@ def day(key: str) -> ResponseReturnValue:
         return redirect(url_for("companion.week", key=key, saved=1), 303)
     if _wants_json():
         return {"ok": False, "error": "invalid"}, 400
-    return render_template("companion/day.html", form=form, page=page, **opened.context()), 400
+    return render_template(
+        "companion/day.html", form=form, page=page, **extra, **opened.context()
+    ), 400
 
 
 @bp.get("/p/<key>/week")
