@@ -55,7 +55,7 @@ class TapForm(PatientForm):
 class DaySheetForm(PatientForm):
     """The rest of the day's sheet, as on paper, and a question for the next visit."""
 
-    leaks = WholeNumber("How many leaks today?", validators=_range(0, 50))
+    leaks = WholeNumber("How many leaks?", validators=_range(0, 50))
     leak_trigger = CleanString("What caused them?", validators=[Length(max=120)])
     urgency = SelectField(
         "Urgency (how strong the need to rush was)",
@@ -63,9 +63,9 @@ class DaySheetForm(PatientForm):
         coerce=lambda v: None if v in ("", None) else int(v),
         validators=[Optional()],
     )
-    pain = WholeNumber("Pain today, 0 (none) to 10 (worst)", validators=_range(0, 10))
+    pain = WholeNumber("Pain, 0 (none) to 10 (worst)", validators=_range(0, 10))
     longest_hold_s = WholeNumber("Longest squeeze you held (seconds)", validators=_range(0, 120))
-    note = CleanString("A note about today", validators=[Length(max=300)])
+    note = CleanString("A note about the day", validators=[Length(max=300)])
     question = TextAreaField(
         "A question for your next visit",
         filters=[lambda v: (v or "").strip()],

@@ -35,6 +35,7 @@ def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
     _issue(staff, plan_id)
     staff.get_by_role("link", name=re.compile("^Make one")).click()
     staff.get_by_role("button", name="Make a phone link").click()
+    audit.check(staff, "companion-manage")
     path = staff.locator("code.wrap").inner_text()
     assert path.startswith("/p/")
     code = staff.locator("dd code").first.inner_text()
