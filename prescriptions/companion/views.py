@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,16 @@ from icalendar import Alarm, Calendar, Event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from pdf.snapshot import HandoutSnapshot
+
 from ..audit import record_event
 from ..auth.mail import deliver, in_background, mail_settings
 from ..auth.throttle import count_attempt
+from ..domain.adherence import prescribed_per_day, week_of
 from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
+from ..mapping.plans import plan_items
 from ..models import Clinic, PatientLink, Plan
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
@@ -246,10 +251,21 @@ class _Open:
 
     def __init__(self, link: PatientLink, plan: Plan, key: str) -> None:
         self.link, self.plan, self.key = link, plan, key
-        clinic = db.session.get(Clinic, link.clinic_id)
-        self.snap = handout_snapshot(plan, clinic, fetch_catalogue(link.clinic_id))
         self.name = first_name(link.patient.called)
         self.form_key = form_key_for(_key(), link.nonce)
+
+    @cached_property
+    def snap(self) -> HandoutSnapshot:
+        """The plan as the handout prints it (built only for the pages that show it)."""
+        clinic = db.session.get(Clinic, self.link.clinic_id)
+        return handout_snapshot(self.plan, clinic, fetch_catalogue(self.link.clinic_id))
+
+    def sessions_on(self, day: date) -> int | None:
+        """Sessions prescribed on a day of the plan; None outside it (no snapshot needed)."""
+        week = week_of(self.plan.start_date, day)
+        if week is None or day > self.plan.end_date:
+            return None
+        return prescribed_per_day(plan_items(self.plan.items), week)
 
     def logged(self, first: date, last: date) -> dict[date, dict[str, Any]]:
         """The patient's own entries (what the phone shows), by day."""
@@ -327,13 +343,13 @@ def tap(key: str) -> ResponseReturnValue:
             return {"ok": False, "error": "stale"}, 400
         return render_template("companion/stale.html", **opened.context()), 400
     day = date.today()
-    page = today_page(opened.snap, day, {})
-    if page.week is None:
+    sessions = opened.sessions_on(day)
+    if sessions is None:
         return redirect(url_for("companion.today", key=key), 303)
     for attempt in range(3):
         try:
             result = tap_session(
-                opened.link, opened.plan, day, page.sessions, form.key.data,
+                opened.link, opened.plan, day, sessions, form.key.data,
                 request.remote_addr or "",
             )  # fmt: skip
             db.session.commit()
