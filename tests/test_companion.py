@@ -282,7 +282,7 @@ def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_windo
 ):
     yesterday = date.today() - timedelta(days=1)
     page = client.get(f"/p/{world['token']}/day", query_string={"on": yesterday.isoformat()})
-    assert yesterday.strftime("%A %d %B") in page.get_data(as_text=True)
+    assert yesterday.strftime("%A %d %B %Y") in page.get_data(as_text=True)
     data = {**_form(page.data), "on": yesterday.isoformat(), "leaks": "4"}
     assert client.post(f"/p/{world['token']}/day", data=data).status_code == 303
     with app.app_context():
