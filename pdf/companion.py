@@ -59,8 +59,8 @@ class CompanionBox(Flowable):
         fonts, size = self.st.fonts, self.st.body_size
         room = availWidth - COVER_QR - 3 * MM
         self.lines = [
-            *wrap(SCAN_WORDS, fonts.regular, size * 0.85, room),
-            *wrap(f"{code_address(self.url)}:", fonts.regular, size * 0.85, room),
+            *wrap(SCAN_WORDS, fonts.regular, size, room),
+            *wrap(f"{code_address(self.url)}:", fonts.regular, size, room),
         ]
         self.width = availWidth
         self.height = max(COVER_QR, size * 1.6 + (len(self.lines) + 2) * size * 1.1)
@@ -74,7 +74,7 @@ class CompanionBox(Flowable):
         y = self.height - size * 1.4
         canv.setFont(fonts.bold, size)
         canv.drawString(x, y, "Your plan on your phone")
-        canv.setFont(fonts.regular, size * 0.85)
+        canv.setFont(fonts.regular, size)
         for line in self.lines:
             y -= size * 1.1
             canv.drawString(x, y, line)

@@ -158,6 +158,9 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
     if name:
         out.append(_p(f"For {name}", st.subtitle))
     out.append(facts_table)
+    if snap.companion_url:  # the phone link, where the cover's first page shows it
+        box = CompanionBox(snap.companion_url, snap.companion_code, st)
+        out += [Spacer(1, st.body_size * 0.6), box]
     if clean(snap.purpose):
         out.append(Run(Heading("What this plan is for", st.h3), [_p(snap.purpose, st.body)]))
     out.append(Run(Heading("Where these weeks fit", st.h3), _programme(snap, st)))
@@ -175,11 +178,6 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
             "week's log sheet. Bring your sheets to each visit.",
         )
     out.append(Run(Heading("How to use this handout", st.h3), _bullets(how, st)))
-    if snap.companion_url:
-        out += [
-            Spacer(1, st.body_size * 0.6),
-            CompanionBox(snap.companion_url, snap.companion_code, st),
-        ]
     return out
 
 
