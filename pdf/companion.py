@@ -6,6 +6,8 @@ corner, clear of the sheet reader's code (top right), corner marks and answer ar
 
 from __future__ import annotations
 
+import hashlib
+
 import segno
 from reportlab.lib.colors import black
 from reportlab.pdfgen.canvas import Canvas
@@ -20,11 +22,32 @@ COVER_QR = 26 * MM
 SCAN_WORDS = "Scan with your phone's camera to open your plan, or type this code at"
 
 
+#: the side a QR form is drawn at, then scaled to where it goes
+_UNIT = 100.0
+
+
 def draw_qr(canv: Canvas, text: str, x: float, y: float, side: float) -> None:
-    """A QR code with its lower-left corner at (x, y) in canvas units, one filled path."""
+    """A QR code with its lower-left corner at (x, y) in canvas units.
+
+    Drawn once per document as a form XObject (the same link is on every sheet) and placed
+    scaled wherever it appears.
+    """
+    name = "companionqr" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    if not canv.hasForm(name):
+        canv.beginForm(name, 0, 0, _UNIT, _UNIT)
+        _paint(canv, text)
+        canv.endForm()
+    canv.saveState()
+    canv.translate(x, y)
+    canv.scale(side / _UNIT, side / _UNIT)
+    canv.doForm(name)
+    canv.restoreState()
+
+
+def _paint(canv: Canvas, text: str) -> None:
     matrix = segno.make(text, error="m", micro=False).matrix
     n = len(matrix) + 8  # the four-module quiet zone on every side
-    cell = side / n
+    cell = _UNIT / n
     path = canv.beginPath()
     for r, row in enumerate(matrix):
         c = 0
@@ -33,14 +56,12 @@ def draw_qr(canv: Canvas, text: str, x: float, y: float, side: float) -> None:
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                px, py = x + (4 + start) * cell, y + side - (4 + r + 1) * cell
+                px, py = (4 + start) * cell, _UNIT - (4 + r + 1) * cell
                 path.rect(px, py, (c - start) * cell, cell)
             else:
                 c += 1
-    canv.saveState()
     canv.setFillColor(black)
     canv.drawPath(path, stroke=0, fill=1)
-    canv.restoreState()
 
 
 def code_address(url: str) -> str:
@@ -63,7 +84,7 @@ class CompanionBox(Flowable):
             *wrap(f"{code_address(self.url)}:", fonts.regular, size, room),
         ]
         self.width = availWidth
-        self.height = max(COVER_QR, size * 1.6 + (len(self.lines) + 2) * size * 1.1)
+        self.height = max(COVER_QR, size * 1.6 + (len(self.lines) + 2) * size * 1.3)
         return availWidth, self.height
 
     def draw(self) -> None:
@@ -76,10 +97,10 @@ class CompanionBox(Flowable):
         canv.drawString(x, y, "Your plan on your phone")
         canv.setFont(fonts.regular, size)
         for line in self.lines:
-            y -= size * 1.1
+            y -= size * 1.3
             canv.drawString(x, y, line)
         canv.setFont(fonts.bold, size)
-        canv.drawString(x, y - size * 1.3, self.code)
+        canv.drawString(x, y - size * 1.4, self.code)
 
 
 def draw_sheet_qr(
