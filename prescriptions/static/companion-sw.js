@@ -30,6 +30,9 @@ self.addEventListener("fetch", (event) => {
         if (response.ok) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(request, copy));
+        } else if (response.status === 404 && isPage) {
+          // the link was revoked, replaced or has ended: keep nothing of it on the phone
+          caches.delete(CACHE);
         }
         return response;
       })
