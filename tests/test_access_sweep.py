@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter
 
+from prescriptions.companion.views import PATIENT_ENDPOINTS
 from tests.factories import FOREIGN_TEXT, NEW_PATIENT, login
 
 #: Administrator-only routes outside the admin blueprint.
@@ -27,9 +28,7 @@ ADMIN_ONLY = {"exports.clinic_csv"}
 PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup", "auth.reset", "auth.forgot"}
 # The patient's phone pages (issue 16): no sign-in, the link's token is the capability; their own
 # sweep (tests/test_companion_sweep.py) checks no other patient's data and no field beyond the
-# allowed ones, and that unknown, revoked and expired links answer alike.
-from prescriptions.companion.views import PATIENT_ENDPOINTS  # noqa: E402
-
+# allowed ones, and tests/test_companion.py that unknown, revoked and expired links answer alike.
 PUBLIC |= PATIENT_ENDPOINTS
 #: Which of a foreign clinic's records fills each kind of id in a route.
 FOREIGN = {
