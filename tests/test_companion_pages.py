@@ -70,3 +70,14 @@ def test_today_and_the_reminders_follow_the_weeks():
     slots = reminder_slots(snap, times)
     assert len(slots) == sum(7 * w.sessions_per_day for w in snap.weeks)
     assert len(reminder_slots(snap, times[:1])) == 28
+
+
+def test_the_safety_signs_name_no_clinic_and_keep_the_emergency_number():
+    from prescriptions.companion.pages import safety_grades
+
+    snap = sample_snapshot()
+    grades = safety_grades(snap)
+    text = " ".join(g.heading + g.action + " ".join(g.signs) for g in grades)
+    assert snap.clinic.name not in text and snap.clinic.phone not in text
+    assert snap.clinic.emergency_number in text and " us " not in f" {text} ".lower()
+    assert len(grades) == 3 and grades[0].heading == "Get help now"

@@ -7,11 +7,12 @@ are decided in one place: the preferred first name, the doses, the steps and the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pdf.snapshot import ExerciseGuide, HandoutSnapshot, WeekPlan
+from pdf.safety import Grade, graded
+from pdf.snapshot import ClinicHeader, ExerciseGuide, HandoutSnapshot, WeekPlan
 from pdf.text import dose_words
 
 #: pace of a breathing pacer when the dose gives none: in 4 s, out 6 s (CLINICAL.md)
@@ -161,3 +162,27 @@ def reminder_slots(snap: HandoutSnapshot, times: list[time]) -> list[tuple[datet
             for s in range(min(week.sessions_per_day, len(times))):
                 out.append((datetime.combine(d, times[s]), s + 1))
     return out
+
+
+def safety_grades(snap: HandoutSnapshot) -> list[Grade]:
+    """The handout's graded safety signs, without naming the clinic or its phone (discreet).
+
+    The emergency and out-of-hours numbers are the country's (999, 111), not the clinic's.
+    """
+    header = ClinicHeader(
+        name="",
+        phone="",
+        emergency_number=snap.clinic.emergency_number,
+        out_of_hours_number=snap.clinic.out_of_hours_number,
+    )
+    grades = graded(header, "your clinic", snap.cue_set, snap.when_to_stop)
+    return [replace(g, heading=_ours(g.heading), action=_ours(g.action)) for g in grades]
+
+
+def _ours(text: str) -> str:
+    """The handout speaks as the clinic ("call us"); the phone page names no one."""
+    return (
+        text.replace("Call us", "Call your clinic")
+        .replace("Tell us", "Tell your therapist")
+        .replace("When we are closed", "When your clinic is closed")
+    )

@@ -49,7 +49,7 @@ from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
 from .operations import issue_link, revoke_link, save_day, tap_session, touch_link
-from .pages import breath_words, first_name, reminder_slots, today_page, week_sheet
+from .pages import breath_words, first_name, reminder_slots, safety_grades, today_page, week_sheet
 from .queries import fetch_companion_plan, fetch_link_by_key, fetch_patient_link
 from .tokens import code_for, digest, form_key_for, link_key, token_for
 
@@ -322,6 +322,7 @@ def today(key: str) -> ResponseReturnValue:
     return render_template(
         "companion/today.html",
         page=page,
+        safety=safety_grades(opened.snap),
         status=request.args.get("done", ""),
         **opened.context(),
     )
@@ -512,7 +513,13 @@ def printable(key: str) -> ResponseReturnValue:
         (g.name, [breath_words(s) for s in g.steps], breath_words(g.breathing))
         for g in opened.snap.exercises
     ]
-    return render_template("companion/print.html", weeks=weeks, guides=guides, **opened.context())
+    return render_template(
+        "companion/print.html",
+        weeks=weeks,
+        guides=guides,
+        safety=safety_grades(opened.snap),
+        **opened.context(),
+    )
 
 
 @bp.get("/p/sw.js")
