@@ -57,6 +57,12 @@
     }
   }
 
+  function dayIsFull() {
+    const done = document.querySelector(".done-count");
+    const count = document.querySelector("[data-sessions]");
+    return Boolean(done && count && Number(done.textContent) >= Number(count.dataset.sessions));
+  }
+
   function bump() {
     const done = document.querySelector(".done-count");
     const count = document.querySelector("[data-sessions]");
@@ -74,11 +80,21 @@
     if (!form.matches(".tap-form, .day-form")) return;
     if (!navigator.onLine && form.matches(".day-form") && !form.checkValidity()) return;
     event.preventDefault();
+    // A second tap while the first is on its way is the same tap: the button stays disabled,
+    // and the key is replaced only once the first send has settled (answered or queued).
+    if (form.dataset.sending) return;
+    form.dataset.sending = "1";
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
     const keyField = form.querySelector("input[name=key]");
     const item = { url: form.action, body: new URLSearchParams(new FormData(form)).toString() };
-    keyField.value = newKey();  // the next tap is a new one
     const status = document.querySelector(".queued");
     const isTap = form.matches(".tap-form");
+    const settled = () => {
+      keyField.value = newKey();  // the next tap is a new one
+      delete form.dataset.sending;
+      if (button) button.disabled = isTap && dayIsFull();
+    };
     send(item)
       .then((answer) => {
         if (isTap) {
@@ -93,7 +109,8 @@
       .catch(() => {
         writeQueue([...readQueue(), item]);
         if (isTap) bump();
-      });
+      })
+      .finally(settled);
   });
 
   // A page shown from the offline copy carries the key it was first served with: every form
