@@ -492,6 +492,9 @@ class PatientLink(db.Model):
     reissued_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    #: the last day the link opens, kept once known: an ended link stays ended (a reissue
+    #: starts it again), whatever plan the patient is given next
+    ends_on: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship()
 

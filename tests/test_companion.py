@@ -292,3 +292,45 @@ def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_windo
     data = {**_form(page.data), "key": "other-key-456", "on": "2001-01-01", "leaks": "1"}
     client.post(f"/p/{world['token']}/day", data=data)
     assert _entry(app, world["plan"]).leaks == 1
+
+
+def _expire(app, plan_id: int) -> None:
+    with committing(app):
+        plan = db.session.get(Plan, plan_id)
+        plan.end_date = date.today() - timedelta(days=31)
+        plan.start_date = plan.end_date - timedelta(days=27)
+        plan.issued_at = plan.issued_at - timedelta(days=60)
+
+
+def test_an_ended_link_stays_ended_when_a_new_plan_is_issued(
+    app, client, world, make_plan, issue_plan, sign_in_as
+):
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    _expire(app, world["plan"])
+    assert client.get(f"/p/{world['token']}").status_code == 404
+    # a new episode: the patient's next plan does not bring the old link back
+    issue_plan(make_plan(world["patient"], start=date.today()))
+    for path in ("", "/day", "/week"):
+        assert client.get(f"/p/{world['token']}{path}").status_code == 404, path
+    assert client.get(f"/p/{world['code']}").status_code == 404
+    # a reissue does
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with app.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        token = token_for(_key(app), link.nonce)
+        assert link.ends_on == date.today() + timedelta(days=27 + 30)
+    assert client.get(f"/p/{token}").status_code == 200
+
+
+def test_a_link_issued_from_the_plan_page_keeps_its_end_even_unopened(
+    app, client, world, make_plan, issue_plan, sign_in_as
+):
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with committing(app):
+        link = db.session.scalar(sa.select(PatientLink))
+        token = token_for(_key(app), link.nonce)
+        link.ends_on = date.today() - timedelta(days=1)  # its plan ended 31 days ago
+    issue_plan(make_plan(world["patient"], start=date.today()))  # issued after that
+    assert client.get(f"/p/{token}").status_code == 404

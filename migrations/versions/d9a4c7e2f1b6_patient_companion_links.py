@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("reissued_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
+        sa.Column("ends_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["clinic_id"], ["clinic.id"]),
         sa.ForeignKeyConstraint(["patient_id"], ["patient.id"]),
         sa.ForeignKeyConstraint(["issued_by_id"], ["user_account.id"]),

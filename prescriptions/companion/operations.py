@@ -23,9 +23,16 @@ def _set_secrets(link: PatientLink, key: bytes) -> None:
 
 
 def issue_link(
-    patient: Patient, key: bytes, by: Actor, existing: PatientLink | None
+    patient: Patient,
+    key: bytes,
+    by: Actor,
+    existing: PatientLink | None,
+    ends_on: date | None = None,
 ) -> PatientLink:
-    """Give the patient a live link: a new one, or new secrets for theirs (the old stop at once)."""
+    """Give the patient a live link: a new one, or new secrets for theirs (the old stop at once).
+
+    `ends_on` is the last day it opens (None: set from the patient's plan when first opened).
+    """
     user = acting_user(by)
     if existing is None:
         link = PatientLink(clinic_id=patient.clinic_id, patient_id=patient.id, issued_by_id=user.id)
@@ -39,6 +46,7 @@ def issue_link(
         link.revoked_at = None
         link.issued_by_id = user.id
         action = "companion.reissue"
+    link.ends_on = ends_on
     db.session.flush()
     record_event(by, action, link, f"patient {patient.id}")
     return link

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import segno
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -96,10 +97,26 @@ def link_expiry(plan: Plan | None) -> date | None:
     return plan.end_date + current_app.config["COMPANION_LINK_AFTER_END"]
 
 
+def link_ends_on(link: PatientLink, plan: Plan | None) -> date | None:
+    """The last day the link opens.
+
+    While the link is live it follows the patient's plan (a revision, the next block); a plan
+    issued after the link's last day does not bring it back: that needs a reissue.
+    """
+    follows = link_expiry(plan)
+    if link.ends_on is None or follows is None:
+        return follows or link.ends_on
+    issued = plan.issued_at.date() if plan is not None and plan.issued_at else None
+    if issued is not None and issued <= link.ends_on:
+        return follows
+    return link.ends_on
+
+
 def _live(link: PatientLink | None, plan: Plan | None, today: date) -> bool:
     if link is None or link.revoked_at is not None or plan is None:
         return False
-    return today <= (link_expiry(plan) or today)
+    ends = link_ends_on(link, plan)
+    return ends is not None and today <= ends
 
 
 # --- the therapist's side -------------------------------------------------------------------
@@ -123,7 +140,7 @@ def manage(patient_id: int) -> ResponseReturnValue:
         link=link,
         plan=plan,
         live=_live(link, plan, date.today()),
-        expires=link_expiry(plan),
+        expires=link_ends_on(link, plan) if link else link_expiry(plan),
         url=url,
         qr=_qr_data_uri(url) if url else None,
         code=code_for(_key(), link.nonce) if link else None,
@@ -148,7 +165,8 @@ def issue(patient_id: int) -> ResponseReturnValue:
         abort(400)
     existing = fetch_patient_link(clinic_id(), patient.id)
     try:
-        issue_link(patient, _key(), acting(), existing)
+        plan = fetch_companion_plan(clinic_id(), patient.id)
+        issue_link(patient, _key(), acting(), existing, ends_on=link_expiry(plan))
         db.session.commit()
     except (IntegrityError, StaleDataError):  # two clicks at once: one link
         db.session.rollback()
@@ -290,6 +308,12 @@ def _open(key: str) -> _Open | None:
     if link is None or link.revoked_at is not None:
         return None
     plan = fetch_companion_plan(link.clinic_id, link.patient_id)
+    ends = link_ends_on(link, plan) if plan is not None else None
+    if ends is not None and ends != link.ends_on:  # kept, so an ended link stays ended
+        db.session.execute(
+            sa.update(PatientLink).where(PatientLink.id == link.id).values(ends_on=ends)
+        )
+        db.session.commit()
     if plan is None or not _live(link, plan, date.today()):
         return None
     touch_link(link.id)
