@@ -334,3 +334,26 @@ def test_a_link_issued_from_the_plan_page_keeps_its_end_even_unopened(
         link.ends_on = date.today() - timedelta(days=1)  # its plan ended 31 days ago
     issue_plan(make_plan(world["patient"], start=date.today()))  # issued after that
     assert client.get(f"/p/{token}").status_code == 404
+
+
+def test_a_tap_counts_on_the_day_the_phone_sent_within_the_window(app, client, world):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    yesterday = date.today() - timedelta(days=1)
+    json = {"Accept": "application/json"}
+    sent = client.post(
+        f"/p/{world['token']}/tap", data={**form, "on": yesterday.isoformat()}, headers=json
+    )
+    assert sent.json == {"ok": True, "counted": True, "full": False}
+    with app.app_context():
+        entry = db.session.scalar(sa.select(LogEntry).where(LogEntry.day == yesterday))
+        assert entry.sessions_done == 1
+    assert _entry(app, world["plan"]) is None
+    # a day before the plan, in the future or not a day: a JSON refusal, nothing written
+    for n, on in enumerate(("2001-01-01", (date.today() + timedelta(days=1)).isoformat(), "x")):
+        got = client.post(
+            f"/p/{world['token']}/tap", data={**form, "key": f"key-{n}-abcdef", "on": on},
+            headers=json,
+        )  # fmt: skip
+        assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"}), on
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1

@@ -367,9 +367,11 @@ def tap(key: str) -> ResponseReturnValue:
         if _wants_json():
             return {"ok": False, "error": "stale"}, 400
         return render_template("companion/stale.html", **opened.context()), 400
-    day = date.today()
-    sessions = opened.sessions_on(day)
-    if sessions is None:
+    day = _tap_day(opened, request.form.get("on"))
+    sessions = opened.sessions_on(day) if day is not None else None
+    if sessions is None:  # a day outside the plan, or outside the window
+        if _wants_json():
+            return {"ok": False, "error": "day"}, 400
         return redirect(url_for("companion.today", key=key), 303)
     for attempt in range(3):
         try:
@@ -391,6 +393,20 @@ def tap(key: str) -> ResponseReturnValue:
 
 #: how far back the phone may fill in a day's sheet ("at the end of the day, or later")
 LATE_DAYS = 6
+
+
+def _tap_day(opened: _Open, sent: str | None) -> date | None:
+    """The day a tap is for: the day the phone says it was tapped (a queued tap arrives later),
+    within the plan and the last few days; today when the form names no day (no JavaScript)."""
+    today_ = date.today()
+    if not sent:
+        return today_
+    try:
+        chosen = date.fromisoformat(sent)
+    except ValueError:
+        return None
+    earliest = max(opened.plan.start_date, today_ - timedelta(days=LATE_DAYS))
+    return chosen if earliest <= chosen <= today_ else None
 
 
 def _sheet_day(opened: _Open, asked: str | None) -> date:

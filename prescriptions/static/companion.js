@@ -28,6 +28,9 @@
     box.textContent = n === 0 ? "" : `Saved on this phone: ${n} to send when you are back online.`;
   }
 
+  // What the server said about a write: {ok, counted, full}, or {ok: false, error} when it was
+  // refused (a stale page, a day outside the plan: retrying will not help). Throws when the
+  // write should wait on the phone and go again later (offline, server trouble, too busy).
   async function send(item) {
     const response = await fetch(item.url, {
       method: "POST",
@@ -36,9 +39,19 @@
       credentials: "omit",
       referrerPolicy: "no-referrer",
     });
-    // 4xx (a stale page, a refused value) will not get better by retrying: drop it.
-    if (response.status >= 500) throw new Error("server");
-    return response.ok ? response.json() : null;
+    if (response.status >= 500 || response.status === 429) throw new Error("later");
+    let answer = null;
+    try { answer = await response.json(); } catch (e) { answer = null; }
+    if (!response.ok || !answer || typeof answer !== "object") {
+      return { ok: false, error: (answer && answer.error) || "refused" };
+    }
+    return answer;
+  }
+
+  function localDay() {
+    const now = new Date();
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
   }
 
   let flushing = false;
@@ -48,8 +61,10 @@
     try {
       let items = readQueue();
       while (items.length) {
-        try { await send(items[0]); } catch (e) { break; }
-        items = readQueue().slice(1);
+        const item = items[0];
+        try { await send(item); } catch (e) { window.setTimeout(flush, 60000); break; }
+        // take off this item only (another tab may have changed the queue meanwhile)
+        items = readQueue().filter((other) => other.body !== item.body);
         writeQueue(items);
       }
     } finally {
@@ -87,9 +102,11 @@
     const button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     const keyField = form.querySelector("input[name=key]");
-    const item = { url: form.action, body: new URLSearchParams(new FormData(form)).toString() };
-    const status = document.querySelector(".queued");
     const isTap = form.matches(".tap-form");
+    const fields = new FormData(form);
+    if (isTap) fields.set("on", localDay());  // a tap sent later still counts on the day it was made
+    const item = { url: form.action, body: new URLSearchParams(fields).toString() };
+    const status = document.querySelector(".queued");
     const settled = () => {
       keyField.value = newKey();  // the next tap is a new one
       delete form.dataset.sending;
@@ -98,9 +115,13 @@
     send(item)
       .then((answer) => {
         if (isTap) {
-          if (answer && answer.counted) bump();
-          if (status) { status.hidden = false; status.textContent = answer && answer.full ? "All of today's sessions are logged." : "Session logged. Thank you."; }
-        } else if (answer && answer.ok) {
+          if (answer.counted) bump();
+          let words = "That session could not be logged. Please open your link again.";
+          if (answer.counted) words = "Session logged. Thank you.";
+          else if (answer.full) words = "All of today's sessions are logged.";
+          else if (answer.ok) words = "That session was logged already.";
+          if (status) { status.hidden = false; status.textContent = words; }
+        } else if (answer.ok) {
           window.location.href = form.action.replace(/\/day$/, "/week") + "?saved=1";
         } else {
           form.submit();  // let the server show what to fix, beside the field
