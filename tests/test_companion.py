@@ -288,10 +288,20 @@ def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_windo
     with app.app_context():
         entry = db.session.scalar(sa.select(LogEntry).where(LogEntry.day == yesterday))
         assert entry.leaks == 4 and entry.entered_by_link_id is not None
-    # a day before the plan (or in the future) is read as today
-    data = {**_form(page.data), "key": "other-key-456", "on": "2001-01-01", "leaks": "1"}
-    client.post(f"/p/{world['token']}/day", data=data)
-    assert _entry(app, world["plan"]).leaks == 1
+    # a day before the plan, in the future or not a day: refused with a message, nothing saved
+    later = (date.today() + timedelta(days=1)).isoformat()
+    for n, on in enumerate(("2001-01-01", later, "yesterday")):
+        data = {**_form(page.data), "key": f"other-key-{n}", "on": on, "leaks": "1"}
+        got = client.post(f"/p/{world['token']}/day", data=data)
+        assert got.status_code == 400, on
+        assert "can no longer be filled in from your phone" in got.get_data(as_text=True)
+        got = client.post(
+            f"/p/{world['token']}/day", data=data, headers={"Accept": "application/json"}
+        )
+        assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"})
+    assert _entry(app, world["plan"]) is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1
 
 
 def _expire(app, plan_id: int) -> None:

@@ -393,6 +393,10 @@ def tap(key: str) -> ResponseReturnValue:
 
 #: how far back the phone may fill in a day's sheet ("at the end of the day, or later")
 LATE_DAYS = 6
+OUT_OF_WINDOW = (
+    f"That day's sheet can no longer be filled in from your phone (only the last {LATE_DAYS + 1}"
+    " days of your plan). Nothing was saved."
+)
 
 
 def _tap_day(opened: _Open, sent: str | None) -> date | None:
@@ -409,15 +413,12 @@ def _tap_day(opened: _Open, sent: str | None) -> date | None:
     return chosen if earliest <= chosen <= today_ else None
 
 
-def _sheet_day(opened: _Open, asked: str | None) -> date:
-    """The day a sheet is for: today, or one of the last few days of the plan (else today)."""
-    today_ = date.today()
-    try:
-        chosen = date.fromisoformat(asked or "")
-    except ValueError:
-        return today_
-    earliest = max(opened.plan.start_date, today_ - timedelta(days=LATE_DAYS))
-    return chosen if earliest <= chosen <= today_ else today_
+def _sheet_day(opened: _Open, asked: str | None) -> date | None:
+    """The day a sheet is for: today when none is named, or one of the last few days of the
+    plan; None for anything else (not a day, before the plan or the window, in the future)."""
+    if not asked:
+        return date.today()
+    return _tap_day(opened, asked)
 
 
 @bp.route("/p/<key>/day", methods=["GET", "POST"])
@@ -428,6 +429,19 @@ def day(key: str) -> ResponseReturnValue:
         return _missing()
     asked = request.args.get("on") if request.method == "GET" else request.form.get("on")
     on = _sheet_day(opened, asked)
+    if on is None and request.method == "POST":  # never saved into another day's sheet
+        if _wants_json():
+            return {"ok": False, "error": "day"}, 400
+        on = date.today()
+        form = DaySheetForm(request.form, expected_key=opened.form_key)
+        form.validate()
+        form.form_errors = [OUT_OF_WINDOW]
+        page = today_page(opened.snap, on, {})
+        return render_template(
+            "companion/day.html", form=form, page=page, on=on, is_today=True,
+            **opened.context(),
+        ), 400  # fmt: skip
+    on = on or date.today()  # a page asked for a day it cannot show shows today's
     page = today_page(opened.snap, on, {})
     extra = {"on": on, "is_today": on == date.today()}
     if request.method == "GET":
