@@ -13,6 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import Flowable
 
+from pdf.companion import SHEET_QR, draw_sheet_qr
 from pdf.sheetlayout import (
     MM,
     SCALE_LABELS,
@@ -242,7 +243,7 @@ def draw_log_sheet(
         _plain_scales(canv, text, lay, st)
     else:
         _scales(canv, lay, st)
-    _foot(canv, text, lay, st)
+    _foot(canv, text, lay, st, qr=bool(snap.companion_url))
     canv.setFillColor(BLACK)
     if plain:
         canv.drawPath(_marks_path(lay.spec.variant, lay.marks, lay.page[1]), stroke=0, fill=1)
@@ -253,6 +254,8 @@ def draw_log_sheet(
         canv.drawPath(_code_path(payload, lay.code, lay.page[1]), stroke=0, fill=1)
     else:
         _code(canv, lay, payload)
+    if snap.companion_url:  # the patient's phone link, clear of the reader's code and marks
+        draw_sheet_qr(canv, snap.companion_url, lay.foot, h)
     text.draw()
 
 
@@ -430,11 +433,15 @@ def _plain_scales(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutSty
     canv.drawPath(boxes, stroke=1, fill=0)
 
 
-def _foot(canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles) -> None:
+def _foot(
+    canv: Canvas, text: _TextRun, lay: SheetLayout, st: HandoutStyles, qr: bool = False
+) -> None:
     """How to mark and score (first page), then room for questions (last page)."""
     h = lay.page[1]
     fonts, size = st.fonts, st.sheet_size
     x0, y, x1, _ = lay.foot
+    if qr:  # the companion QR takes the foot's bottom-right corner
+        x1 -= SHEET_QR + 3 * MM
     width = x1 - x0
     last = lay.spec.page == pages_per_week(lay.spec.large) - 1
     legend_size = size if lay.spec.large else st.sheet_small

@@ -13,6 +13,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, HRFlowable, Image, Spacer, Table, TableStyle
 
 from pdf.chart import ProgressionChart, progression_series
+from pdf.companion import CompanionBox
 from pdf.drawings import POSITION_CAPTIONS, Picture
 from pdf.flow import Bookmark, Grid, Heading, Para, Run
 from pdf.safety import graded
@@ -161,6 +162,9 @@ def cover(snap: HandoutSnapshot, st: HandoutStyles, width: float, part: Part) ->
     if name:
         out.append(_p(f"For {name}", st.subtitle))
     out.append(facts_table)
+    if snap.companion_url:  # the phone link, where the cover's first page shows it
+        box = CompanionBox(snap.companion_url, snap.companion_code, st)
+        out += [Spacer(1, st.body_size * 0.6), box]
     if clean(snap.purpose):
         out.append(Run(Heading("What this plan is for", st.h3), [_p(snap.purpose, st.body)]))
     out.append(Run(Heading("Where these weeks fit", st.h3), _programme(snap, st)))

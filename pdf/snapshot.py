@@ -108,6 +108,10 @@ class HandoutSnapshot:
     #: Signed codes for the log sheets, made by the app: (week, page, code); week 0 is the spare
     #: sheet. The renderer prints them as they are; a sheet without one carries "-".
     sheet_codes: tuple[tuple[int, int, str], ...] = ()
+    #: the patient's companion link (the cover's and every log sheet's second QR code), and the
+    #: short code to type instead; "" when the clinic has no public address or no live link
+    companion_url: str = ""
+    companion_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .companion.views import bp as companion_bp
     from .exercises.views import bp as exercises_bp
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
@@ -128,7 +129,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         *(health_bp, auth_bp, home_bp, admin_bp, audit_bp, patients_bp, plans_bp),
         *(exercises_bp, logs_bp, printing_bp, exports_bp, programmes_bp),
-        scans_bp,
+        *(scans_bp, companion_bp),
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -61,6 +61,14 @@ DEFAULTS: dict[str, object] = {
     #: the address people open, e.g. https://floorplan.example.org: e-mailed links use it,
     #: never the request's Host header (which a caller chooses); required for e-mailed resets
     "PUBLIC_URL": "",
+    #: a patient's companion link stops this long after the end of the plan the patient is on
+    "COMPANION_LINK_AFTER_END": timedelta(days=30),
+    #: requests a patient route answers per link, and per client address, in each window
+    "COMPANION_LIMIT_PER_LINK": 120,
+    "COMPANION_LIMIT_PER_ADDRESS": 600,
+    "COMPANION_LIMIT_WINDOW": timedelta(minutes=10),
+    #: pain logged from the phone above this (0-10) shows on the therapist's start page
+    "COMPANION_PAIN_ALERT_ABOVE": 5,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "LOGO_MAX_BYTES": 512 * 1024,
     #: an uploaded photo or scanned PDF of returned sheets (the upload page's own body limit)
@@ -79,6 +87,9 @@ MINIMUMS: dict[str, int] = {
     "LOGO_MAX_BYTES": 1,
     "SCAN_MAX_BYTES": 1,
     "PATIENTS_PER_PAGE": 1,
+    "COMPANION_LIMIT_PER_LINK": 1,
+    "COMPANION_LIMIT_PER_ADDRESS": 1,
+    "COMPANION_PAIN_ALERT_ABOVE": 0,
 }
 
 #: Settings that take one of a few words.

@@ -375,12 +375,23 @@ class LogEntry(db.Model):
     urgency: Mapped[int | None]  #: ICS urgency grade 0-3
     pain: Mapped[int | None]
     note: Mapped[str] = mapped_column(sa.String(300), default="")
-    entered_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    #: the staff member who last saved the day; None while only the patient's phone has
+    entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    #: the patient link that logged the day from the phone (the day's values are the patient's
+    #: until a staff member saves the day; `patient_entry` keeps the patient's own either way)
+    entered_by_link_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient_link.id"))
+    #: what the patient entered on the phone for this day (LOG_FIELDS), kept beside staff values
+    patient_entry: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def entered_by_patient(self) -> bool:
+        """Whether the day's values are the patient's own, from the phone."""
+        return self.entered_by_id is None and self.entered_by_link_id is not None
 
 
 @sa.event.listens_for(LogEntry, "before_insert")
@@ -539,3 +550,60 @@ class Programme(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     patient: Mapped[Patient] = relationship()
+
+
+class PatientLink(db.Model):
+    """A patient's companion link: a capability URL and a short code, one live link a patient.
+
+    The token and code are HMACs of `nonce` under a key derived from the secret key, so the
+    handout can print them again; the database holds only their hashes and the nonce (useless
+    without the key). Reissuing draws a new nonce: the old token and code stop at once.
+    """
+
+    __tablename__ = "patient_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), unique=True)
+    #: secrets.token_urlsafe(16): the link's token and code are HMACs of it (see the class doc)
+    nonce: Mapped[str] = mapped_column(sa.String(64))
+    #: SHA-256 of the token (192 bits: a fast hash is enough)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: SHA-256 of the short code as typed in capitals without dashes
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reissued_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    #: the last day the link opens, kept once known: an ended link stays ended (a reissue
+    #: starts it again), whatever plan the patient is given next
+    ends_on: Mapped[date | None]
+
+    patient: Mapped[Patient] = relationship()
+
+
+class PatientTap(db.Model):
+    """An idempotency key of a patient's write: the same key twice is one write."""
+
+    __tablename__ = "patient_tap"
+
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("patient_link.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PatientQuestion(db.Model):
+    """A question the patient left on the phone for the next visit."""
+
+    __tablename__ = "patient_question"
+    __table_args__ = (sa.Index("ix_patient_question_clinic_asked", "clinic_id", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id"))
+    link_id: Mapped[int] = mapped_column(sa.ForeignKey("patient_link.id"))
+    day: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.String(500))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)

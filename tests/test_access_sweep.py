@@ -19,12 +19,17 @@ from pypdf import PdfReader
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter
 
+from prescriptions.companion.views import PATIENT_ENDPOINTS
 from tests.factories import FOREIGN_TEXT, NEW_PATIENT, login
 
 #: Administrator-only routes outside the admin blueprint.
 ADMIN_ONLY = {"exports.clinic_csv"}
 #: Reachable without signing in, by design.
 PUBLIC = {"static", "health.healthz", "auth.login", "auth.setup", "auth.reset", "auth.forgot"}
+# The patient's phone pages (issue 16): no sign-in, the link's token is the capability; their own
+# sweep (tests/test_companion_sweep.py) checks no other patient's data and no field beyond the
+# allowed ones, and tests/test_companion.py that unknown, revoked and expired links answer alike.
+PUBLIC |= PATIENT_ENDPOINTS
 #: Which of a foreign clinic's records fills each kind of id in a route.
 FOREIGN = {
     "patient_id": "patient",
@@ -35,7 +40,7 @@ FOREIGN = {
     "programme_id": "programme",
 }
 #: Ids that are not records (a plan week): filled with a valid value.
-NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token"}
+NOT_RECORDS = {"week": 1, "token": "not-a-live-reset-token", "key": "not-a-live-link", "index": 0}
 METHODS = ("GET", "POST")
 
 
@@ -189,8 +194,11 @@ def test_scanner_baseline_on_every_page(app, signed_in, admin_client, own):
         assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, url
         assert "unsafe-inline" not in csp
         assert headers.get("X-Content-Type-Options") == "nosniff", url
-        assert headers.get("Referrer-Policy") == "same-origin", url
-        assert headers.get("Cache-Control") == "no-store", url
+        # patient pages are stricter: their URL is the capability, never sent on
+        referrer = "no-referrer" if rule.endpoint in PATIENT_ENDPOINTS else "same-origin"
+        assert headers.get("Referrer-Policy") == referrer, url
+        if rule.endpoint != "companion.worker":  # the service worker script revalidates
+            assert headers.get("Cache-Control") == "no-store", url
         assert "Server" not in headers and "X-Powered-By" not in headers, url
         if response.mimetype == "application/pdf" or response.mimetype.startswith("image/"):
             checked += 1
@@ -233,7 +241,7 @@ def test_no_page_of_a_clinic_shows_another_clinics_records(
             response = client.get(url, follow_redirects=True)
             if rule.rule == "/admin/clinic/logo.png" and response.status_code == 404:
                 continue  # the clinic has no logo: nothing to show
-            if "token" in rule.arguments and response.status_code == 404:
+            if {"token", "key"} & rule.arguments and response.status_code == 404:
                 continue  # a made-up link token: unknown links are simply not found
             assert response.status_code == 200, (url, response.status_code)
             text = _text(response)

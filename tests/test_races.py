@@ -380,3 +380,35 @@ def test_the_upgrade_closes_duplicate_revisions_left_by_old_races(tmp_path, caps
     assert [status[i] for i in drafts] == ["draft", "cancelled"]
     assert [status[i] for i in twins] == ["superseded", "issued", "cancelled"]
     assert f"plan {drafts[1]} (draft) duplicated plan {drafts[0]}" in capsys.readouterr().out
+
+
+def test_a_patients_tap_sent_three_times_at_once_counts_once(live):
+    """The companion's idempotency key, across workers (issue 16): one tap, one session."""
+    from prescriptions.companion.operations import issue_link
+    from prescriptions.companion.tokens import link_key, token_for
+    from prescriptions.models import LogEntry
+
+    plan_ids = _seed_plans(live, "TAP", "issued")
+    key = link_key(live.app.config["SECRET_KEY"])
+    with live.app.app_context():
+        tokens = []
+        for plan_id in plan_ids:
+            patient = db.session.get(Plan, plan_id).patient
+            link = issue_link(patient, key, Actor(_user(live.app)), None)
+            tokens.append(token_for(key, link.nonce))
+        db.session.commit()
+    phone = Browser(live.base)
+    for token in tokens:
+        form_key = phone.form(f"/p/{token}")["form_key"]
+        data = {"form_key": form_key, "key": secrets.token_hex(16)}
+        post = partial(Browser(live.base).request, f"/p/{token}/tap", data)
+        answers = together(*([post] * TWINS))
+        assert [status for status, _, _ in answers] == [303] * TWINS
+    with live.app.app_context():
+        days = db.session.scalars(sa.select(LogEntry).where(LogEntry.plan_id.in_(plan_ids))).all()
+        assert sorted(d.plan_id for d in days) == sorted(plan_ids)
+        assert all(d.sessions_done == 1 and d.patient_entry == {"sessions_done": 1} for d in days)
+        audited = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "companion.session")
+        )
+        assert audited == ROUNDS

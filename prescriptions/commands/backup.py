@@ -847,10 +847,11 @@ def _sqlite_tables(path: Path, source: sqlite3.Connection) -> Iterator[_TablePar
         )
     existing = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = [t.name for t in tables() if t.name not in existing]
-    if missing:
-        raise BackupError(f"{path} is not a FloorPlan database (no {', '.join(missing)} table).")
+    # A backup from an older revision lacks the newer tables: the revision check says what to do.
     if "alembic_version" in existing:
         _check_revision(source.execute("SELECT version_num FROM alembic_version").fetchone()[0])
+    if missing:
+        raise BackupError(f"{path} is not a FloorPlan database (no {', '.join(missing)} table).")
     for table in tables():
         present = [r[1] for r in source.execute(f"PRAGMA table_info({_quote(table.name)})")]
         _check_columns(table, present)

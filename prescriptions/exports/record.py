@@ -156,6 +156,8 @@ def _log(entry: LogEntry, staff: Mapping[int, str]) -> dict[str, Any]:
         "sessions_prescribed": entry.sessions_prescribed,
         **{name: getattr(entry, name) for name in LOG_FIELDS},
         "entered_by": _person(entry.entered_by_id, staff),
+        # what the patient logged on the phone (issue 16), kept beside the staff entry
+        "patient_entry": entry.patient_entry,
         "created_at": _iso(entry.created_at),
         "updated_at": _iso(entry.updated_at),
     }

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..companion.queries import fetch_patient_alerts
 from ..logs.queries import fetch_low_adherence
+from ..models import utcnow
 from ..plans.queries import fetch_drafts, fetch_plans_ending
 from ..web import clinic_id
 
@@ -27,5 +29,11 @@ def start() -> ResponseReturnValue:
         drafts=fetch_drafts(clinic_id(), current_user.id),
         behind=fetch_low_adherence(
             clinic_id(), today - timedelta(days=7), today - timedelta(days=1)
+        ),
+        # questions and high pain sent from patients' phones in the last fortnight
+        patient_alerts=fetch_patient_alerts(
+            clinic_id(),
+            utcnow() - timedelta(days=14),
+            current_app.config["COMPANION_PAIN_ALERT_ABOVE"],
         ),
     )

@@ -79,3 +79,72 @@ def save_week_log(
         raise LogConflict(None) from error
     record_event(by, "log.save", plan, f"{changed} days")
     return changed
+
+
+class DayFull(Exception):
+    """Every session prescribed for the day is already logged."""
+
+
+def _patient_day(plan: Plan, day: date, prescribed: int, link_id: int) -> LogEntry:
+    """The programme's row for a day, made (as the patient's) when there is none yet."""
+    from .queries import fetch_logs
+
+    found = fetch_logs(plan.clinic_id, plan.id, day, day)
+    if found:
+        return found[0]
+    row = LogEntry(
+        clinic_id=plan.clinic_id,
+        plan_id=plan.id,
+        day=day,
+        sessions_prescribed=prescribed,
+        sessions_done=0,
+        entered_by_id=None,
+        entered_by_link_id=link_id,
+        patient_entry={"sessions_done": 0},
+    )
+    db.session.add(row)
+    return row
+
+
+def _apply_patient_entry(row: LogEntry, entry: dict[str, Any], link_id: int) -> None:
+    """Keep the patient's values; they are the day's too until staff have saved the day."""
+    row.patient_entry = entry
+    row.entered_by_link_id = link_id
+    if row.entered_by_id is None:
+        for key, value in entry.items():
+            setattr(row, key, value)
+
+
+def log_patient_session(plan: Plan, day: date, prescribed: int, link_id: int) -> LogEntry:
+    """One session done, tapped on the patient's phone (DayFull once the day's are all in).
+
+    A day a staff member has saved keeps the staff values; the patient's count is kept beside
+    them in `patient_entry`, never over them.
+    """
+    if plan.status == PlanStatus.DRAFT:
+        raise PlanStateError("A draft has no log.")
+    row = _patient_day(plan, day, prescribed, link_id)
+    entry = dict(row.patient_entry or {})
+    done = int(entry.get("sessions_done") or 0)
+    if done >= max(row.sessions_prescribed, 1):
+        raise DayFull(day)
+    entry["sessions_done"] = done + 1
+    _apply_patient_entry(row, entry, link_id)
+    db.session.flush()
+    return row
+
+
+def save_patient_day(
+    plan: Plan, day: date, values: dict[str, Any], prescribed: int, link_id: int
+) -> LogEntry:
+    """The rest of a day's sheet from the patient's phone (leaks, urgency, pain, hold, note)."""
+    if plan.status == PlanStatus.DRAFT:
+        raise PlanStateError("A draft has no log.")
+    values = allowed_fields(values, LOG_FIELDS)
+    values.pop("sessions_done", None)  # sessions are tapped one at a time
+    row = _patient_day(plan, day, prescribed, link_id)
+    entry = dict(row.patient_entry or {}) | values
+    entry.setdefault("sessions_done", 0)
+    _apply_patient_entry(row, entry, link_id)
+    db.session.flush()
+    return row

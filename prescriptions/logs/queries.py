@@ -110,13 +110,14 @@ def fetch_log_rows(clinic_id: int, after: int = 0, limit: int = 500) -> RowPage:
             LogEntry.day,
             LogEntry.sessions_prescribed,
             *(getattr(LogEntry, name) for name in LOG_FIELDS),
-            User.name.label("entered_by"),
+            # a day logged only from the patient's phone has no staff author yet
+            sa.func.coalesce(User.name, "patient (phone)").label("entered_by"),
             LogEntry.created_at,
             LogEntry.updated_at,
         )
         .join(Plan, Plan.id == LogEntry.plan_id)
         .join(Patient, Patient.id == Plan.patient_id)
-        .join(User, User.id == LogEntry.entered_by_id)
+        .outerjoin(User, User.id == LogEntry.entered_by_id)
         .where(LogEntry.clinic_id == clinic_id)
         .order_by(LogEntry.plan_id, LogEntry.day)
     )

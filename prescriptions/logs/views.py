@@ -62,6 +62,10 @@ def week_log(plan_id: int, week: int) -> ResponseReturnValue:
         "prescribed": prescribed,
         "kept": per_day,
         "today": date.today(),
+        # what the patient logged on the phone, kept beside what staff key in (issue 16)
+        "phone": {d: e.patient_entry for d, e in existing.items() if e.patient_entry},
+        "phone_only": {d: e.entered_by_id is None for d, e in existing.items()},
+        "phone_text": _day_text,
     }
     if request.method == "GET":
         form = LogWeekForm(

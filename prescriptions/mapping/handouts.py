@@ -39,8 +39,16 @@ def cue_set_of(plan: Plan) -> CueSet:
     return CueSet(value) if value in CueSet._value2member_map_ else CueSet.NEUTRAL
 
 
-def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise]) -> HandoutSnapshot:
-    """Everything the handout prints, frozen, so rendering never touches the database."""
+def handout_snapshot(
+    plan: Plan,
+    clinic: Clinic,
+    exercises: dict[str, Exercise],
+    companion: tuple[str, str] = ("", ""),
+) -> HandoutSnapshot:
+    """Everything the handout prints, frozen, so rendering never touches the database.
+
+    `companion` is the patient's phone link and short code, printed as a QR code when given.
+    """
     cue = cue_set_of(plan)
     items = plan_items(plan.items)
     patient = plan.patient
@@ -73,6 +81,8 @@ def handout_snapshot(plan: Plan, clinic: Clinic, exercises: dict[str, Exercise])
         block_number=plan.block_number if plan.programme is not None else None,
         block_count=plan.programme.block_count if plan.programme is not None else None,
         block_changes=_block_changes(plan, exercises),
+        companion_url=companion[0],
+        companion_code=companion[1],
     )
 
 
@@ -177,14 +187,30 @@ def _week(
 
 
 def render_plan_handout(
-    plan: Plan, clinic: Clinic, exercises: dict[str, Exercise], options: HandoutOptions
+    plan: Plan,
+    clinic: Clinic,
+    exercises: dict[str, Exercise],
+    options: HandoutOptions,
+    companion: tuple[str, str] = ("", ""),
 ) -> bytes:
-    """One plan's handout as PDF bytes."""
-    return render_handout(handout_snapshot(plan, clinic, exercises), options)
+    """One plan's handout as PDF bytes (with the patient's phone link when given)."""
+    return render_handout(handout_snapshot(plan, clinic, exercises, companion), options)
 
 
-def render_batch(plans: list[Plan], clinic: Clinic, exercises: dict[str, Exercise]) -> bytes:
+def render_batch(
+    plans: list[Plan],
+    clinic: Clinic,
+    exercises: dict[str, Exercise],
+    companions: dict[int, tuple[str, str]] | None = None,
+) -> bytes:
     """Several plans' handouts in one PDF, each with its own options and page numbers."""
+    links = companions or {}
     return render_handouts(
-        [(handout_snapshot(p, clinic, exercises), handout_options(p, clinic)) for p in plans]
+        [
+            (
+                handout_snapshot(p, clinic, exercises, links.get(p.id, ("", ""))),
+                handout_options(p, clinic),
+            )
+            for p in plans
+        ]
     )

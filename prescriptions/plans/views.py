@@ -12,6 +12,7 @@ from flask_login import login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
+from ..companion.queries import fetch_patient_link
 from ..domain.adherence import DayLog, implausible, overall, summarise, week_of
 from ..domain.catalogue import Exercise
 from ..domain.history import compare_items, describe_change, revision_chain
@@ -181,6 +182,7 @@ def _show_page(
         draft_revision=fetch_draft_revision(clinic_id(), plan.id)
         if plan.status == "issued"
         else None,
+        phone_link=fetch_patient_link(clinic_id(), plan.patient_id),
     ), status
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..audit import record_event
+from ..companion.queries import fetch_printed_links
+from ..companion.tokens import link_key
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..mapping.handouts import (
@@ -38,11 +40,20 @@ def handout(plan_id: int) -> ResponseReturnValue:
         large_print=form.large_print.data,
         log_sheets_only=bool(form.sheets.data),
     )
-    pdf = render_plan_handout(plan, clinic, fetch_catalogue(clinic_id()), options)
+    links = _printed_links({plan.patient_id})
+    companion = links.get(plan.patient_id, ("", ""))
+    pdf = render_plan_handout(plan, clinic, fetch_catalogue(clinic_id()), options, companion)
     name = download_name(plan)  # before the commit, which expires the loaded plan
     record_event(acting(), "plan.print", plan, f"{options.paper}, large={options.large_print}")
     db.session.commit()
     return _pdf_response(pdf, name)
+
+
+def _printed_links(patient_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The patients' phone links for the QR codes (none without FLOORPLAN_PUBLIC_URL)."""
+    config = current_app.config
+    key = link_key(config["SECRET_KEY"])
+    return fetch_printed_links(clinic_id(), patient_ids, key, config["PUBLIC_URL"])
 
 
 def _pdf_response(pdf: bytes, name: str) -> Response:
@@ -60,7 +71,9 @@ def batch() -> ResponseReturnValue:
     form = BatchPrintForm(plans=[(p.id, p) for p in plans])
     if form.validate_on_submit():
         chosen = fetch_plans_by_ids(clinic_id(), [int(i) for i in form.plans.data])
-        pdf = render_batch(chosen, current_user.clinic, fetch_catalogue(clinic_id()))
+        links = _printed_links({p.patient_id for p in chosen})
+        companions = {p.id: links[p.patient_id] for p in chosen if p.patient_id in links}
+        pdf = render_batch(chosen, current_user.clinic, fetch_catalogue(clinic_id()), companions)
         record_event(acting(), "plan.print_batch", None, ", ".join(str(p.id) for p in chosen))
         db.session.commit()
         return _pdf_response(pdf, f"handouts-{len(chosen)}.pdf")

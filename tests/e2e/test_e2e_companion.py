@@ -1,0 +1,95 @@
+"""The patient's companion in a real browser on a 390 px phone (issue 16): open the link, run a
+guided session, log it, go offline, log another, come back online, and see both, once, in the
+therapist's view; axe-core finds nothing serious on any patient page."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.browsing import PageAudit, Server, add_patient, sign_in, start_plan
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the e2e conftest skips these tests then
+    expect = None
+
+PHONE = 390
+
+
+def _issue(page, plan_id: int) -> None:
+    page.goto(f"/plans/{plan_id}")
+    for box in page.locator("#issue").get_by_role("checkbox").all():
+        box.check()
+    page.get_by_role("button", name="Issue the plan").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Issued")
+
+
+def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
+    clinic: Server, new_page, audit: PageAudit
+) -> None:
+    staff = new_page(clinic.url, 1366)
+    sign_in(staff)
+    add_patient(staff, "Imogen", "Farthing", "E2E-C16", preferred="Immy")
+    staff.get_by_role("link", name="New plan").click()
+    plan_id = start_plan(staff, "Strengthening")
+    _issue(staff, plan_id)
+    staff.get_by_role("link", name=re.compile("^Make one")).click()
+    staff.get_by_role("button", name="Make a phone link").click()
+    audit.check(staff, "companion-manage")
+    path = staff.locator("code.wrap").inner_text()
+    assert path.startswith("/p/")
+    code = staff.locator("dd code").first.inner_text()
+
+    phone = new_page(clinic.url, PHONE)
+    context = phone.context
+    phone.goto("/p")
+    audit.check(phone, "companion-enter")
+    phone.get_by_label("Type the code printed on your handout").fill(code.lower())
+    phone.get_by_role("button", name="Open my plan").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Immy")
+    phone.goto(path)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Immy")
+    audit.check(phone, "companion-today")
+    assert "Farthing" not in phone.content() and "E2E-C16" not in phone.content()
+
+    # A guided session: the timer counts the first squeeze.
+    phone.get_by_role("link", name="Start with a guide").first.click()
+    audit.check(phone, "companion-guide")
+    phone.get_by_role("button", name="Start").click()
+    expect(phone.locator(".rep-now")).to_have_text("1")
+    expect(phone.locator(".cue")).to_contain_text("Squeeze gently")
+    assert "hold your breath" not in phone.content().lower()
+
+    # One tap logs a session, in the background.
+    phone.goto(path)
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.reload()  # now the service worker looks after the page
+    phone.get_by_role("button", name="I did a session").click()
+    expect(phone.locator(".queued")).to_have_text("Session logged. Thank you.")
+    expect(phone.locator(".done-count")).to_have_text("1")
+
+    # Offline: the day's page still opens, and the tap waits on the phone.
+    context.set_offline(True)
+    phone.reload()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Immy")
+    phone.get_by_role("button", name="I did a session").click()
+    expect(phone.locator(".queued")).to_contain_text("to send when you are back online")
+    context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.locator(".queued")).to_be_hidden()
+
+    # The therapist sees both sessions, once each.
+    staff.goto(f"/plans/{plan_id}/weeks/1/log")
+    expect(staff.locator(".phone-entry").first).to_contain_text("From the phone: 2 sessions")
+
+    for name, link in (("day", "My day"), ("week", "This week"), ("reminders", "More")):
+        phone.get_by_role("navigation", name="Your plan").get_by_role("link", name=link).click()
+        audit.check(phone, f"companion-{name}")
+    phone.get_by_role("link", name="A copy of your plan to print").click()
+    audit.check(phone, "companion-print")
+    phone.goto("/p/" + "Z" * 32)
+    audit.check(phone, "companion-missing")
+    serious = {k: v for k, v in audit.serious().items() if k.startswith("companion-")}
+    assert serious == {}
+    sideways = {k: v for k, v in audit.scrolls_sideways().items() if k.startswith("companion-")}
+    assert sideways == {}

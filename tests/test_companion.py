@@ -1,0 +1,369 @@
+"""The patient's companion: the link, the phone pages, logs from the phone, and their limits."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from prescriptions.audit import Actor, verify_chain
+from prescriptions.companion.operations import issue_link, revoke_link
+from prescriptions.companion.tokens import code_for, link_key, token_for
+from prescriptions.extensions import db
+from prescriptions.models import AuditEvent, LogEntry, Patient, PatientLink, Plan, User
+from tests.factories import committing
+
+
+@pytest.fixture
+def world(app, make_clinic, make_user, make_patient, make_assessment, make_plan, issue_plan):
+    """One clinic, one patient on an issued plan that started yesterday, with a live link."""
+    clinic = make_clinic(name="Harbour Physio", address="1 Quay Street", phone="+44 1 234")
+    user = make_user(clinic, name="Tess Therapist")
+    patient = make_patient(
+        clinic,
+        given_name="Annabel",
+        family_name="Quigley",
+        preferred_name="Bel Q",
+        chart_number="HX-4471",
+        date_of_birth=date(1961, 3, 9),
+        address="22 Privet Lane",
+        diagnoses=["stress_ui"],
+    )
+    make_assessment(patient, user)
+    plan = make_plan(patient, start=date.today() - timedelta(days=1))
+    issue_plan(plan)
+    with committing(app):
+        link = issue_link(db.session.get(Patient, patient), _key(app), _by(user), None)
+        nonce = link.nonce
+    return {
+        "clinic": clinic, "user": user, "patient": patient, "plan": plan,
+        "token": token_for(_key(app), nonce), "code": code_for(_key(app), nonce),
+    }  # fmt: skip
+
+
+def _key(app) -> bytes:
+    return link_key(app.config["SECRET_KEY"])
+
+
+def _by(user_id: int) -> Actor:
+    return Actor(db.session.get(User, user_id))
+
+
+def _form(page: bytes) -> dict[str, str]:
+    text = page.decode()
+    return {
+        "form_key": re.search(r'name="form_key" value="([^"]+)"', text)[1],
+        "key": re.search(r'name="key" value="([^"]+)"', text)[1],
+    }
+
+
+def _entry(app, plan_id: int) -> LogEntry | None:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(LogEntry).where(LogEntry.plan_id == plan_id, LogEntry.day == date.today())
+        )
+
+
+def test_the_token_has_more_than_128_bits_and_only_its_hash_is_stored(app, world):
+    assert len(world["token"]) * 6 >= 128
+    with app.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        stored = " ".join(str(v) for v in vars(link).values())
+    assert world["token"] not in stored
+    assert world["code"].replace("-", "") not in stored
+
+
+def test_the_phone_page_shows_today_and_nothing_identifying(client, world):
+    response = client.get(f"/p/{world['token']}")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "<title>Your exercise plan</title>" in text
+    assert "Hello Bel" in text
+    for secret in ("Quigley", "Annabel", "HX-4471", "1961", "Privet", "Quay Street",
+                   "Harbour Physio", "Tess Therapist", "stress", "Stress"):  # fmt: skip
+        assert secret not in text, secret
+    assert "hold your breath" not in text.lower()
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    assert 'name="robots" content="noindex' in text
+    assert "Set-Cookie" not in response.headers
+
+
+def test_the_typed_code_opens_the_same_page(client, world):
+    response = client.get("/p", query_string={"code": world["code"].lower().replace("-", " ")})
+    assert response.status_code == 303
+    assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_one_tap_logs_a_session_once_per_key_as_the_patient(app, client, world):
+    page = client.get(f"/p/{world['token']}").data
+    form = _form(page)
+    for _ in range(3):  # a retried tap, same key
+        assert client.post(f"/p/{world['token']}/tap", data=form).status_code == 303
+    entry = _entry(app, world["plan"])
+    assert entry.sessions_done == 1
+    assert entry.entered_by_id is None and entry.entered_by_link_id is not None
+    assert entry.patient_entry == {"sessions_done": 1}
+    form["key"] = "another-key-123"
+    answer = client.post(
+        f"/p/{world['token']}/tap", data=form, headers={"Accept": "application/json"}
+    )
+    assert answer.json == {"ok": True, "counted": True, "full": False}
+    assert _entry(app, world["plan"]).sessions_done == 2
+
+
+def test_a_post_without_the_links_form_key_writes_nothing(app, client, world):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    form["form_key"] = "forged"
+    assert client.post(f"/p/{world['token']}/tap", data=form).status_code == 400
+    assert _entry(app, world["plan"]) is None
+
+
+def test_patient_writes_are_audited_with_the_link_as_actor(app, client, world):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    client.post(f"/p/{world['token']}/tap", data=form)
+    with app.app_context():
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "companion.session")
+        )
+        link_id = db.session.scalar(sa.select(PatientLink.id))
+        assert event.actor == f"patient-link:{link_id}" and event.user_id is None
+        assert event.clinic_id == world["clinic"]
+        from prescriptions.audit import audit_key
+
+        assert verify_chain(audit_key(), world["clinic"]) is None
+
+
+def test_the_day_sheet_and_a_question_reach_the_therapist(app, client, world, sign_in_as):
+    form = _form(client.get(f"/p/{world['token']}/day").data)
+    bad = client.post(f"/p/{world['token']}/day", data={**form, "pain": "11"})
+    assert bad.status_code == 400 and "A number from 0 to 10." in bad.get_data(as_text=True)
+    assert _entry(app, world["plan"]) is None
+    data = {**form, "leaks": "2", "leak_trigger": "sneezing", "urgency": "1", "pain": "7",
+            "longest_hold_s": "6", "note": "tired", "question": "Can I do them standing?"}  # fmt: skip
+    assert client.post(f"/p/{world['token']}/day", data=data).status_code == 303
+    entry = _entry(app, world["plan"])
+    assert (entry.leaks, entry.pain, entry.urgency, entry.leak_trigger) == (2, 7, 1, "sneezing")
+    start = sign_in_as(world["user"]).get("/").get_data(as_text=True)
+    assert "Can I do them standing?" in start
+    assert "7/10" in start
+
+
+def test_a_later_staff_entry_keeps_the_patients_on_record(app, client, world, log_week):
+    form = _form(client.get(f"/p/{world['token']}/day").data)
+    client.post(f"/p/{world['token']}/day", data={**form, "leaks": "3", "pain": "2"})
+    today = (date.today() - (date.today() - timedelta(days=1))).days  # day 1 of week 1
+    log_week(world["plan"], 1, days={today: {"sessions_done": 2, "leaks": 1, "pain": 2}})
+    entry = _entry(app, world["plan"])
+    assert (entry.sessions_done, entry.leaks) == (2, 1)
+    assert entry.entered_by_id == world["user"]
+    assert entry.patient_entry["leaks"] == 3  # the patient's own, kept beside
+    # a later tap from the phone leaves the staff values as they are
+    form = _form(client.get(f"/p/{world['token']}").data)
+    client.post(f"/p/{world['token']}/tap", data=form)
+    entry = _entry(app, world["plan"])
+    assert entry.sessions_done == 2 and entry.patient_entry["sessions_done"] == 1
+
+
+@pytest.mark.parametrize("how", ["unknown", "revoked", "reissued", "expired"])
+def test_dead_links_answer_like_a_missing_one(app, client, world, how):
+    missing = client.get("/p/" + "A" * 32)
+    token = world["token"]
+    if how == "unknown":
+        token = "B" * 32
+    elif how in ("revoked", "reissued"):
+        with committing(app):
+            link = db.session.scalar(sa.select(PatientLink))
+            if how == "revoked":
+                revoke_link(link, _by(world["user"]))
+            else:
+                issue_link(link.patient, _key(app), _by(world["user"]), link)
+    else:
+        with committing(app):
+            plan = db.session.get(Plan, world["plan"])
+            plan.end_date = date.today() - timedelta(days=31)
+            plan.start_date = plan.end_date - timedelta(days=27)
+    for path in ("", "/day", "/week", "/reminders", "/print", "/guide/0"):
+        got = client.get(f"/p/{token}{path}")
+        assert (got.status_code, got.data) == (missing.status_code, missing.data), path
+    got = client.post(f"/p/{token}/tap", data={"form_key": "x", "key": "abcdefgh"})
+    assert (got.status_code, got.data) == (missing.status_code, missing.data)
+
+
+def test_the_calendar_has_a_reminder_for_each_session_of_every_day(app, client, world):
+    page = client.get(f"/p/{world['token']}/reminders")
+    assert page.status_code == 200
+    with app.app_context():
+        plan = db.session.get(Plan, world["plan"])
+        per_week = {}
+        for item in plan.items:
+            per_week[item.week] = max(per_week.get(item.week, 0), item.sessions_per_day)
+    most = max(per_week.values())
+    times = {"first": "07:30", "second": "12:00", "third": "18:15", "fourth": "21:00"}
+    response = client.get(f"/p/{world['token']}/calendar.ics", query_string=times)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    cal = Calendar.from_ical(response.data)
+    events = [c for c in cal.walk("VEVENT")]
+    assert len(events) == sum(7 * n for n in per_week.values())
+    assert all(e.walk("VALARM") for e in events)
+    assert events[0]["DTSTART"].dt.strftime("%H:%M") == "07:30"
+    too_few = client.get(f"/p/{world['token']}/calendar.ics", query_string={"first": "25:00"})
+    assert too_few.status_code == 400 and "24-hour" in too_few.get_data(as_text=True)
+    assert most >= 1
+
+
+def test_patient_routes_are_rate_limited_per_link(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_LINK=3)
+    client = app.test_client()
+    codes = [client.get(f"/p/{world['token']}").status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_patient_routes_are_rate_limited_per_address(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_ADDRESS=2)
+    client = app.test_client()
+    codes = [client.get(f"/p/{'C' * 31}{n}").status_code for n in range(4)]
+    assert codes == [404, 404, 429, 429]
+
+
+def test_the_therapist_shows_reissues_and_revokes_the_link(app, world, sign_in_as):
+    staff = sign_in_as(world["user"])
+    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert world["code"] in page and "FLOORPLAN_PUBLIC_URL is not set" in page
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    client = app.test_client()
+    assert client.get(f"/p/{world['token']}").status_code == 404  # the old one stopped at once
+    assert staff.post(f"/patients/{world['patient']}/companion/revoke").status_code == 302
+    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert "Revoked" in page
+
+
+def test_with_a_public_url_the_page_shows_the_link_and_its_qr(app_factory, world):
+    app = app_factory(PUBLIC_URL="https://clinic.example")
+    staff = app.test_client()
+    from tests.factories import login
+
+    with app.app_context():
+        email = db.session.get(User, world["user"]).email
+    login(staff, email)
+    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert f"https://clinic.example/p/{world['token']}" in page
+    assert "data:image/svg+xml" in page
+
+
+def test_every_patient_page_answers(client, world):
+    for path in ("", "/day", "/week", "/reminders", "/print", "/guide/0"):
+        response = client.get(f"/p/{world['token']}{path}")
+        assert response.status_code == 200, path
+        assert "hold your breath" not in response.get_data(as_text=True).lower(), path
+    assert client.get("/p/sw.js").status_code == 200
+    assert client.get("/p").status_code == 200
+
+
+def test_the_plan_page_shows_the_link_and_the_week_log_shows_the_patients_entry(
+    client, world, sign_in_as
+):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    client.post(f"/p/{world['token']}/tap", data=form)
+    staff = sign_in_as(world["user"])
+    page = staff.get(f"/plans/{world['plan']}").get_data(as_text=True)
+    assert "Phone link: issued" in page and "last used" in page
+    assert "no QR code on the handout: FLOORPLAN_PUBLIC_URL is not set" in page
+    week = staff.get(f"/plans/{world['plan']}/weeks/1/log").get_data(as_text=True)
+    assert "From the phone: 1 sessions" in week
+
+
+def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_window(
+    app, client, world
+):
+    yesterday = date.today() - timedelta(days=1)
+    page = client.get(f"/p/{world['token']}/day", query_string={"on": yesterday.isoformat()})
+    assert yesterday.strftime("%A %d %B %Y") in page.get_data(as_text=True)
+    data = {**_form(page.data), "on": yesterday.isoformat(), "leaks": "4"}
+    assert client.post(f"/p/{world['token']}/day", data=data).status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(sa.select(LogEntry).where(LogEntry.day == yesterday))
+        assert entry.leaks == 4 and entry.entered_by_link_id is not None
+    # a day before the plan, in the future or not a day: refused with a message, nothing saved
+    later = (date.today() + timedelta(days=1)).isoformat()
+    for n, on in enumerate(("2001-01-01", later, "yesterday")):
+        data = {**_form(page.data), "key": f"other-key-{n}", "on": on, "leaks": "1"}
+        got = client.post(f"/p/{world['token']}/day", data=data)
+        assert got.status_code == 400, on
+        assert "can no longer be filled in from your phone" in got.get_data(as_text=True)
+        got = client.post(
+            f"/p/{world['token']}/day", data=data, headers={"Accept": "application/json"}
+        )
+        assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"})
+    assert _entry(app, world["plan"]) is None
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1
+
+
+def _expire(app, plan_id: int) -> None:
+    with committing(app):
+        plan = db.session.get(Plan, plan_id)
+        plan.end_date = date.today() - timedelta(days=31)
+        plan.start_date = plan.end_date - timedelta(days=27)
+        plan.issued_at = plan.issued_at - timedelta(days=60)
+
+
+def test_an_ended_link_stays_ended_when_a_new_plan_is_issued(
+    app, client, world, make_plan, issue_plan, sign_in_as
+):
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    _expire(app, world["plan"])
+    assert client.get(f"/p/{world['token']}").status_code == 404
+    # a new episode: the patient's next plan does not bring the old link back
+    issue_plan(make_plan(world["patient"], start=date.today()))
+    for path in ("", "/day", "/week"):
+        assert client.get(f"/p/{world['token']}{path}").status_code == 404, path
+    assert client.get(f"/p/{world['code']}").status_code == 404
+    # a reissue does
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with app.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        token = token_for(_key(app), link.nonce)
+        assert link.ends_on == date.today() + timedelta(days=27 + 30)
+    assert client.get(f"/p/{token}").status_code == 200
+
+
+def test_a_link_issued_from_the_plan_page_keeps_its_end_even_unopened(
+    app, client, world, make_plan, issue_plan, sign_in_as
+):
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with committing(app):
+        link = db.session.scalar(sa.select(PatientLink))
+        token = token_for(_key(app), link.nonce)
+        link.ends_on = date.today() - timedelta(days=1)  # its plan ended 31 days ago
+    issue_plan(make_plan(world["patient"], start=date.today()))  # issued after that
+    assert client.get(f"/p/{token}").status_code == 404
+
+
+def test_a_tap_counts_on_the_day_the_phone_sent_within_the_window(app, client, world):
+    form = _form(client.get(f"/p/{world['token']}").data)
+    yesterday = date.today() - timedelta(days=1)
+    json = {"Accept": "application/json"}
+    sent = client.post(
+        f"/p/{world['token']}/tap", data={**form, "on": yesterday.isoformat()}, headers=json
+    )
+    assert sent.json == {"ok": True, "counted": True, "full": False}
+    with app.app_context():
+        entry = db.session.scalar(sa.select(LogEntry).where(LogEntry.day == yesterday))
+        assert entry.sessions_done == 1
+    assert _entry(app, world["plan"]) is None
+    # a day before the plan, in the future or not a day: a JSON refusal, nothing written
+    for n, on in enumerate(("2001-01-01", (date.today() + timedelta(days=1)).isoformat(), "x")):
+        got = client.post(
+            f"/p/{world['token']}/tap", data={**form, "key": f"key-{n}-abcdef", "on": on},
+            headers=json,
+        )  # fmt: skip
+        assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"}), on
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1
