@@ -183,10 +183,7 @@ def test_dead_links_answer_like_a_missing_one(app, client, world, how):
             else:
                 issue_link(link.patient, _key(app), _by(world["user"]), link)
     else:
-        with committing(app):
-            plan = db.session.get(Plan, world["plan"])
-            plan.end_date = date.today() - timedelta(days=31)
-            plan.start_date = plan.end_date - timedelta(days=27)
+        _expire(app, world["plan"])
     for path in ("", "/day", "/week", "/reminders", "/print", "/guide/0"):
         got = client.get(f"/p/{token}{path}")
         assert (got.status_code, got.data) == (missing.status_code, missing.data), path
@@ -305,11 +302,28 @@ def test_yesterdays_sheet_can_be_filled_in_later_but_not_a_day_outside_the_windo
 
 
 def _expire(app, plan_id: int) -> None:
+    """The plan, and the programme it is the block of, ended 31 days ago."""
     with committing(app):
         plan = db.session.get(Plan, plan_id)
         plan.end_date = date.today() - timedelta(days=31)
         plan.start_date = plan.end_date - timedelta(days=27)
         plan.issued_at = plan.issued_at - timedelta(days=60)
+        plan.programme.status, plan.programme.ended_on = "finished", plan.end_date
+
+
+def test_a_link_stays_open_while_the_programme_runs_and_ends_after_it(app, client, world):
+    """Block 1 of 3 ended 31 days ago: the programme runs on, so does the link; once it
+    stopped 31 days ago, the link is closed."""
+    with committing(app):
+        plan = db.session.get(Plan, world["plan"])
+        plan.end_date = date.today() - timedelta(days=31)
+        plan.start_date = plan.end_date - timedelta(days=27)
+        assert (plan.block_number, plan.programme.block_count) == (1, 3)
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    with committing(app):
+        programme = db.session.get(Plan, world["plan"]).programme
+        programme.status, programme.ended_on = "stopped", date.today() - timedelta(days=31)
+    assert client.get(f"/p/{world['token']}").status_code == 404
 
 
 def test_an_ended_link_stays_ended_when_a_new_plan_is_issued(
@@ -329,7 +343,8 @@ def test_an_ended_link_stays_ended_when_a_new_plan_is_issued(
     with app.app_context():
         link = db.session.scalar(sa.select(PatientLink))
         token = token_for(_key(app), link.nonce)
-        assert link.ends_on == date.today() + timedelta(days=27 + 30)
+        # the new plan is block 1 of a new three-block programme: 30 days after its last block
+        assert link.ends_on == date.today() + timedelta(days=27 + 2 * 28 + 30)
     assert client.get(f"/p/{token}").status_code == 200
 
 

@@ -37,8 +37,9 @@ def fetch_patient_link(clinic_id: int, patient_id: int) -> PatientLink | None:
 def fetch_companion_plan(clinic_id: int, patient_id: int) -> Plan | None:
     """The plan the patient is on now: their latest issued plan (completed still counts).
 
-    The one place the companion decides which plan a link shows; when programmes arrive it
-    will answer the programme's current block instead.
+    The one place the companion decides which plan a link shows. Blocks of a programme are
+    issued in order, so this is the current block of the patient's programme, and the link
+    follows a revision or the next block as soon as it is issued.
     """
     return db.session.scalar(
         sa.select(Plan)
@@ -48,7 +49,7 @@ def fetch_companion_plan(clinic_id: int, patient_id: int) -> Plan | None:
             Plan.status.in_([PlanStatus.ISSUED.value, PlanStatus.COMPLETED.value]),
         )
         .order_by(Plan.issued_at.desc(), Plan.id.desc())
-        .options(selectinload(Plan.items))
+        .options(selectinload(Plan.items), joinedload(Plan.programme))
         .limit(1)
     )
 

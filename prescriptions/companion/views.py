@@ -41,6 +41,7 @@ from ..audit import record_event
 from ..auth.mail import deliver, in_background, mail_settings
 from ..auth.throttle import count_attempt
 from ..domain.adherence import prescribed_per_day, week_of
+from ..domain.timeline import programme_end
 from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
@@ -91,10 +92,14 @@ def link_url(link: PatientLink) -> str | None:
 
 
 def link_expiry(plan: Plan | None) -> date | None:
-    """The last day a link to this plan opens."""
+    """The last day a link to this plan opens: a set time after its programme ends."""
     if plan is None:
         return None
-    return plan.end_date + current_app.config["COMPANION_LINK_AFTER_END"]
+    ends = plan.end_date
+    if plan.programme is not None:
+        programme = plan.programme
+        ends = programme_end(ends, plan.block_number, programme.block_count, programme.ended_on)
+    return ends + current_app.config["COMPANION_LINK_AFTER_END"]
 
 
 def link_ends_on(link: PatientLink, plan: Plan | None) -> date | None:

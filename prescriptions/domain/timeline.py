@@ -109,3 +109,17 @@ def build_timeline(
             done = next((d for d in dates if d >= first and (last is None or d <= last)), None)
         reviews.append(Review(row.number, due, done))
     return Timeline(tuple(rows), tuple(reviews), week_today, block_today)
+
+
+def programme_end(
+    block_end: date, block_number: int, block_count: int, ended_on: date | None = None
+) -> date:
+    """The day a programme ends, seen from one of its blocks ending on `block_end`.
+
+    A finished or stopped programme ended on `ended_on`; a running one ends when its last block
+    would, four weeks a block after this one.
+    """
+    if ended_on is not None:
+        return ended_on
+    later = max(block_count - block_number, 0)
+    return block_end + timedelta(weeks=WEEKS_PER_BLOCK * later)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from prescriptions.domain.timeline import BlockFacts, build_timeline
+from prescriptions.domain.timeline import BlockFacts, build_timeline, programme_end
 
 START = date(2026, 9, 7)
 
@@ -51,3 +51,11 @@ def test_adherence_is_done_over_prescribed_on_logged_days():
     assert timeline.reviews == () and timeline.next_block is None
     empty = build_timeline(1, [_block(1)], [], START).blocks[0]
     assert empty.adherence is None
+
+
+def test_a_programme_ends_with_its_last_block_or_when_it_ended():
+    end = date(2026, 3, 1)
+    assert programme_end(end, 1, 3) == end + timedelta(weeks=8)
+    assert programme_end(end, 3, 3) == end
+    assert programme_end(end, 4, 3) == end  # a block past the count never ends it earlier
+    assert programme_end(end, 1, 3, ended_on=date(2026, 2, 10)) == date(2026, 2, 10)
