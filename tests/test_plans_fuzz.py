@@ -63,7 +63,9 @@ def test_fuzz_new_plan(app: Flask, world: World) -> None:
                 "plan": rows(1),
                 "plan_item": lambda a, r: a > 0 and r == 0,
                 "submission": rows(1),
-                "audit_event": rows(1),
+                # a plan for a patient with no programme starts one: both are audited
+                "programme": rows(1),
+                "audit_event": rows(2),
             },
             target="plan",
             valid={
@@ -256,7 +258,9 @@ def test_fuzz_copy(app: Flask, world: World, make_patient: Any) -> None:
                 "plan": rows(1),
                 "plan_item": lambda a, r: a > 0 and r == 0,
                 "submission": rows(1),
-                "audit_event": rows(1),
+                # a plan for a patient with no programme starts one: both are audited
+                "programme": rows(1),
+                "audit_event": rows(2),
             },
             target="plan",
             valid={
