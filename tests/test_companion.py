@@ -367,3 +367,22 @@ def test_a_tap_counts_on_the_day_the_phone_sent_within_the_window(app, client, w
         assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"}), on
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1
+
+
+def test_an_archived_patients_link_does_not_open_and_can_still_be_revoked(
+    app, client, world, sign_in_as
+):
+    missing = client.get("/p/" + "A" * 32)
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/archive").status_code == 302
+    for key in (world["token"], world["code"]):
+        got = client.get(f"/p/{key}")
+        assert (got.status_code, got.data) == (missing.status_code, missing.data)
+    show = staff.get(f"/patients/{world['patient']}").get_data(as_text=True)
+    assert f"/patients/{world['patient']}/companion" in show
+    manage = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert "the patient is archived" in manage and ">Revoke</button>" in manage
+    assert staff.post(f"/patients/{world['patient']}/companion/revoke").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(PatientLink.revoked_at)) is not None

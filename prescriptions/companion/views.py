@@ -115,6 +115,8 @@ def link_ends_on(link: PatientLink, plan: Plan | None) -> date | None:
 def _live(link: PatientLink | None, plan: Plan | None, today: date) -> bool:
     if link is None or link.revoked_at is not None or plan is None:
         return False
+    if link.patient.archived_at is not None:  # an archived patient's link does not open
+        return False
     ends = link_ends_on(link, plan)
     return ends is not None and today <= ends
 
@@ -163,6 +165,9 @@ def issue(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     if not LinkForm().validate_on_submit():
         abort(400)
+    if patient.archived_at is not None:
+        flash("The patient is archived: restore them to give them a phone link.", "error")
+        return redirect(url_for("companion.manage", patient_id=patient.id))
     existing = fetch_patient_link(clinic_id(), patient.id)
     try:
         plan = fetch_companion_plan(clinic_id(), patient.id)
