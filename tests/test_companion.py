@@ -386,3 +386,36 @@ def test_an_archived_patients_link_does_not_open_and_can_still_be_revoked(
     assert staff.post(f"/patients/{world['patient']}/companion/revoke").status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(PatientLink.revoked_at)) is not None
+
+
+def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_factory, world):
+    import hashlib
+
+    from prescriptions.companion.queries import fetch_printed_links
+
+    plain = {hashlib.sha256(t.encode()).hexdigest()
+             for t in (world["token"], world["code"].replace("-", ""))}  # fmt: skip
+    rotated = app_factory(SECRET_KEY="another-secret-key-" + "x" * 32)
+    with rotated.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        assert {link.token_hash, link.code_hash}.isdisjoint(plain)  # nothing to test guesses on
+        new_key = link_key(rotated.config["SECRET_KEY"])
+        assert fetch_printed_links(world["clinic"], {world["patient"]}, new_key, "https://x") == {}
+    phone = rotated.test_client()
+    missing = phone.get("/p/" + "A" * 32)
+    for key in (world["token"], world["code"], token_for(new_key, link.nonce)):
+        got = phone.get(f"/p/{key}")
+        assert (got.status_code, got.data) == (missing.status_code, missing.data), key
+    from tests.factories import login
+
+    staff = rotated.test_client()
+    with rotated.app_context():
+        login(staff, db.session.get(User, world["user"]).email)
+    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert "no longer opens: the server's secret key has changed" in page
+    assert code_for(new_key, link.nonce) not in page and world["code"] not in page
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with rotated.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        fresh = token_for(new_key, link.nonce)
+    assert phone.get(f"/p/{fresh}").status_code == 200

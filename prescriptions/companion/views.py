@@ -52,7 +52,7 @@ from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
 from .operations import issue_link, revoke_link, save_day, tap_session, touch_link
 from .pages import breath_words, first_name, reminder_slots, safety_grades, today_page, week_sheet
 from .queries import fetch_companion_plan, fetch_link_by_key, fetch_patient_link
-from .tokens import code_for, digest, form_key_for, link_key, token_for
+from .tokens import code_for, digest, form_key_for, holds, link_key, token_for
 
 bp = Blueprint("companion", __name__)
 #: Patient POSTs carry the link's own form key instead of the session's CSRF token.
@@ -83,9 +83,10 @@ def _key() -> bytes:
 
 
 def link_url(link: PatientLink) -> str | None:
-    """The full link (what the QR encodes), or None while FLOORPLAN_PUBLIC_URL is not set."""
+    """The full link (what the QR encodes), or None while FLOORPLAN_PUBLIC_URL is not set or the
+    link was made under another secret key (it no longer opens)."""
     base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
+    if not base or not holds(_key(), link.nonce, link.token_hash):
         return None
     return f"{base}/p/{token_for(_key(), link.nonce)}"
 
@@ -135,18 +136,20 @@ def manage(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     link = fetch_patient_link(clinic_id(), patient.id)
     plan = fetch_companion_plan(clinic_id(), patient.id)
-    url = link_url(link) if link else None
+    current = link is not None and holds(_key(), link.nonce, link.token_hash)
+    url = link_url(link) if current else None
     return render_template(
         "companion/manage.html",
         patient=patient,
-        link=link,
+        link=link if current or link is None else None,
+        rekeyed=link is not None and not current,
         plan=plan,
-        live=_live(link, plan, date.today()),
-        expires=link_ends_on(link, plan) if link else link_expiry(plan),
+        live=current and _live(link, plan, date.today()),
+        expires=link_ends_on(link, plan) if current else link_expiry(plan),
         url=url,
         qr=_qr_data_uri(url) if url else None,
-        code=code_for(_key(), link.nonce) if link else None,
-        path=url_for("companion.today", key=token_for(_key(), link.nonce)) if link else None,
+        code=code_for(_key(), link.nonce) if current else None,
+        path=url_for("companion.today", key=token_for(_key(), link.nonce)) if current else None,
         form=LinkForm(),
         send_form=SendForm(data={"email": patient.email}),
         can_mail=_can_mail(),
@@ -241,7 +244,7 @@ def _limit_patient_routes() -> ResponseReturnValue | None:
     window = config["COMPANION_LIMIT_WINDOW"]
     key = (request.view_args or {}).get("key") or ""
     address = count_attempt("patient-address", request.remote_addr or "", window)
-    per_link = count_attempt("patient-link", digest(key)[:40], window) if key else 0
+    per_link = count_attempt("patient-link", digest(_key(), key)[:40], window) if key else 0
     db.session.commit()
     if (
         address > config["COMPANION_LIMIT_PER_ADDRESS"]
@@ -309,7 +312,7 @@ class _Open:
 
 
 def _open(key: str) -> _Open | None:
-    link = fetch_link_by_key(key)
+    link = fetch_link_by_key(_key(), key)
     if link is None or link.revoked_at is not None:
         return None
     plan = fetch_companion_plan(link.clinic_id, link.patient_id)
