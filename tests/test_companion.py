@@ -419,3 +419,16 @@ def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_fact
         link = db.session.scalar(sa.select(PatientLink))
         fresh = token_for(new_key, link.nonce)
     assert phone.get(f"/p/{fresh}").status_code == 200
+
+
+def test_the_per_address_limit_counts_an_ipv6_64_as_one_address(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_ADDRESS=2)
+    codes = [
+        app.test_client()
+        .get(f"/p/{'D' * 32}", environ_base={"REMOTE_ADDR": f"2001:db8::{n}"})
+        .status_code
+        for n in range(1, 4)
+    ]
+    assert codes == [404, 404, 429]
+    other = app.test_client().get(f"/p/{'D' * 32}", environ_base={"REMOTE_ADDR": "2001:db8:1::1"})
+    assert other.status_code == 404  # another /64

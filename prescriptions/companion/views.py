@@ -9,6 +9,7 @@ with the link as its actor.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -235,6 +236,18 @@ def send(patient_id: int) -> ResponseReturnValue:
 # --- the patient's side ---------------------------------------------------------------------
 
 
+def address_bucket(address: str | None) -> str:
+    """What the per-address limit counts: the address, or its /64 for IPv6 (one household or
+    phone holds a whole /64, so counting single IPv6 addresses would limit nothing)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
+
+
 @bp.before_request
 def _limit_patient_routes() -> ResponseReturnValue | None:
     """Count every patient request per link and per address; over the limit answers 429."""
@@ -243,7 +256,7 @@ def _limit_patient_routes() -> ResponseReturnValue | None:
     config = current_app.config
     window = config["COMPANION_LIMIT_WINDOW"]
     key = (request.view_args or {}).get("key") or ""
-    address = count_attempt("patient-address", request.remote_addr or "", window)
+    address = count_attempt("patient-address", address_bucket(request.remote_addr), window)
     per_link = count_attempt("patient-link", digest(_key(), key)[:40], window) if key else 0
     db.session.commit()
     if (
