@@ -432,3 +432,24 @@ def test_the_per_address_limit_counts_an_ipv6_64_as_one_address(app_factory, wor
     assert codes == [404, 404, 429]
     other = app.test_client().get(f"/p/{'D' * 32}", environ_base={"REMOTE_ADDR": "2001:db8:1::1"})
     assert other.status_code == 404  # another /64
+
+
+def test_error_pages_on_patient_routes_are_the_companions_own(client, world, monkeypatch):
+    import prescriptions.companion.views as views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "today_page", broken)
+    answers = {
+        "routing 404": client.get(f"/p/{world['token']}/no/such/page"),
+        "405": client.post(f"/p/{world['token']}/week"),
+        "500": client.get(f"/p/{world['token']}"),
+    }
+    for name, got in answers.items():
+        text = got.get_data(as_text=True)
+        assert got.status_code in (404, 405, 500), name
+        assert "<title>Your exercise plan</title>" in text, name
+        assert "/login" not in text and "FloorPlan" not in text, name
+        assert got.headers["Referrer-Policy"] == "no-referrer", name
+        assert got.headers["Cache-Control"] == "no-store", name

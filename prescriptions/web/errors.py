@@ -48,9 +48,29 @@ STORAGE_FULL = (
 _RESHOWING = "floorplan_storage_full"
 
 
+def _patient_path() -> bool:
+    """Whether the request is for the patient's companion (/p, /p/...): no staff page there."""
+    try:
+        path = request.path
+    except RuntimeError:  # no request (a CLI command)
+        return False
+    return path == "/p" or path.startswith("/p/")
+
+
 def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
-    """The house error page for an HTTP status."""
+    """The house error page for an HTTP status (the companion's own page on patient routes)."""
     title, text = MESSAGES.get(code, MESSAGES[500])
+    if _patient_path():
+        page = render_template("companion/error.html", title=title, text=detail or text)
+        return (
+            page,
+            code,
+            {
+                "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex, nofollow",
+                "Cache-Control": "no-store",
+            },
+        )
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 
