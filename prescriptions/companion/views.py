@@ -10,6 +10,7 @@ with the link as its actor.
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -157,6 +158,10 @@ def manage(patient_id: int) -> ResponseReturnValue:
     )
 
 
+#: one address, no spaces or line breaks (a header must never be split)
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
 def _can_mail() -> bool:
     config = current_app.config
     return all(config.get(k) for k in ("MAIL_SERVER", "MAIL_SENDER", "PUBLIC_URL"))
@@ -207,16 +212,21 @@ def send(patient_id: int) -> ResponseReturnValue:
     form = SendForm()
     if not _can_mail() or link.revoked_at is not None:
         abort(404)
-    if not form.validate_on_submit() or "@" not in (form.email.data or ""):
-        flash("Type the patient's e-mail address.", "error")
+    plan = fetch_companion_plan(clinic_id(), patient.id)
+    if not _live(link, plan, date.today()) or link_url(link) is None:
+        flash("This link does not open any more: make a new one before sending it.", "error")
+        return redirect(url_for("companion.manage", patient_id=patient.id))
+    address = (form.email.data or "").strip() if form.validate_on_submit() else ""
+    if not _EMAIL.fullmatch(address):
+        flash("Type the patient's e-mail address, like name@example.com.", "error")
         return redirect(url_for("companion.manage", patient_id=patient.id))
     from email.message import EmailMessage
 
     clinic = current_user.clinic
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
-    message["To"] = form.email.data.strip()
-    message["Subject"] = f"Your exercise plan from {clinic.name}"
+    message["To"] = address
+    message["Subject"] = "Your exercise plan"  # the clinic's name could say what it treats
     message.set_content(
         f"Hello {first_name(patient.called)},\n\n"
         "This link opens your exercise plan on your phone. Keep it to yourself: anyone with "
@@ -226,9 +236,9 @@ def send(patient_id: int) -> ResponseReturnValue:
         + ".\n"
     )
     settings = mail_settings(current_app.config)
-    in_background(lambda: deliver(settings, message), name="companion-mail")
     record_event(acting(), "companion.send", link, "e-mailed")
-    db.session.commit()
+    db.session.commit()  # on record before it leaves
+    in_background(lambda: deliver(settings, message), name="companion-mail")
     flash("The link is on its way to the patient's e-mail.", "success")
     return redirect(url_for("companion.manage", patient_id=patient.id))
 
