@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, g, make_response, render_template, request
@@ -46,6 +47,11 @@ STORAGE_FULL = (
     "please ask whoever looks after FloorPlan to free some space, then save again."
 )
 _RESHOWING = "floorplan_storage_full"
+
+
+def logged_path() -> str:
+    """The request's path as a log line may show it: a patient link's key left out."""
+    return re.sub(r"^/p/(?!sw\.js$)[^/]+", "/p/-", request.path)
 
 
 def _patient_path() -> bool:
@@ -164,14 +170,14 @@ def register(app: Flask) -> None:
             db.session.rollback()
             storage_full_now()
             app.logger.error(
-                "Storage full on %s %s: %s", request.method, request.path, one_line(error)
+                "Storage full on %s %s: %s", request.method, logged_path(), one_line(error)
             )
             return _reshow_form(app) or _without_database(507)
         if is_unavailable(error):
             # One line: the cause is the database, not this code, and a traceback per request
             # would bury the log during an outage.
             app.logger.error(
-                "Database unavailable on %s %s: %s", request.method, request.path, one_line(error)
+                "Database unavailable on %s %s: %s", request.method, logged_path(), one_line(error)
             )
             return _without_database(503)
         db.session.rollback()
