@@ -453,3 +453,25 @@ def test_error_pages_on_patient_routes_are_the_companions_own(client, world, mon
         assert "/login" not in text and "FloorPlan" not in text, name
         assert got.headers["Referrer-Policy"] == "no-referrer", name
         assert got.headers["Cache-Control"] == "no-store", name
+
+
+def test_a_page_view_saves_last_used_at_most_every_few_minutes(app, client, world):
+    from prescriptions.models import utcnow
+
+    def last_used():
+        with app.app_context():
+            return db.session.scalar(sa.select(PatientLink.last_used_at))
+
+    assert last_used() is None
+    assert client.get(f"/p/{world['token']}/week").status_code == 200
+    first = last_used()
+    assert first is not None and abs(utcnow() - first) < timedelta(minutes=1)
+    with committing(app):
+        db.session.scalar(sa.select(PatientLink)).last_used_at = first - timedelta(minutes=2)
+    client.get(f"/p/{world['token']}")
+    assert last_used() == first - timedelta(minutes=2)  # a recent use: no write
+    with committing(app):
+        db.session.scalar(sa.select(PatientLink)).last_used_at = first - timedelta(minutes=9)
+    client.get(f"/p/{world['token']}")
+    assert last_used() > first - timedelta(minutes=1)
+    assert client.get("/p/" + "E" * 32).status_code == 404

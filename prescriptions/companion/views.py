@@ -25,6 +25,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -34,7 +35,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from pdf.snapshot import HandoutSnapshot
@@ -47,7 +48,7 @@ from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
 from ..mapping.plans import plan_items
-from ..models import Clinic, PatientLink, Plan
+from ..models import Clinic, PatientLink, Plan, utcnow
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
@@ -280,6 +281,24 @@ def _limit_patient_routes() -> ResponseReturnValue | None:
     return None
 
 
+#: how often "last used" is written: a page view is a read, with at most one short write
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@bp.after_request
+def _remember_use(response: Response) -> Response:
+    """Save when a live link was last used: its own short commit, after the page was rendered."""
+    link_id = g.pop("companion_touch", None)
+    if link_id is not None and response.status_code < 400:
+        try:
+            db.session.rollback()  # end the page's read; nothing of it is pending
+            touch_link(link_id)
+            db.session.commit()
+        except SQLAlchemyError:  # a busy database: the next visit writes it
+            db.session.rollback()
+    return response
+
+
 @bp.after_request
 def _patient_headers(response: Response) -> Response:
     if request.endpoint in PATIENT_ENDPOINTS:
@@ -347,7 +366,9 @@ def _open(key: str) -> _Open | None:
         db.session.commit()
     if plan is None or not _live(link, plan, date.today()):
         return None
-    touch_link(link.id)
+    last = link.last_used_at
+    if last is None or utcnow() - last > TOUCH_EVERY:
+        g.companion_touch = link.id  # written after the page is rendered (_remember_use)
     return _Open(link, plan, key)
 
 
