@@ -475,3 +475,36 @@ def test_a_page_view_saves_last_used_at_most_every_few_minutes(app, client, worl
     client.get(f"/p/{world['token']}")
     assert last_used() > first - timedelta(minutes=1)
     assert client.get("/p/" + "E" * 32).status_code == 404
+
+
+def test_a_links_token_and_code_in_any_spelling_share_one_count(app_factory, world):
+    from prescriptions.models import SignInCounter
+
+    app = app_factory(COMPANION_LIMIT_PER_LINK=3)
+    client = app.test_client()
+    code = world["code"]
+    keys = [world["token"], code, code.lower(), code.replace("-", ""), world["token"]]
+    assert [client.get(f"/p/{k}").status_code for k in keys] == [200, 200, 200, 429, 429]
+    for n in range(5):  # made-up keys leave no per-link counter behind
+        client.get(f"/p/{'F' * 31}{n}")
+    with app.app_context():
+        scopes = db.session.execute(
+            sa.select(SignInCounter.scope, SignInCounter.subject).where(
+                SignInCounter.scope == "patient-link"
+            )
+        ).all()
+        assert len(scopes) == 1
+
+
+def test_the_service_worker_is_counted_and_old_counters_are_cleared(app_factory, world):
+    from prescriptions.models import SignInCounter, utcnow
+
+    app = app_factory(COMPANION_LIMIT_PER_ADDRESS=2)
+    with committing(app):
+        db.session.add(SignInCounter(scope="patient-address", subject="203.0.113.9",
+                                     failures=7, window_start=utcnow() - timedelta(days=2)))  # fmt: skip
+    client = app.test_client()
+    assert [client.get("/p/sw.js").status_code for _ in range(3)] == [200, 200, 429]
+    with app.app_context():
+        subjects = set(db.session.scalars(sa.select(SignInCounter.subject)))
+        assert "203.0.113.9" not in subjects

@@ -48,14 +48,14 @@ from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
 from ..mapping.plans import plan_items
-from ..models import Clinic, PatientLink, Plan, utcnow
+from ..models import Clinic, PatientLink, Plan, SignInCounter, utcnow
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
 from .operations import issue_link, revoke_link, save_day, tap_session, touch_link
 from .pages import breath_words, first_name, reminder_slots, safety_grades, today_page, week_sheet
 from .queries import fetch_companion_plan, fetch_link_by_key, fetch_patient_link
-from .tokens import code_for, digest, form_key_for, holds, link_key, token_for
+from .tokens import code_for, form_key_for, holds, link_key, token_for
 
 bp = Blueprint("companion", __name__)
 #: Patient POSTs carry the link's own form key instead of the session's CSRF token.
@@ -261,24 +261,35 @@ def address_bucket(address: str | None) -> str:
 
 @bp.before_request
 def _limit_patient_routes() -> ResponseReturnValue | None:
-    """Count every patient request per link and per address; over the limit answers 429."""
-    if request.endpoint not in PATIENT_ENDPOINTS or request.endpoint == "companion.worker":
+    """Count every patient request (the service worker too) per address; over the limit answers
+    429. Each live link is counted as well, by its id once found (_open), so its token, its
+    code and their spellings share one count, and made-up keys leave no counter behind."""
+    if request.endpoint not in PATIENT_ENDPOINTS:
         return None
     config = current_app.config
     window = config["COMPANION_LIMIT_WINDOW"]
-    key = (request.view_args or {}).get("key") or ""
     address = count_attempt("patient-address", address_bucket(request.remote_addr), window)
-    per_link = count_attempt("patient-link", digest(_key(), key)[:40], window) if key else 0
+    if address == 1:  # a new window for this address: clear the counters whose window is over
+        _purge_counters(window)
     db.session.commit()
-    if (
-        address > config["COMPANION_LIMIT_PER_ADDRESS"]
-        or per_link > config["COMPANION_LIMIT_PER_LINK"]
-    ):
-        response = Response(
-            render_template("companion/busy.html"), status=429, headers={"Retry-After": "60"}
-        )
-        return response
+    if address > config["COMPANION_LIMIT_PER_ADDRESS"]:
+        return _busy()
     return None
+
+
+def _busy() -> Response:
+    return Response(
+        render_template("companion/busy.html"), status=429, headers={"Retry-After": "60"}
+    )
+
+
+def _purge_counters(window: timedelta) -> None:
+    db.session.execute(
+        sa.delete(SignInCounter).where(
+            SignInCounter.scope.in_(["patient-address", "patient-link"]),
+            SignInCounter.window_start <= utcnow() - window,
+        )
+    )
 
 
 #: how often "last used" is written: a page view is a read, with at most one short write
@@ -366,6 +377,11 @@ def _open(key: str) -> _Open | None:
         db.session.commit()
     if plan is None or not _live(link, plan, date.today()):
         return None
+    config = current_app.config
+    used = count_attempt("patient-link", str(link.id), config["COMPANION_LIMIT_WINDOW"])
+    db.session.commit()
+    if used > config["COMPANION_LIMIT_PER_LINK"]:
+        abort(_busy())
     last = link.last_used_at
     if last is None or utcnow() - last > TOUCH_EVERY:
         g.companion_touch = link.id  # written after the page is rendered (_remember_use)
