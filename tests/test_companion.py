@@ -508,3 +508,35 @@ def test_the_service_worker_is_counted_and_old_counters_are_cleared(app_factory,
     with app.app_context():
         subjects = set(db.session.scalars(sa.select(SignInCounter.subject)))
         assert "203.0.113.9" not in subjects
+
+
+def test_the_calendars_uids_name_no_plan_and_no_software(app, client, world):
+    times = {"first": "07:30", "second": "12:00", "third": "18:15", "fourth": "21:00"}
+    got = client.get(f"/p/{world['token']}/calendar.ics", query_string=times)
+    uids = [str(e["UID"]) for e in Calendar.from_ical(got.data).walk("VEVENT")]
+    assert len(set(uids)) == len(uids)
+    assert all("floorplan" not in u.lower() and not u.startswith(f"{world['plan']}-") for u in uids)
+    again = client.get(f"/p/{world['token']}/calendar.ics", query_string=times)
+    assert [str(e["UID"]) for e in Calendar.from_ical(again.data).walk("VEVENT")] == uids
+
+
+def test_an_unknown_key_costs_the_same_reads_as_an_ended_link(app, client, world):
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    from sqlalchemy import event
+
+    def reads(path: str) -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            client.get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
+
+    _expire(app, world["plan"])
+    client.get(f"/p/{world['token']}")  # found ended: kept so on the link
+    client.get("/p")  # the first request's own checks (set-up done, counters cleared)
+    assert reads(f"/p/{world['token']}/week") == reads("/p/" + "G" * 32 + "/week")

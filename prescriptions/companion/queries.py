@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..domain.vocab import PlanStatus
 from ..extensions import db
@@ -48,8 +48,7 @@ def fetch_companion_plan(clinic_id: int, patient_id: int) -> Plan | None:
             Plan.status.in_([PlanStatus.ISSUED.value, PlanStatus.COMPLETED.value]),
         )
         .order_by(Plan.issued_at.desc(), Plan.id.desc())
-        .options(selectinload(Plan.items))
-        .limit(1)
+        .limit(1)  # its items load when a page needs them: an ended link reads no more
     )
 
 

@@ -9,6 +9,7 @@ with the link as its actor.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import re
 import uuid
@@ -367,6 +368,7 @@ class _Open:
 def _open(key: str) -> _Open | None:
     link = fetch_link_by_key(_key(), key)
     if link is None or link.revoked_at is not None:
+        fetch_companion_plan(0, 0)  # the same reads as an ended link: no answer comes sooner
         return None
     plan = fetch_companion_plan(link.clinic_id, link.patient_id)
     ends = link_ends_on(link, plan) if plan is not None else None
@@ -603,7 +605,8 @@ def calendar(key: str) -> ResponseReturnValue:
     stamp = datetime(2000, 1, 1)
     for when, n in reminder_slots(opened.snap, sorted(times)):
         event = Event()
-        event.add("uid", f"{opened.plan.id}-{when:%Y%m%d}-{n}@floorplan")
+        # stable for the same reminder, and says nothing (no plan number, no software name)
+        event.add("uid", _uid(opened, f"{when:%Y%m%d}-{n}"))
         event.add("dtstamp", stamp)
         event.add("dtstart", when)
         event.add("dtend", when + timedelta(minutes=10))
@@ -617,6 +620,11 @@ def calendar(key: str) -> ResponseReturnValue:
     response = Response(cal.to_ical(), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="exercises.ics"'
     return response
+
+
+def _uid(opened: _Open, slot: str) -> str:
+    mac = hmac.new(opened.form_key.encode(), f"uid:{opened.plan.id}:{slot}".encode(), "sha256")
+    return mac.hexdigest()[:32]
 
 
 @bp.get("/p/<key>/print")
