@@ -540,3 +540,27 @@ def test_an_unknown_key_costs_the_same_reads_as_an_ended_link(app, client, world
     client.get(f"/p/{world['token']}")  # found ended: kept so on the link
     client.get("/p")  # the first request's own checks (set-up done, counters cleared)
     assert reads(f"/p/{world['token']}/week") == reads("/p/" + "G" * 32 + "/week")
+
+
+def test_the_therapists_link_actions_need_the_sessions_csrf_token(app_factory, world):
+    from tests.factories import PASSWORD
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    staff = app.test_client()
+    with app.app_context():
+        email = db.session.get(User, world["user"]).email
+        before = db.session.scalar(sa.select(PatientLink.nonce))
+    page = staff.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    staff.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    base = f"/patients/{world['patient']}/companion"
+    assert staff.get(base).status_code == 200
+    for action in ("issue", "revoke", "send"):
+        got = staff.post(f"{base}/{action}", data={"email": "a@b.example"})
+        assert got.status_code in (400, 404), action
+    with app.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        assert link.nonce == before and link.revoked_at is None
+    page = staff.get(base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert staff.post(f"{base}/revoke", data={"csrf_token": token}).status_code == 302
