@@ -564,3 +564,23 @@ def test_the_therapists_link_actions_need_the_sessions_csrf_token(app_factory, w
     page = staff.get(base).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     assert staff.post(f"{base}/revoke", data={"csrf_token": token}).status_code == 302
+
+
+def test_every_patient_answer_carries_the_patient_headers(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_LINK=12)
+    client = app.test_client()
+    token = world["token"]
+    paths = ["", "/day", "/week", "/reminders", "/print", "/guide/0", "/calendar.ics"]
+    answers = [client.get(f"/p/{token}{p}") for p in paths]
+    answers += [client.get("/p"), client.get("/p", query_string={"code": "nope"})]
+    answers += [client.get(f"/p/{'H' * 32}{p}") for p in paths]  # unknown: the missing page
+    answers += [client.get(f"/p/{token}") for _ in range(6)]  # the last ones are 429s
+    assert answers[-1].status_code == 429
+    for got in answers:
+        where = (got.request.path, got.status_code)
+        assert got.headers["Referrer-Policy"] == "no-referrer", where
+        assert "noindex" in got.headers["X-Robots-Tag"], where
+        assert got.headers["Cache-Control"] == "no-store", where
+        assert "Set-Cookie" not in got.headers, where
+    worker = client.get("/p/sw.js")
+    assert worker.headers["Referrer-Policy"] == "no-referrer"
