@@ -6,6 +6,9 @@ Command-line options override these (`--bind 127.0.0.1:8001`, `--workers 2`).
 from __future__ import annotations
 
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 
 def _cores() -> int:
@@ -58,6 +61,30 @@ worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# A patient's companion link carries its secret in the path (/p/<token or code>/...): the log
+# keeps "/p/-/..." instead, so a log file never opens anyone's plan.
+_PATIENT_KEY = re.compile(r"^/p/(?!sw\.js$)[^/?]+")
+
+
+def redact_path(path: str | None) -> str:
+    """The path as the access log may record it: a patient link's key left out."""
+    return _PATIENT_KEY.sub("/p/-", path or "")
+
+
+class RedactingLogger(Logger):
+    """Gunicorn's logger, with patient keys left out of every path and request line."""
+
+    def atoms(self, resp, req, environ, request_time):  # noqa: ANN001, ANN201 - gunicorn's API
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = redact_path(atoms.get("U"))
+        method, _, rest = str(atoms.get("r", "")).partition(" ")
+        uri, _, protocol = rest.rpartition(" ")
+        atoms["r"] = f"{method} {redact_path(uri.split('?', 1)[0])} {protocol}"
+        return atoms
+
+
+logger_class = RedactingLogger
 
 # forwarded_allow_ips stays at gunicorn's default (127.0.0.1 and ::1, or FORWARDED_ALLOW_IPS):
 # it only decides whose X-Forwarded-Proto gunicorn believes. Client addresses for the audit log

@@ -382,3 +382,220 @@ def test_a_tap_counts_on_the_day_the_phone_sent_within_the_window(app, client, w
         assert (got.status_code, got.json) == (400, {"ok": False, "error": "day"}), on
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(LogEntry.id))) == 1
+
+
+def test_an_archived_patients_link_does_not_open_and_can_still_be_revoked(
+    app, client, world, sign_in_as
+):
+    missing = client.get("/p/" + "A" * 32)
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    staff = sign_in_as(world["user"])
+    assert staff.post(f"/patients/{world['patient']}/archive").status_code == 302
+    for key in (world["token"], world["code"]):
+        got = client.get(f"/p/{key}")
+        assert (got.status_code, got.data) == (missing.status_code, missing.data)
+    show = staff.get(f"/patients/{world['patient']}").get_data(as_text=True)
+    assert f"/patients/{world['patient']}/companion" in show
+    manage = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert "the patient is archived" in manage and ">Revoke</button>" in manage
+    assert staff.post(f"/patients/{world['patient']}/companion/revoke").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(PatientLink.revoked_at)) is not None
+
+
+def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_factory, world):
+    import hashlib
+
+    from prescriptions.companion.queries import fetch_printed_links
+
+    plain = {hashlib.sha256(t.encode()).hexdigest()
+             for t in (world["token"], world["code"].replace("-", ""))}  # fmt: skip
+    rotated = app_factory(SECRET_KEY="another-secret-key-" + "x" * 32)
+    with rotated.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        assert {link.token_hash, link.code_hash}.isdisjoint(plain)  # nothing to test guesses on
+        new_key = link_key(rotated.config["SECRET_KEY"])
+        assert fetch_printed_links(world["clinic"], {world["patient"]}, new_key, "https://x") == {}
+    phone = rotated.test_client()
+    missing = phone.get("/p/" + "A" * 32)
+    for key in (world["token"], world["code"], token_for(new_key, link.nonce)):
+        got = phone.get(f"/p/{key}")
+        assert (got.status_code, got.data) == (missing.status_code, missing.data), key
+    from tests.factories import login
+
+    staff = rotated.test_client()
+    with rotated.app_context():
+        login(staff, db.session.get(User, world["user"]).email)
+    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
+    assert "no longer opens: the server's secret key has changed" in page
+    assert code_for(new_key, link.nonce) not in page and world["code"] not in page
+    assert staff.post(f"/patients/{world['patient']}/companion/issue").status_code == 302
+    with rotated.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        fresh = token_for(new_key, link.nonce)
+    assert phone.get(f"/p/{fresh}").status_code == 200
+
+
+def test_the_per_address_limit_counts_an_ipv6_64_as_one_address(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_ADDRESS=2)
+    codes = [
+        app.test_client()
+        .get(f"/p/{'D' * 32}", environ_base={"REMOTE_ADDR": f"2001:db8::{n}"})
+        .status_code
+        for n in range(1, 4)
+    ]
+    assert codes == [404, 404, 429]
+    other = app.test_client().get(f"/p/{'D' * 32}", environ_base={"REMOTE_ADDR": "2001:db8:1::1"})
+    assert other.status_code == 404  # another /64
+
+
+def test_error_pages_on_patient_routes_are_the_companions_own(client, world, monkeypatch):
+    import prescriptions.companion.views as views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "today_page", broken)
+    answers = {
+        "routing 404": client.get(f"/p/{world['token']}/no/such/page"),
+        "405": client.post(f"/p/{world['token']}/week"),
+        "500": client.get(f"/p/{world['token']}"),
+    }
+    for name, got in answers.items():
+        text = got.get_data(as_text=True)
+        assert got.status_code in (404, 405, 500), name
+        assert "<title>Your exercise plan</title>" in text, name
+        assert "/login" not in text and "FloorPlan" not in text, name
+        assert got.headers["Referrer-Policy"] == "no-referrer", name
+        assert got.headers["Cache-Control"] == "no-store", name
+
+
+def test_a_page_view_saves_last_used_at_most_every_few_minutes(app, client, world):
+    from prescriptions.models import utcnow
+
+    def last_used():
+        with app.app_context():
+            return db.session.scalar(sa.select(PatientLink.last_used_at))
+
+    assert last_used() is None
+    assert client.get(f"/p/{world['token']}/week").status_code == 200
+    first = last_used()
+    assert first is not None and abs(utcnow() - first) < timedelta(minutes=1)
+    with committing(app):
+        db.session.scalar(sa.select(PatientLink)).last_used_at = first - timedelta(minutes=2)
+    client.get(f"/p/{world['token']}")
+    assert last_used() == first - timedelta(minutes=2)  # a recent use: no write
+    with committing(app):
+        db.session.scalar(sa.select(PatientLink)).last_used_at = first - timedelta(minutes=9)
+    client.get(f"/p/{world['token']}")
+    assert last_used() > first - timedelta(minutes=1)
+    assert client.get("/p/" + "E" * 32).status_code == 404
+
+
+def test_a_links_token_and_code_in_any_spelling_share_one_count(app_factory, world):
+    from prescriptions.models import SignInCounter
+
+    app = app_factory(COMPANION_LIMIT_PER_LINK=3)
+    client = app.test_client()
+    code = world["code"]
+    keys = [world["token"], code, code.lower(), code.replace("-", ""), world["token"]]
+    assert [client.get(f"/p/{k}").status_code for k in keys] == [200, 200, 200, 429, 429]
+    for n in range(5):  # made-up keys leave no per-link counter behind
+        client.get(f"/p/{'F' * 31}{n}")
+    with app.app_context():
+        scopes = db.session.execute(
+            sa.select(SignInCounter.scope, SignInCounter.subject).where(
+                SignInCounter.scope == "patient-link"
+            )
+        ).all()
+        assert len(scopes) == 1
+
+
+def test_the_service_worker_is_counted_and_old_counters_are_cleared(app_factory, world):
+    from prescriptions.models import SignInCounter, utcnow
+
+    app = app_factory(COMPANION_LIMIT_PER_ADDRESS=2)
+    with committing(app):
+        db.session.add(SignInCounter(scope="patient-address", subject="203.0.113.9",
+                                     failures=7, window_start=utcnow() - timedelta(days=2)))  # fmt: skip
+    client = app.test_client()
+    assert [client.get("/p/sw.js").status_code for _ in range(3)] == [200, 200, 429]
+    with app.app_context():
+        subjects = set(db.session.scalars(sa.select(SignInCounter.subject)))
+        assert "203.0.113.9" not in subjects
+
+
+def test_the_calendars_uids_name_no_plan_and_no_software(app, client, world):
+    times = {"first": "07:30", "second": "12:00", "third": "18:15", "fourth": "21:00"}
+    got = client.get(f"/p/{world['token']}/calendar.ics", query_string=times)
+    uids = [str(e["UID"]) for e in Calendar.from_ical(got.data).walk("VEVENT")]
+    assert len(set(uids)) == len(uids)
+    assert all("floorplan" not in u.lower() and not u.startswith(f"{world['plan']}-") for u in uids)
+    again = client.get(f"/p/{world['token']}/calendar.ics", query_string=times)
+    assert [str(e["UID"]) for e in Calendar.from_ical(again.data).walk("VEVENT")] == uids
+
+
+def test_an_unknown_key_costs_the_same_reads_as_an_ended_link(app, client, world):
+    assert client.get(f"/p/{world['token']}").status_code == 200
+    from sqlalchemy import event
+
+    def reads(path: str) -> int:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            client.get(path)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return sum(1 for s in seen if s.lstrip().upper().startswith("SELECT"))
+
+    _expire(app, world["plan"])
+    client.get(f"/p/{world['token']}")  # found ended: kept so on the link
+    client.get("/p")  # the first request's own checks (set-up done, counters cleared)
+    assert reads(f"/p/{world['token']}/week") == reads("/p/" + "G" * 32 + "/week")
+
+
+def test_the_therapists_link_actions_need_the_sessions_csrf_token(app_factory, world):
+    from tests.factories import PASSWORD
+
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    staff = app.test_client()
+    with app.app_context():
+        email = db.session.get(User, world["user"]).email
+        before = db.session.scalar(sa.select(PatientLink.nonce))
+    page = staff.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    staff.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    base = f"/patients/{world['patient']}/companion"
+    assert staff.get(base).status_code == 200
+    for action in ("issue", "revoke", "send"):
+        got = staff.post(f"{base}/{action}", data={"email": "a@b.example"})
+        assert got.status_code in (400, 404), action
+    with app.app_context():
+        link = db.session.scalar(sa.select(PatientLink))
+        assert link.nonce == before and link.revoked_at is None
+    page = staff.get(base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert staff.post(f"{base}/revoke", data={"csrf_token": token}).status_code == 302
+
+
+def test_every_patient_answer_carries_the_patient_headers(app_factory, world):
+    app = app_factory(COMPANION_LIMIT_PER_LINK=12)
+    client = app.test_client()
+    token = world["token"]
+    paths = ["", "/day", "/week", "/reminders", "/print", "/guide/0", "/calendar.ics"]
+    answers = [client.get(f"/p/{token}{p}") for p in paths]
+    answers += [client.get("/p"), client.get("/p", query_string={"code": "nope"})]
+    answers += [client.get(f"/p/{'H' * 32}{p}") for p in paths]  # unknown: the missing page
+    answers += [client.get(f"/p/{token}") for _ in range(6)]  # the last ones are 429s
+    assert answers[-1].status_code == 429
+    for got in answers:
+        where = (got.request.path, got.status_code)
+        assert got.headers["Referrer-Policy"] == "no-referrer", where
+        assert "noindex" in got.headers["X-Robots-Tag"], where
+        assert got.headers["Cache-Control"] == "no-store", where
+        assert "Set-Cookie" not in got.headers, where
+    worker = client.get("/p/sw.js")
+    assert worker.headers["Referrer-Policy"] == "no-referrer"

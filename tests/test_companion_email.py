@@ -94,6 +94,56 @@ def test_send_to_patient_mails_the_link_without_health_details(
         )
 
 
+def test_send_refuses_a_bad_address_an_ended_link_and_mails_only_what_is_on_record(
+    app_factory, mailbox, make_clinic, make_user, make_patient, make_plan, issue_plan, monkeypatch
+):
+    handler, port = mailbox
+    app = app_factory(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SECURITY="none",
+        MAIL_SENDER="Clinic <no-reply@clinic.example>", PUBLIC_URL=PUBLIC_URL,
+    )  # fmt: skip
+    clinic = make_clinic(name="Continence Clinic")
+    user = make_user(clinic)
+    patient = make_patient(clinic, email="ros@home.example")
+    plan = make_plan(patient, start=date.today() - timedelta(days=1))
+    issue_plan(plan)
+    with committing(app):
+        issue_link(db.session.get(Patient, patient), link_key(app.config["SECRET_KEY"]),
+                   Actor(db.session.get(User, user)), None)  # fmt: skip
+        email = db.session.get(User, user).email
+    staff = app.test_client()
+    login(staff, email)
+    send = f"/patients/{patient}/companion/send"
+    for bad in ("ros@home.example\r\nBcc: x@evil.example", "ros@home.example\nX: y", "ros"):
+        got = staff.post(send, data={"email": bad}, follow_redirects=True)
+        assert got.status_code == 200 and "like name@example.com" in got.get_data(as_text=True)
+    # the audit row is written before the mail leaves: no record, no mail
+    import prescriptions.companion.views as views
+
+    def no_record(*args, **kwargs):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(views, "record_event", no_record)
+    assert staff.post(send, data={"email": "ros@home.example"}).status_code == 500
+    monkeypatch.undo()
+    assert staff.post(send, data={"email": "ros@home.example"}).status_code == 302
+    assert handler.arrived.wait(10)
+    (message,) = handler.messages
+    assert message["Subject"] == "Your exercise plan"  # no clinic name
+    # an ended link is not sent
+    with committing(app):
+        from prescriptions.models import PatientLink, Plan
+
+        row = db.session.get(Plan, plan)
+        row.end_date = date.today() - timedelta(days=31)
+        row.start_date = row.end_date - timedelta(days=27)
+        db.session.scalar(sa.select(PatientLink)).ends_on = date.today() - timedelta(days=1)
+    got = staff.post(send, data={"email": "ros@home.example"}, follow_redirects=True)
+    assert "does not open any more" in got.get_data(as_text=True)
+    wait_for_background()
+    assert len(handler.messages) == 1
+
+
 def test_without_smtp_there_is_no_send_button(app, world_link):
     staff, patient = world_link
     page = staff.get(f"/patients/{patient}/companion").get_data(as_text=True)

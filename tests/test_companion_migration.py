@@ -1,8 +1,10 @@
 """Migration d9a4c7e2f1b6 (the companion): existing log days keep their values and their staff
-author; the upgrade adds the link tables; the downgrade goes back, keeping staff-entered days."""
+author; the upgrade adds the link tables; the downgrade goes back, and refuses while a day
+logged only from a phone would be lost."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -63,7 +65,15 @@ def test_upgrade_keeps_every_logged_day_and_downgrade_goes_back(tmp_path):
             )
         )
         db.session.commit()
+        # the downgrade never deletes a day the patient logged: it refuses, changing nothing
+        with pytest.raises(SystemExit):  # flask-migrate reports the RuntimeError and exits
+            downgrade(directory=MIGRATIONS, revision=BEFORE)
+        db.session.rollback()
+        count = db.session.execute(sa.text("SELECT COUNT(*) FROM log_entry")).scalar_one()
+        assert count == 2
+        db.session.execute(sa.text("UPDATE log_entry SET entered_by_id = 1 WHERE id = 2"))
+        db.session.commit()
         downgrade(directory=MIGRATIONS, revision=BEFORE)
         kept = db.session.execute(sa.text("SELECT id, entered_by_id FROM log_entry")).all()
-        assert [tuple(r) for r in kept] == [(1, 1)]
+        assert sorted(tuple(r) for r in kept) == [(1, 1), (2, 1)]
         db.engine.dispose()

@@ -81,8 +81,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Days logged only from the phone have no staff author to keep: they go with the links.
-    op.execute("DELETE FROM log_entry WHERE entered_by_id IS NULL")
+    # Days logged only from the phone have no staff author, and the old schema needs one; they
+    # are clinical records, never deleted: refuse, and let a person decide what to do with them.
+    phone_only = op.get_bind().execute(
+        sa.text("SELECT COUNT(*) FROM log_entry WHERE entered_by_id IS NULL")
+    ).scalar_one()
+    if phone_only:
+        raise RuntimeError(
+            f"{phone_only} log days were entered only from patients' phones and have no staff "
+            "author; the schema before the companion cannot hold them. Nothing was changed: "
+            "have staff confirm those days (or export them) before downgrading."
+        )
     with op.batch_alter_table("log_entry") as batch:
         batch.drop_constraint("fk_log_entry_link", type_="foreignkey")
         batch.drop_column("patient_entry")

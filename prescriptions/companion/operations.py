@@ -18,8 +18,8 @@ from .tokens import code_for, digest, new_nonce, normalise_code, token_for
 
 def _set_secrets(link: PatientLink, key: bytes) -> None:
     link.nonce = new_nonce()
-    link.token_hash = digest(token_for(key, link.nonce))
-    link.code_hash = digest(normalise_code(code_for(key, link.nonce)) or "")
+    link.token_hash = digest(key, token_for(key, link.nonce))
+    link.code_hash = digest(key, normalise_code(code_for(key, link.nonce)) or "")
 
 
 def issue_link(

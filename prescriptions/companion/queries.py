@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, PatientLink, PatientQuestion, Plan
-from .tokens import code_for, key_hash, token_for
+from .tokens import code_for, holds, key_hash, token_for
 
 
-def fetch_link_by_key(key: str) -> PatientLink | None:
+def fetch_link_by_key(secret: bytes, key: str) -> PatientLink | None:
     """The link a token or typed code from a URL names (live or not), or None."""
-    hashed = key_hash(key)
+    hashed = key_hash(secret, key)
     if hashed is None:
         return None
     column = PatientLink.token_hash if hashed[0] == "t" else PatientLink.code_hash
@@ -49,8 +49,8 @@ def fetch_companion_plan(clinic_id: int, patient_id: int) -> Plan | None:
             Plan.status.in_([PlanStatus.ISSUED.value, PlanStatus.COMPLETED.value]),
         )
         .order_by(Plan.issued_at.desc(), Plan.id.desc())
-        .options(selectinload(Plan.items), joinedload(Plan.programme))
-        .limit(1)
+        .options(joinedload(Plan.programme))  # the link's end is the programme's
+        .limit(1)  # its items load when a page needs them: an ended link reads no more
     )
 
 
@@ -128,7 +128,8 @@ def fetch_printed_links(
 ) -> dict[int, tuple[str, str]]:
     """Each patient's live link and short code as the handout prints them, by patient id.
 
-    Empty without a public address (FLOORPLAN_PUBLIC_URL): then no QR code is printed.
+    Empty without a public address (FLOORPLAN_PUBLIC_URL): then no QR code is printed. A link
+    made under another secret key (it no longer opens) is left off too.
     """
     base = (public_url or "").rstrip("/")
     if not base or not patient_ids:
@@ -143,4 +144,5 @@ def fetch_printed_links(
     return {
         link.patient_id: (f"{base}/p/{token_for(key, link.nonce)}", code_for(key, link.nonce))
         for link in links
+        if holds(key, link.nonce, link.token_hash)
     }

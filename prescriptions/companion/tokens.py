@@ -2,8 +2,9 @@
 
 token = HMAC(link key, "token:" + nonce), 192 bits in URL-safe base64; the short code is 12
 characters of another HMAC in an alphabet without look-alikes (0/O, 1/I/L), about 60 bits,
-typed with or without dashes. The database keeps SHA-256 hashes of both and the nonce; without
-the link key (derived from SECRET_KEY) the nonce gives nothing away.
+typed with or without dashes. The database keeps HMACs of both under the link key (derived
+from SECRET_KEY) and the nonce: without the key, a copy of the database gives no way to test a
+guessed code or token, and a new SECRET_KEY ends every link (reissue to print a working one).
 """
 
 from __future__ import annotations
@@ -56,9 +57,14 @@ def form_key_for(key: bytes, nonce: str) -> str:
     return base64.urlsafe_b64encode(_mac(key, "form", nonce)).decode()[:32]
 
 
-def digest(text: str) -> str:
-    """SHA-256 hex of a token or normalised code."""
-    return hashlib.sha256(text.encode()).hexdigest()
+def digest(key: bytes, text: str) -> str:
+    """What the database keeps of a token or normalised code: its HMAC under the link key."""
+    return hmac.new(key, f"lookup:{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def holds(key: bytes, nonce: str, token_hash: str) -> bool:
+    """Whether a link's stored hash is of the token this key derives (False after a key change)."""
+    return hmac.compare_digest(digest(key, token_for(key, nonce)), token_hash or "")
 
 
 def normalise_code(typed: str) -> str | None:
@@ -69,11 +75,11 @@ def normalise_code(typed: str) -> str | None:
     return cleaned
 
 
-def key_hash(key: str) -> str | None:
-    """Which stored hash a key from a URL is: ('t'|'c') + SHA-256, or None if it is neither."""
-    if _TOKEN.fullmatch(key or ""):
-        return "t" + digest(key)
-    code = normalise_code(key)
+def key_hash(key: bytes, typed: str) -> str | None:
+    """Which stored hash a key from a URL is: ('t'|'c') + its digest, or None if it is neither."""
+    if _TOKEN.fullmatch(typed or ""):
+        return "t" + digest(key, typed)
+    code = normalise_code(typed)
     if code is not None:
-        return "c" + digest(code)
+        return "c" + digest(key, code)
     return None

@@ -9,6 +9,9 @@ with the link as its actor.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -23,6 +26,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,7 +36,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from icalendar import Alarm, Calendar, Event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from pdf.snapshot import HandoutSnapshot
@@ -46,14 +50,14 @@ from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
 from ..mapping.plans import plan_items
-from ..models import Clinic, PatientLink, Plan
+from ..models import Clinic, PatientLink, Plan, SignInCounter, utcnow
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
 from .operations import issue_link, revoke_link, save_day, tap_session, touch_link
 from .pages import breath_words, first_name, reminder_slots, safety_grades, today_page, week_sheet
 from .queries import fetch_companion_plan, fetch_link_by_key, fetch_patient_link
-from .tokens import code_for, digest, form_key_for, link_key, token_for
+from .tokens import code_for, form_key_for, holds, link_key, token_for
 
 bp = Blueprint("companion", __name__)
 #: Patient POSTs carry the link's own form key instead of the session's CSRF token.
@@ -84,9 +88,10 @@ def _key() -> bytes:
 
 
 def link_url(link: PatientLink) -> str | None:
-    """The full link (what the QR encodes), or None while FLOORPLAN_PUBLIC_URL is not set."""
+    """The full link (what the QR encodes), or None while FLOORPLAN_PUBLIC_URL is not set or the
+    link was made under another secret key (it no longer opens)."""
     base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base:
+    if not base or not holds(_key(), link.nonce, link.token_hash):
         return None
     return f"{base}/p/{token_for(_key(), link.nonce)}"
 
@@ -120,6 +125,8 @@ def link_ends_on(link: PatientLink, plan: Plan | None) -> date | None:
 def _live(link: PatientLink | None, plan: Plan | None, today: date) -> bool:
     if link is None or link.revoked_at is not None or plan is None:
         return False
+    if link.patient.archived_at is not None:  # an archived patient's link does not open
+        return False
     ends = link_ends_on(link, plan)
     return ends is not None and today <= ends
 
@@ -138,22 +145,28 @@ def manage(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     link = fetch_patient_link(clinic_id(), patient.id)
     plan = fetch_companion_plan(clinic_id(), patient.id)
-    url = link_url(link) if link else None
+    current = link is not None and holds(_key(), link.nonce, link.token_hash)
+    url = link_url(link) if current else None
     return render_template(
         "companion/manage.html",
         patient=patient,
-        link=link,
+        link=link if current or link is None else None,
+        rekeyed=link is not None and not current,
         plan=plan,
-        live=_live(link, plan, date.today()),
-        expires=link_ends_on(link, plan) if link else link_expiry(plan),
+        live=current and _live(link, plan, date.today()),
+        expires=link_ends_on(link, plan) if current else link_expiry(plan),
         url=url,
         qr=_qr_data_uri(url) if url else None,
-        code=code_for(_key(), link.nonce) if link else None,
-        path=url_for("companion.today", key=token_for(_key(), link.nonce)) if link else None,
+        code=code_for(_key(), link.nonce) if current else None,
+        path=url_for("companion.today", key=token_for(_key(), link.nonce)) if current else None,
         form=LinkForm(),
         send_form=SendForm(data={"email": patient.email}),
         can_mail=_can_mail(),
     )
+
+
+#: one address, no spaces or line breaks (a header must never be split)
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def _can_mail() -> bool:
@@ -168,6 +181,9 @@ def issue(patient_id: int) -> ResponseReturnValue:
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     if not LinkForm().validate_on_submit():
         abort(400)
+    if patient.archived_at is not None:
+        flash("The patient is archived: restore them to give them a phone link.", "error")
+        return redirect(url_for("companion.manage", patient_id=patient.id))
     existing = fetch_patient_link(clinic_id(), patient.id)
     try:
         plan = fetch_companion_plan(clinic_id(), patient.id)
@@ -203,16 +219,21 @@ def send(patient_id: int) -> ResponseReturnValue:
     form = SendForm()
     if not _can_mail() or link.revoked_at is not None:
         abort(404)
-    if not form.validate_on_submit() or "@" not in (form.email.data or ""):
-        flash("Type the patient's e-mail address.", "error")
+    plan = fetch_companion_plan(clinic_id(), patient.id)
+    if not _live(link, plan, date.today()) or link_url(link) is None:
+        flash("This link does not open any more: make a new one before sending it.", "error")
+        return redirect(url_for("companion.manage", patient_id=patient.id))
+    address = (form.email.data or "").strip() if form.validate_on_submit() else ""
+    if not _EMAIL.fullmatch(address):
+        flash("Type the patient's e-mail address, like name@example.com.", "error")
         return redirect(url_for("companion.manage", patient_id=patient.id))
     from email.message import EmailMessage
 
     clinic = current_user.clinic
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
-    message["To"] = form.email.data.strip()
-    message["Subject"] = f"Your exercise plan from {clinic.name}"
+    message["To"] = address
+    message["Subject"] = "Your exercise plan"  # the clinic's name could say what it treats
     message.set_content(
         f"Hello {first_name(patient.called)},\n\n"
         "This link opens your exercise plan on your phone. Keep it to yourself: anyone with "
@@ -222,9 +243,9 @@ def send(patient_id: int) -> ResponseReturnValue:
         + ".\n"
     )
     settings = mail_settings(current_app.config)
-    in_background(lambda: deliver(settings, message), name="companion-mail")
     record_event(acting(), "companion.send", link, "e-mailed")
-    db.session.commit()
+    db.session.commit()  # on record before it leaves
+    in_background(lambda: deliver(settings, message), name="companion-mail")
     flash("The link is on its way to the patient's e-mail.", "success")
     return redirect(url_for("companion.manage", patient_id=patient.id))
 
@@ -232,26 +253,67 @@ def send(patient_id: int) -> ResponseReturnValue:
 # --- the patient's side ---------------------------------------------------------------------
 
 
+def address_bucket(address: str | None) -> str:
+    """What the per-address limit counts: the address, or its /64 for IPv6 (one household or
+    phone holds a whole /64, so counting single IPv6 addresses would limit nothing)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or ""
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
+
+
 @bp.before_request
 def _limit_patient_routes() -> ResponseReturnValue | None:
-    """Count every patient request per link and per address; over the limit answers 429."""
-    if request.endpoint not in PATIENT_ENDPOINTS or request.endpoint == "companion.worker":
+    """Count every patient request (the service worker too) per address; over the limit answers
+    429. Each live link is counted as well, by its id once found (_open), so its token, its
+    code and their spellings share one count, and made-up keys leave no counter behind."""
+    if request.endpoint not in PATIENT_ENDPOINTS:
         return None
     config = current_app.config
     window = config["COMPANION_LIMIT_WINDOW"]
-    key = (request.view_args or {}).get("key") or ""
-    address = count_attempt("patient-address", request.remote_addr or "", window)
-    per_link = count_attempt("patient-link", digest(key)[:40], window) if key else 0
+    address = count_attempt("patient-address", address_bucket(request.remote_addr), window)
+    if address == 1:  # a new window for this address: clear the counters whose window is over
+        _purge_counters(window)
     db.session.commit()
-    if (
-        address > config["COMPANION_LIMIT_PER_ADDRESS"]
-        or per_link > config["COMPANION_LIMIT_PER_LINK"]
-    ):
-        response = Response(
-            render_template("companion/busy.html"), status=429, headers={"Retry-After": "60"}
-        )
-        return response
+    if address > config["COMPANION_LIMIT_PER_ADDRESS"]:
+        return _busy()
     return None
+
+
+def _busy() -> Response:
+    return Response(
+        render_template("companion/busy.html"), status=429, headers={"Retry-After": "60"}
+    )
+
+
+def _purge_counters(window: timedelta) -> None:
+    db.session.execute(
+        sa.delete(SignInCounter).where(
+            SignInCounter.scope.in_(["patient-address", "patient-link"]),
+            SignInCounter.window_start <= utcnow() - window,
+        )
+    )
+
+
+#: how often "last used" is written: a page view is a read, with at most one short write
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@bp.after_request
+def _remember_use(response: Response) -> Response:
+    """Save when a live link was last used: its own short commit, after the page was rendered."""
+    link_id = g.pop("companion_touch", None)
+    if link_id is not None and response.status_code < 400:
+        try:
+            db.session.rollback()  # end the page's read; nothing of it is pending
+            touch_link(link_id)
+            db.session.commit()
+        except SQLAlchemyError:  # a busy database: the next visit writes it
+            db.session.rollback()
+    return response
 
 
 @bp.after_request
@@ -309,8 +371,9 @@ class _Open:
 
 
 def _open(key: str) -> _Open | None:
-    link = fetch_link_by_key(key)
+    link = fetch_link_by_key(_key(), key)
     if link is None or link.revoked_at is not None:
+        fetch_companion_plan(0, 0)  # the same reads as an ended link: no answer comes sooner
         return None
     plan = fetch_companion_plan(link.clinic_id, link.patient_id)
     ends = link_ends_on(link, plan) if plan is not None else None
@@ -321,7 +384,14 @@ def _open(key: str) -> _Open | None:
         db.session.commit()
     if plan is None or not _live(link, plan, date.today()):
         return None
-    touch_link(link.id)
+    config = current_app.config
+    used = count_attempt("patient-link", str(link.id), config["COMPANION_LIMIT_WINDOW"])
+    db.session.commit()
+    if used > config["COMPANION_LIMIT_PER_LINK"]:
+        abort(_busy())
+    last = link.last_used_at
+    if last is None or utcnow() - last > TOUCH_EVERY:
+        g.companion_touch = link.id  # written after the page is rendered (_remember_use)
     return _Open(link, plan, key)
 
 
@@ -540,7 +610,8 @@ def calendar(key: str) -> ResponseReturnValue:
     stamp = datetime(2000, 1, 1)
     for when, n in reminder_slots(opened.snap, sorted(times)):
         event = Event()
-        event.add("uid", f"{opened.plan.id}-{when:%Y%m%d}-{n}@floorplan")
+        # stable for the same reminder, and says nothing (no plan number, no software name)
+        event.add("uid", _uid(opened, f"{when:%Y%m%d}-{n}"))
         event.add("dtstamp", stamp)
         event.add("dtstart", when)
         event.add("dtend", when + timedelta(minutes=10))
@@ -554,6 +625,11 @@ def calendar(key: str) -> ResponseReturnValue:
     response = Response(cal.to_ical(), mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'attachment; filename="exercises.ics"'
     return response
+
+
+def _uid(opened: _Open, slot: str) -> str:
+    mac = hmac.new(opened.form_key.encode(), f"uid:{opened.plan.id}:{slot}".encode(), "sha256")
+    return mac.hexdigest()[:32]
 
 
 @bp.get("/p/<key>/print")

@@ -1,14 +1,26 @@
-// The companion's service worker: keeps the day's pages for when the phone is offline.
-// Pages are fetched from the network first; a copy of each is kept and shown offline.
-const CACHE = "companion-v1";
+// The companion's service worker: keeps today's page (and the companion's own files) for when
+// the phone is offline. Pages are fetched from the network first. Only today's page, /p/<key>,
+// is kept (the other pages show other days, or change as the day goes on); a page shown
+// offline is the one asked for, never another day's. A link that answers "not found" (revoked,
+// replaced, ended) clears everything kept.
+const CACHE = "companion-v2";
 
 self.addEventListener("install", (event) => {
   self.skipWaiting();
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil(self.clients.claim());
+  // earlier versions kept every page: drop their caches
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim())
+  );
 });
+
+function isTodayPage(url) {
+  return /^\/p\/[^/]+$/.test(url.pathname) && url.pathname !== "/p/sw.js";
+}
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -19,17 +31,20 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) {
     return;
   }
-  const isPage = url.pathname.startsWith("/p/") && !url.pathname.endsWith(".ics");
+  const isPage = url.pathname.startsWith("/p/") && url.pathname !== "/p/sw.js";
   const isAsset = url.pathname.startsWith("/static/companion");
   if (!isPage && !isAsset) {
     return;
   }
+  // today's page is kept under its address without the query (?done=1 is only a status line)
+  const key = isTodayPage(url) ? url.origin + url.pathname : request.url;
+  const keep = isAsset || isTodayPage(url);
   event.respondWith(
     fetch(request)
       .then((response) => {
-        if (response.ok) {
+        if (response.ok && keep) {
           const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(request, copy));
+          caches.open(CACHE).then((cache) => cache.put(key, copy));
         } else if (response.status === 404 && isPage) {
           // the link was revoked, replaced or has ended: keep nothing of it on the phone
           caches.delete(CACHE);
@@ -37,9 +52,9 @@ self.addEventListener("fetch", (event) => {
         return response;
       })
       .catch(() =>
-        caches.open(CACHE).then((cache) =>
-          cache.match(request, { ignoreSearch: true }).then((hit) => hit || Response.error())
-        )
+        keep
+          ? caches.open(CACHE).then((cache) => cache.match(key).then((hit) => hit || Response.error()))
+          : Response.error()
       )
   );
 });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, g, make_response, render_template, request
@@ -48,9 +49,34 @@ STORAGE_FULL = (
 _RESHOWING = "floorplan_storage_full"
 
 
+def logged_path() -> str:
+    """The request's path as a log line may show it: a patient link's key left out."""
+    return re.sub(r"^/p/(?!sw\.js$)[^/]+", "/p/-", request.path)
+
+
+def _patient_path() -> bool:
+    """Whether the request is for the patient's companion (/p, /p/...): no staff page there."""
+    try:
+        path = request.path
+    except RuntimeError:  # no request (a CLI command)
+        return False
+    return path == "/p" or path.startswith("/p/")
+
+
 def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
-    """The house error page for an HTTP status."""
+    """The house error page for an HTTP status (the companion's own page on patient routes)."""
     title, text = MESSAGES.get(code, MESSAGES[500])
+    if _patient_path():
+        page = render_template("companion/error.html", title=title, text=detail or text)
+        return (
+            page,
+            code,
+            {
+                "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex, nofollow",
+                "Cache-Control": "no-store",
+            },
+        )
     return render_template("errors/error.html", code=code, title=title, text=detail or text), code
 
 
@@ -144,14 +170,14 @@ def register(app: Flask) -> None:
             db.session.rollback()
             storage_full_now()
             app.logger.error(
-                "Storage full on %s %s: %s", request.method, request.path, one_line(error)
+                "Storage full on %s %s: %s", request.method, logged_path(), one_line(error)
             )
             return _reshow_form(app) or _without_database(507)
         if is_unavailable(error):
             # One line: the cause is the database, not this code, and a traceback per request
             # would bury the log during an outage.
             app.logger.error(
-                "Database unavailable on %s %s: %s", request.method, request.path, one_line(error)
+                "Database unavailable on %s %s: %s", request.method, logged_path(), one_line(error)
             )
             return _without_database(503)
         db.session.rollback()

@@ -155,3 +155,54 @@ def test_sending_the_queue_takes_off_only_what_was_sent(phone: Phone) -> None:
     phone.reply(route, form)
     phone.page.wait_for_function("localStorage.getItem('companion-queue') === '[]'")
     assert [f["key"] for f in phone.sent] == ["first", "other"]
+
+
+WORKER = (Path(__file__).resolve().parents[2] / "prescriptions/static/companion-sw.js").read_text()
+#: runs the worker's fetch handler in a page (self is the window; Cache Storage is the real
+#: one; the network is a stand-in that answers each path with its text, or fails when offline)
+DRIVE = """async ([source, steps]) => {
+  window.__net = { offline: false, status: {} };
+  window.fetch = async (request) => {
+    if (window.__net.offline) throw new TypeError("offline");
+    const path = new URL(request.url).pathname + new URL(request.url).search;
+    return new Response("page " + path, { status: window.__net.status[path] || 200 });
+  };
+  if (!window.__worker) { (new Function(source))(); window.__worker = true; }
+  const out = [];
+  for (const [what, arg] of steps) {
+    if (what === "offline") { window.__net.offline = arg; continue; }
+    if (what === "status") { window.__net.status[arg[0]] = arg[1]; continue; }
+    const event = new Event("fetch");
+    let answer = null;
+    event.request = new Request(location.origin + arg);
+    event.respondWith = (p) => { answer = p; };
+    window.dispatchEvent(event);
+    try { const r = await answer; out.push(r.type === "error" ? "error" : await r.text()); }
+    catch (e) { out.push("error"); }
+    await new Promise((r) => setTimeout(r, 50));  // let the copy reach the cache
+  }
+  return out;
+}"""
+
+
+def test_the_worker_keeps_only_todays_page_and_never_shows_another_days(browser) -> None:
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    page.route(
+        "https://phone.test/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>t</p>"),
+    )
+    page.goto("https://phone.test/p/KEY")
+    steps = [
+        ["get", "/p/KEY"], ["get", "/p/KEY/day?on=2026-11-30"], ["get", "/p/KEY/week"],
+        ["offline", True],
+        ["get", "/p/KEY?done=1"], ["get", "/p/KEY/day?on=2026-11-29"], ["get", "/p/KEY/week"],
+    ]  # fmt: skip
+    got = page.evaluate(DRIVE, [WORKER, steps])
+    assert got[:3] == ["page /p/KEY", "page /p/KEY/day?on=2026-11-30", "page /p/KEY/week"]
+    assert got[3:] == ["page /p/KEY", "error", "error"]  # today's page only, never another day
+    # a link that answers "not found" clears what was kept
+    steps = [["offline", False], ["status", ["/p/KEY", 404]], ["get", "/p/KEY"],
+             ["offline", True], ["get", "/p/KEY"]]  # fmt: skip
+    assert page.evaluate(DRIVE, [WORKER, steps]) == ["page /p/KEY", "error"]
+    context.close()
