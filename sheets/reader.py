@@ -36,7 +36,11 @@ _DETECTOR = cv2.aruco.ArucoDetector(_DICT, _PARAMS)
 INK = 0.2
 #: Ink in a zone per millimetre of its side: at or above MARKED a box is marked, at or below
 #: EMPTY it is empty, between the two the reader says it is unsure. Circles are judged as a row.
-MARKED, EMPTY = 0.45, 0.3
+#: An empty box holds under 0.1 (a stray speck); a faint pencil tick may hold only 0.25, so the
+#: band between is left unsure rather than read as empty.
+MARKED, EMPTY = 0.35, 0.18
+#: An area under this looks empty enough to tell what the print alone inks over its number and rim.
+LOOKS_EMPTY = 0.3
 CIRCLE_MARKED, CIRCLE_EMPTY = 0.25, 0.12
 #: Weight of a ring drawn round a circle, by the share of the way round it goes beyond 40 %.
 RING = 1.0
@@ -46,6 +50,8 @@ RATIO = 0.5
 RE_MARK = 0.2
 #: A circle this full of ink is a filled (or scribbled-out) one.
 FILLED = 0.5
+#: How much less of its circle a plain mark covers than the scribble crossing out another.
+SCRIBBLE_GAP = 0.35
 MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
 
 
@@ -554,7 +560,7 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     for a, score, _, d, r in raw:
         key = (a.field, a.value, a.index)
         every.setdefault(key, []).append((d, r))
-        if score <= EMPTY:
+        if score <= LOOKS_EMPTY:
             usual.setdefault(key, []).append((d, r))
     base = {}
     for key, v in every.items():
@@ -607,7 +613,8 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         best.fill >= FILLED
         and len(ranked) > 1
         and ranked[1].score >= 2 * CIRCLE_MARKED
-        and ranked[1].fill < FILLED * 0.8
+        # the other mark is not a fill of its own (a cross in a small circle covers half of it)
+        and (ranked[1].fill < FILLED * 0.8 or ranked[1].fill <= best.fill - SCRIBBLE_GAP)
         and third <= RATIO * ranked[1].score
         # beside a filled circle, its ink spills onto the next one: a re-mark there is unsure
         and abs((ranked[1].area.value or 0) - (best.area.value or 0)) > 1
