@@ -196,3 +196,22 @@ def test_rings_round_the_same_value_all_week_and_a_cross_over_ten_read_right() -
             if a.area.day == d.day and a.area.field == "pain"}) for d in read.days]  # fmt: skip
     assert [d.pain for d in read.days] == [3, 3, 3, 3, 3, 3, 10], got
     assert [d.urgency for d in read.days] == [None, 2, None, 2, None, 2, None]
+
+
+def test_a_faint_pencil_tick_is_left_unsure_never_read_as_empty() -> None:
+    """A light tick that inks a session box only a little (a score near 0.23) is a doubt for the
+    therapist to check, not a confident "not done"."""
+    lay = sheet_layout(corpus.specs_of("a4", False, 3)[0])
+    k, rng = 150 / 72, np.random.default_rng(0)
+    page = _pages("a4", False)[0]
+    layer = np.full(page.shape, 255, np.uint8)
+    box = next(a.box for a in lay.areas if (a.day, a.field, a.index) == (0, "session", 0))
+    corpus.draw_mark(
+        layer, tuple(v * k for v in box), "tick", corpus._Pen(202, 150 / 25.4 * 0.3), rng
+    )
+    (read,) = read_file(cv2.imencode(".png", np.minimum(page, layer))[1].tobytes())
+    score = next(
+        a.score for a in read.areas if (a.area.day, a.area.field, a.area.index) == (0, "session", 0)
+    )
+    assert 0.18 < score < 0.3, score  # the band the reader once called empty
+    assert "sessions" in read.days[0].unsure
