@@ -241,6 +241,7 @@ def _outcomes() -> tuple[OutcomesForm, list[Figure], list[Figure], str, bool]:
     if request.args and not form.validate():
         return form, [], [], "", False
     first, last, template = form.period(date.today())
+    form.fill_defaults(date.today())
     label = dict(templates).get(template, "any template")
     described = f"Programmes started {first.isoformat()} to {last.isoformat()}, {label}"
     figures, adherence = clinic_figures(
