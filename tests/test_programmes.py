@@ -310,3 +310,33 @@ def test_a_programme_as_fhir_with_its_blocks_and_outcomes(
     assert ("http://loinc.org", "72514-3") in codes  # pain
     assert ("urn:floorplan:outcome", "leaks-a-week-logged") in codes
     assert signed_in.get(f"/programmes/{other_clinic['programme']}/fhir.json").status_code == 404
+
+
+def test_the_next_block_is_offered_from_the_last_week_and_refused_before(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan
+):
+    patient_id = make_patient(clinician.clinic_id)
+    start = TODAY - timedelta(days=3)  # issued, no days logged yet
+    make_assessment(patient_id, clinician.id, assessed_on=start - timedelta(days=2))
+    plan_id = issue_plan(make_plan(patient_id, start=start))
+    programme_id = _programme_of(app, plan_id)
+    opens = (start + timedelta(days=21)).isoformat()
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert f"Block 2 is offered from {opens}, block 1&#39;s last week" in page
+    assert "Make block 2 a draft" not in page
+    # a form posted anyway is refused with the same words, and nothing is written
+    fields = {**_once_and_block(page), "block": "2", "start_date": opens}
+    response = signed_in.post(f"/programmes/{programme_id}/next-block", data=fields)
+    assert response.status_code == 302 and response.location.endswith(f"/programmes/{programme_id}")
+    assert f"Block 2 is offered from {opens}" in signed_in.get(response.location).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Plan).where(Plan.programme_id == programme_id)
+        )
+    assert count == 1
+    # once reassessed during the block, it is offered at once
+    make_assessment(patient_id, clinician.id, assessed_on=TODAY)
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert "Make block 2 a draft" in page

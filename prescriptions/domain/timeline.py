@@ -109,3 +109,18 @@ def build_timeline(
             done = next((d for d in dates if d >= first and (last is None or d <= last)), None)
         reviews.append(Review(row.number, due, done))
     return Timeline(tuple(rows), tuple(reviews), week_today, block_today)
+
+
+def next_block_offered_from(
+    start: date, end: date, assessed_on: Sequence[date], today: date
+) -> date | None:
+    """The day "plan the next block" opens for a block running `start` to `end`, or None if open.
+
+    It opens in the block's last week, or earlier once the patient has been reassessed
+    during the block (an assessment after its first day: the review done early).
+    """
+    opens = end - timedelta(days=6)  # the first day of the last week
+    reviewed = any(start < d <= today for d in assessed_on)
+    if today >= opens or reviewed:
+        return None
+    return opens

@@ -51,3 +51,20 @@ def test_adherence_is_done_over_prescribed_on_logged_days():
     assert timeline.reviews == () and timeline.next_block is None
     empty = build_timeline(1, [_block(1)], [], START).blocks[0]
     assert empty.adherence is None
+
+
+def test_the_next_block_opens_in_the_last_week_or_after_a_reassessment():
+    from prescriptions.domain.timeline import next_block_offered_from
+
+    end = START + timedelta(days=27)
+    last_week = end - timedelta(days=6)
+    assert next_block_offered_from(START, end, [], START) == last_week
+    assert next_block_offered_from(START, end, [], last_week - timedelta(days=1)) == last_week
+    assert next_block_offered_from(START, end, [], last_week) is None
+    assert next_block_offered_from(START, end, [], end + timedelta(days=10)) is None
+    # the baseline on the first day is no review; a reassessment during the block is
+    day_10 = START + timedelta(days=10)
+    assert next_block_offered_from(START, end, [START], day_10) == last_week
+    assert next_block_offered_from(START, end, [START, day_10], day_10) is None
+    # an assessment dated after today (a typo) opens nothing yet
+    assert next_block_offered_from(START, end, [day_10], START + timedelta(days=5)) == last_week
