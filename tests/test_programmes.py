@@ -340,3 +340,81 @@ def test_the_next_block_is_offered_from_the_last_week_and_refused_before(
     make_assessment(patient_id, clinician.id, assessed_on=TODAY)
     page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
     assert "Make block 2 a draft" in page
+
+
+def test_a_new_plan_offers_the_next_block_and_a_separate_one_ends_the_running_one(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+):
+    patient_id, plan_id, programme_id = _block_one(
+        app, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+    )
+    url = f"/patients/{patient_id}/plans/new"
+    page = signed_in.get(url).get_data(as_text=True)
+    assert "has a programme running" in page
+    assert f'href="/programmes/{programme_id}#next-block">Plan the next block</a>' in page
+    # no choice made: refused beside the field, nothing written
+    data = {"template": "strengthening", "start_date": TODAY.isoformat(), "once": "sep-1"}
+    refused = signed_in.post(url, data=data)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert (
+        "Their programme is still running." in text
+        and "Say why the running programme ends." in text
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Programme)) == 1
+    # an explicit stop, with a reason, starts a separate programme
+    new_id = new_plan(signed_in, patient_id, once="sep-2", start=TODAY.isoformat(),
+                      end_running="stop", end_reason="Moved to a hospital programme")  # fmt: skip
+    with app.app_context():
+        old = db.session.get(Programme, programme_id)
+        assert (old.status, old.status_reason, old.ended_on) == (
+            "stopped",
+            "Moved to a hospital programme",
+            TODAY,
+        )
+        assert db.session.get(Plan, new_id).programme_id != programme_id
+
+
+def test_a_block_still_running_is_named_and_linked(app, signed_in, clinician, make_patient,
+                                                   make_plan):  # fmt: skip
+    patient_id = make_patient(clinician.clinic_id)
+    plan_id = make_plan(patient_id, start=TODAY)
+    page = signed_in.get(f"/patients/{patient_id}/plans/new").get_data(as_text=True)
+    end = (TODAY + timedelta(days=27)).isoformat()
+    assert f'Block 1 runs until {end}: <a href="/plans/{plan_id}">open block 1</a>' in page
+
+
+def test_the_operation_and_the_index_refuse_two_running_programmes(app, clinician, make_patient,
+                                                                   make_plan):  # fmt: skip
+    import pytest
+
+    from prescriptions.audit import Actor
+    from prescriptions.models import Patient, User
+    from prescriptions.programmes.operations import ProgrammeRunningError, start_programme
+
+    patient_id = make_patient(clinician.clinic_id)
+    make_plan(patient_id, start=TODAY)
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        actor = Actor(db.session.get(User, clinician.id))
+        with pytest.raises(ProgrammeRunningError):
+            start_programme(patient, "strengthening", actor, start=TODAY)
+        with pytest.raises(ProgrammeRunningError):  # a choice without a reason is no choice
+            start_programme(patient, "strengthening", actor, start=TODAY, end_running="stop")
+        db.session.rollback()
+        # the partial unique index, past the operation's check (two requests at once)
+        db.session.add(
+            Programme(clinic_id=patient.clinic_id, patient_id=patient_id, template_code="x",
+                      started_on=TODAY, created_by_id=clinician.id, status="running")
+        )  # fmt: skip
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        # a stopped or finished one is no obstacle
+        db.session.add(
+            Programme(clinic_id=patient.clinic_id, patient_id=patient_id, template_code="x",
+                      started_on=TODAY, created_by_id=clinician.id, status="stopped")
+        )  # fmt: skip
+        db.session.flush()
+        db.session.rollback()
