@@ -418,3 +418,28 @@ def test_the_operation_and_the_index_refuse_two_running_programmes(app, clinicia
         )  # fmt: skip
         db.session.flush()
         db.session.rollback()
+
+
+def test_cancelling_the_last_open_block_asks_about_the_programme(
+    app, signed_in, clinician, make_patient, make_plan
+):
+    patient_id = make_patient(clinician.clinic_id)
+    kept = make_plan(patient_id, start=TODAY)
+    page = signed_in.get(f"/plans/{kept}").get_data(as_text=True)
+    assert "Also stop the programme it is a block of" in page
+    # cancelled alone: the programme runs on, and the record says it needs a decision
+    signed_in.post(f"/plans/{kept}/cancel", data={"reason": "Wrong template"})
+    programme_id = _programme_of(app, kept)
+    with app.app_context():
+        assert db.session.get(Programme, programme_id).status == "running"
+    record = signed_in.get(f"/patients/{patient_id}").get_data(as_text=True)
+    assert "Needs a decision:</strong> block 1 was cancelled" in record
+    # ticked: the programme stops for the same reason
+    other = make_patient(clinician.clinic_id)
+    plan_id = make_plan(other, start=TODAY)
+    signed_in.post(f"/plans/{plan_id}/cancel", data={"reason": "Moved away", "stop_programme": "y"})
+    with app.app_context():
+        stopped = db.session.get(Programme, _programme_of(app, plan_id))
+        assert (stopped.status, stopped.status_reason) == ("stopped", "Moved away")
+    record = signed_in.get(f"/patients/{other}").get_data(as_text=True)
+    assert "Needs a decision" not in record

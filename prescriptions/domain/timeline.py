@@ -66,6 +66,12 @@ class Timeline:
     block_today: int | None
 
     @property
+    def cancelled_last(self) -> int | None:
+        """The latest planned block when it was cancelled: a running programme needs a decision."""
+        planned = [b for b in self.blocks if b.plan_id is not None]
+        return planned[-1].number if planned and planned[-1].status == "cancelled" else None
+
+    @property
     def next_block(self) -> int | None:
         """The block "plan the next block" would make, or None when every block is planned."""
         planned = [b.number for b in self.blocks if b.plan_id is not None]

@@ -269,6 +269,7 @@ class CancelForm(FlaskForm):
         "Reason for cancelling",
         validators=[InputRequired(message="Say why the plan is cancelled."), Length(max=300)],
     )
+    stop_programme = BooleanField("Also stop the programme it is a block of, for the same reason")
 
 
 class CopyForm(OnceForm):

@@ -25,7 +25,7 @@ from ..domain.progression import (
     suggest_template,
 )
 from ..domain.rules import Finding, Severity, blocking_issue, blocking_save
-from ..domain.vocab import PlanStatus
+from ..domain.vocab import PlanStatus, ProgrammeStatus
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..logs.queries import fetch_logs
@@ -42,7 +42,7 @@ from ..mapping.plans import (
 from ..mapping.programmes import block_plans
 from ..models import Patient, Plan, Programme
 from ..patients.queries import fetch_patient, fetch_patient_by_chart, fetch_patients
-from ..programmes.operations import ProgrammeRunningError, running_programme
+from ..programmes.operations import ProgrammeRunningError, running_programme, stop_programme
 from ..programmes.queries import fetch_block_plans
 from ..web import acting, clinic_id
 from ..web.charts import progress_charts
@@ -435,6 +435,16 @@ def cancel(plan_id: int) -> ResponseReturnValue:
         flash(" ".join(form.reason.errors) or "Say why the plan is cancelled.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="cancel"))
     cancel_plan(plan, form.reason.data, acting())
+    programme = plan.programme
+    if (
+        form.stop_programme.data
+        and programme is not None
+        and programme.status == ProgrammeStatus.RUNNING
+    ):
+        stop_programme(programme, form.reason.data, acting(), on=date.today())
+        db.session.commit()
+        flash("Plan cancelled and its programme stopped. Both stay on the record.", "success")
+        return redirect(url_for("plans.show", plan_id=plan.id))
     db.session.commit()
     flash("Plan cancelled. It stays on the patient's record.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))

@@ -68,3 +68,10 @@ def test_the_next_block_opens_in_the_last_week_or_after_a_reassessment():
     assert next_block_offered_from(START, end, [START, day_10], day_10) is None
     # an assessment dated after today (a typo) opens nothing yet
     assert next_block_offered_from(START, end, [day_10], START + timedelta(days=5)) == last_week
+
+
+def test_a_cancelled_latest_block_is_named():
+    assert build_timeline(3, [_block(1, "cancelled")], [], START).cancelled_last == 1
+    done_then_cancelled = [_block(1, "completed"), _block(2, "cancelled")]
+    assert build_timeline(3, done_then_cancelled, [], START).cancelled_last == 2
+    assert build_timeline(3, [_block(1, "cancelled"), _block(2)], [], START).cancelled_last is None
