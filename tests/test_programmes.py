@@ -237,7 +237,11 @@ def test_the_record_shows_outcomes_and_marks_important_changes(
     assert "<strong>14 to 7 (-7): clinically important improvement</strong>" in outcomes
     assert "12 to 10 (-2)</td>" in outcomes  # under ICIQ's 2.5 points: not marked
     assert "<strong>5 to 2 (-3): clinically important improvement</strong>" in outcomes
-    assert "Leaks a week from the logs (mean per logged day × 7), by week." in outcomes
+    # programme weeks 1 and 4, whatever calendar weeks the block's days fell in
+    assert (
+        "Leaks a week from the logs (mean per logged day × 7), by programme week. "
+        "Week 1: 14; Week 4: 7." in outcomes
+    )
     assert "Sessions done, by block. Block 1: 100%." in outcomes
 
 
