@@ -380,3 +380,34 @@ def test_the_upgrade_closes_duplicate_revisions_left_by_old_races(tmp_path, caps
     assert [status[i] for i in drafts] == ["draft", "cancelled"]
     assert [status[i] for i in twins] == ["superseded", "issued", "cancelled"]
     assert f"plan {drafts[1]} (draft) duplicated plan {drafts[0]}" in capsys.readouterr().out
+
+
+def test_two_new_plans_at_once_start_one_programme(live):
+    """Separate new-plan forms for one patient sent at once: one programme, one draft; the
+    others are told a programme was started meanwhile (or that one is running), never a 500."""
+    from prescriptions.models import Programme
+
+    clerks = _clerks(live)
+    with live.app.app_context():
+        ids = [_patient(live.app, f"PRG-{n}").id for n in range(ROUNDS)]
+        db.session.commit()
+    for patient_id in ids:
+        path = f"/patients/{patient_id}/plans/new"
+        forms = [clerk.form(path) for clerk in clerks]
+        calls = [
+            partial(clerk.post, path, {"csrf_token": form["csrf_token"], "once": form["once"],
+                                       "template": "strengthening",
+                                       "start_date": date.today().isoformat()})
+            for clerk, form in zip(clerks, forms, strict=True)
+        ]  # fmt: skip
+        answers = together(*calls)
+        made = [location for status, _, location in answers if "/edit" in location]
+        assert len(made) == 1, answers
+        for status, _, location in answers:
+            assert status == 400 or location in (made[0], path), (status, location)
+        with live.app.app_context():
+            programmes = db.session.scalars(
+                sa.select(Programme.status).where(Programme.patient_id == patient_id)
+            ).all()
+            assert programmes == ["running"]
+            assert len(_plans(live, patient_id=patient_id)) == 1
