@@ -56,14 +56,24 @@ def test_fuzz_new_plan(app: Flask, world: World) -> None:
             "new plan",
             lambda n: (
                 f"/patients/{pid}/plans/new",
-                {"template": "strengthening", "start_date": "2026-11-30", "once": f"plan-{n}"},
+                # the patient's programme from the last round is running: a new one stops it
+                {
+                    "template": "strengthening",
+                    "start_date": "2026-11-30",
+                    "once": f"plan-{n}",
+                    "end_running": "stop",
+                    "end_reason": "A separate programme",
+                },
             ),
             lambda: world.client,
             writes={
                 "plan": rows(1),
                 "plan_item": lambda a, r: a > 0 and r == 0,
                 "submission": rows(1),
-                "audit_event": rows(1),
+                # a new programme, and the running one stopped when there is one (its row
+                # replaced): plan.create, programme.start and programme.stop audited
+                "programme": lambda a, r: (a, r) in ((1, 0), (2, 1)),
+                "audit_event": lambda a, r: r == 0 and 1 <= a <= 3,
             },
             target="plan",
             valid={
