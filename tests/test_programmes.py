@@ -447,3 +447,24 @@ def test_cancelling_the_last_open_block_asks_about_the_programme(
         assert (stopped.status, stopped.status_reason) == ("stopped", "Moved away")
     record = signed_in.get(f"/patients/{other}").get_data(as_text=True)
     assert "Needs a decision" not in record
+
+
+def test_copying_to_a_patient_with_a_running_programme_is_refused_beside_the_field(
+    app, signed_in, clinician, make_patient, make_plan
+):
+    source = make_plan(make_patient(clinician.clinic_id), start=TODAY)
+    other = make_patient(clinician.clinic_id, chart_number="RUN-1")
+    make_plan(other, start=TODAY)
+    response = signed_in.post(
+        f"/plans/{source}/copy",
+        data={"chart_number": "RUN-1", "start_date": TODAY.isoformat(), "once": "copy-run"},
+    )
+    assert response.status_code == 400
+    assert "has a programme running: plan its next block from their record" in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        plans = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Plan).where(Plan.patient_id == other)
+        )
+    assert plans == 1
