@@ -529,6 +529,14 @@ class Programme(db.Model):
         sa.Index("ix_programme_patient", "patient_id", "started_on"),
         # the outcomes page: a clinic's programmes started in a period
         sa.Index("ix_programme_clinic_started", "clinic_id", "started_on"),
+        # one running programme per patient, even for two requests at once
+        sa.Index(
+            "ux_programme_running_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'running'"),
+            postgresql_where=sa.text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -283,14 +283,19 @@ def make_plan(app: Flask) -> Callable[..., int]:
         start: date = date(2026, 11, 30),
         title: str | None = None,
         first_item: dict[str, Any] | None = None,
+        end_running: str = "stop",
     ) -> int:
+        # a patient's running programme is stopped by a separate one (tests make several)
         with committing(app):
             patient = db.session.get(Patient, patient_id)
             actor = _acting(patient.clinic_id, by)
             chosen = BUILTIN_TEMPLATES[template]
             latest = fetch_latest_assessment(patient.clinic_id, patient.id)
             items = propose_items(chosen, assessment_facts(latest))
-            plan = plan_ops.create_plan(patient, chosen, items, actor, start=start)
+            plan = plan_ops.create_plan(
+                patient, chosen, items, actor, start=start, end_running=end_running,
+                end_reason="A separate programme was started.",
+            )  # fmt: skip
             if first_item or title:
                 edited: list[Item] = list(plan_items(plan.items))
                 edited[0] = replace(edited[0], **(first_item or {}))

@@ -149,11 +149,17 @@ def new_plan(
     template: str = "strengthening",
     once: str = "p-1",
     start: str = "2026-11-30",
+    **extra: str,
 ) -> int:
-    """Start a draft through the new-plan form; returns its id."""
+    """Start a draft through the new-plan form (`extra`: more fields); returns its id.
+
+    A programme the patient has running is stopped, as the form offers, unless `extra` says
+    otherwise (end_running="" leaves the choice unmade).
+    """
+    ending = {"end_running": "stop", "end_reason": "A separate programme was started."}
     response = client.post(
         f"/patients/{patient_id}/plans/new",
-        data={"template": template, "start_date": start, "once": once},
+        data={"template": template, "start_date": start, "once": once, **ending, **extra},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(re.search(r"/plans/(\d+)/edit", response.location).group(1))

@@ -114,3 +114,16 @@ def test_clinic_figures_suppress_every_small_cell():
     values = {f.name: f.value for f in figures}
     assert values["Patients with at least 50% fewer leaks"] == "100%"
     assert [f.value for f in adherence] == ["93%", "47%"]
+
+
+def test_the_date_fields_show_the_default_period(signed_in):
+    """The last twelve months are filled into the fields, not only stated in the heading."""
+    page = signed_in.get("/outcomes").get_data(as_text=True)
+    year_ago = (TODAY - timedelta(days=365)).isoformat()
+    assert f'name="first" type="date" value="{year_ago}"' in page
+    assert f'name="last" type="date" value="{TODAY.isoformat()}"' in page
+    # a chosen start keeps its value; the end still defaults to today
+    chosen = (TODAY - timedelta(days=30)).isoformat()
+    page = signed_in.get(f"/outcomes?first={chosen}").get_data(as_text=True)
+    assert f'name="first" type="date" value="{chosen}"' in page
+    assert f'name="last" type="date" value="{TODAY.isoformat()}"' in page

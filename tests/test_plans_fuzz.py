@@ -7,6 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from hypothesis import strategies as st
 
@@ -56,16 +57,24 @@ def test_fuzz_new_plan(app: Flask, world: World) -> None:
             "new plan",
             lambda n: (
                 f"/patients/{pid}/plans/new",
-                {"template": "strengthening", "start_date": "2026-11-30", "once": f"plan-{n}"},
+                # the patient's programme from the last round is running: a new one stops it
+                {
+                    "template": "strengthening",
+                    "start_date": "2026-11-30",
+                    "once": f"plan-{n}",
+                    "end_running": "stop",
+                    "end_reason": "A separate programme",
+                },
             ),
             lambda: world.client,
             writes={
                 "plan": rows(1),
                 "plan_item": lambda a, r: a > 0 and r == 0,
                 "submission": rows(1),
-                # a plan for a patient with no programme starts one: both are audited
-                "programme": rows(1),
-                "audit_event": rows(2),
+                # a new programme, and the running one stopped when there is one (its row
+                # replaced): plan.create, programme.start and programme.stop audited
+                "programme": lambda a, r: (a, r) in ((1, 0), (2, 1)),
+                "audit_event": lambda a, r: r == 0 and 1 <= a <= 3,
             },
             target="plan",
             valid={
@@ -240,10 +249,23 @@ def test_fuzz_cancel(app: Flask, world: World) -> None:
     )
 
 
+def _stop_programmes(app: Flask, patient_ids: list[int]) -> None:
+    """The copy started a programme for its patient: stop it, so the next copy may start one."""
+    from prescriptions.extensions import db
+    from prescriptions.models import Programme
+
+    with app.app_context():
+        db.session.execute(
+            sa.update(Programme)
+            .where(Programme.patient_id.in_(patient_ids), Programme.status == "running")
+            .values(status="stopped", ended_on=date.today(), status_reason="fuzz: next round")
+        )
+        db.session.commit()
+
+
 def test_fuzz_copy(app: Flask, world: World, make_patient: Any) -> None:
     charts = ["OTHER-1", "Z9/ü", "K-77"]
-    for chart in charts:
-        make_patient(world.user.clinic_id, chart_number=chart)
+    others = [make_patient(world.user.clinic_id, chart_number=chart) for chart in charts]
     plan_id = world.draft()
     fuzz(
         app,
@@ -275,6 +297,7 @@ def test_fuzz_copy(app: Flask, world: World, make_patient: Any) -> None:
             # 400: the message beside the field; 200: text that is no chart number lists the
             # patients it matches, to choose from
             rejected=(400, 200),
+            after_write=lambda values: _stop_programmes(app, others),
         ),
     )
 

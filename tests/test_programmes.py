@@ -237,7 +237,11 @@ def test_the_record_shows_outcomes_and_marks_important_changes(
     assert "<strong>14 to 7 (-7): clinically important improvement</strong>" in outcomes
     assert "12 to 10 (-2)</td>" in outcomes  # under ICIQ's 2.5 points: not marked
     assert "<strong>5 to 2 (-3): clinically important improvement</strong>" in outcomes
-    assert "Leaks a week from the logs (mean per logged day × 7), by week." in outcomes
+    # programme weeks 1 and 4, whatever calendar weeks the block's days fell in
+    assert (
+        "Leaks a week from the logs (mean per logged day × 7), by programme week. "
+        "Week 1: 14; Week 4: 7." in outcomes
+    )
     assert "Sessions done, by block. Block 1: 100%." in outcomes
 
 
@@ -310,3 +314,157 @@ def test_a_programme_as_fhir_with_its_blocks_and_outcomes(
     assert ("http://loinc.org", "72514-3") in codes  # pain
     assert ("urn:floorplan:outcome", "leaks-a-week-logged") in codes
     assert signed_in.get(f"/programmes/{other_clinic['programme']}/fhir.json").status_code == 404
+
+
+def test_the_next_block_is_offered_from_the_last_week_and_refused_before(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan
+):
+    patient_id = make_patient(clinician.clinic_id)
+    start = TODAY - timedelta(days=3)  # issued, no days logged yet
+    make_assessment(patient_id, clinician.id, assessed_on=start - timedelta(days=2))
+    plan_id = issue_plan(make_plan(patient_id, start=start))
+    programme_id = _programme_of(app, plan_id)
+    opens = (start + timedelta(days=21)).isoformat()
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert f"Block 2 is offered from {opens}, block 1&#39;s last week" in page
+    assert "Make block 2 a draft" not in page
+    # a form posted anyway is refused with the same words, and nothing is written
+    fields = {**_once_and_block(page), "block": "2", "start_date": opens}
+    response = signed_in.post(f"/programmes/{programme_id}/next-block", data=fields)
+    assert response.status_code == 302 and response.location.endswith(f"/programmes/{programme_id}")
+    assert f"Block 2 is offered from {opens}" in signed_in.get(response.location).get_data(
+        as_text=True
+    )
+    with app.app_context():
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Plan).where(Plan.programme_id == programme_id)
+        )
+    assert count == 1
+    # once reassessed during the block, it is offered at once
+    make_assessment(patient_id, clinician.id, assessed_on=TODAY)
+    page = signed_in.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert "Make block 2 a draft" in page
+
+
+def test_a_new_plan_offers_the_next_block_and_a_separate_one_ends_the_running_one(
+    app, signed_in, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+):
+    patient_id, plan_id, programme_id = _block_one(
+        app, clinician, make_patient, make_assessment, make_plan, issue_plan, log_week
+    )
+    url = f"/patients/{patient_id}/plans/new"
+    page = signed_in.get(url).get_data(as_text=True)
+    assert "has a programme running" in page
+    assert f'href="/programmes/{programme_id}#next-block">Plan the next block</a>' in page
+    # no choice made: refused beside the field, nothing written
+    data = {"template": "strengthening", "start_date": TODAY.isoformat(), "once": "sep-1"}
+    refused = signed_in.post(url, data=data)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert (
+        "Their programme is still running." in text
+        and "Say why the running programme ends." in text
+    )
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Programme)) == 1
+    # an explicit stop, with a reason, starts a separate programme
+    new_id = new_plan(signed_in, patient_id, once="sep-2", start=TODAY.isoformat(),
+                      end_running="stop", end_reason="Moved to a hospital programme")  # fmt: skip
+    with app.app_context():
+        old = db.session.get(Programme, programme_id)
+        assert (old.status, old.status_reason, old.ended_on) == (
+            "stopped",
+            "Moved to a hospital programme",
+            TODAY,
+        )
+        assert db.session.get(Plan, new_id).programme_id != programme_id
+
+
+def test_a_block_still_running_is_named_and_linked(app, signed_in, clinician, make_patient,
+                                                   make_plan):  # fmt: skip
+    patient_id = make_patient(clinician.clinic_id)
+    plan_id = make_plan(patient_id, start=TODAY)
+    page = signed_in.get(f"/patients/{patient_id}/plans/new").get_data(as_text=True)
+    end = (TODAY + timedelta(days=27)).isoformat()
+    assert f'Block 1 runs until {end}: <a href="/plans/{plan_id}">open block 1</a>' in page
+
+
+def test_the_operation_and_the_index_refuse_two_running_programmes(app, clinician, make_patient,
+                                                                   make_plan):  # fmt: skip
+    import pytest
+
+    from prescriptions.audit import Actor
+    from prescriptions.models import Patient, User
+    from prescriptions.programmes.operations import ProgrammeRunningError, start_programme
+
+    patient_id = make_patient(clinician.clinic_id)
+    make_plan(patient_id, start=TODAY)
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        actor = Actor(db.session.get(User, clinician.id))
+        with pytest.raises(ProgrammeRunningError):
+            start_programme(patient, "strengthening", actor, start=TODAY)
+        with pytest.raises(ProgrammeRunningError):  # a choice without a reason is no choice
+            start_programme(patient, "strengthening", actor, start=TODAY, end_running="stop")
+        db.session.rollback()
+        # the partial unique index, past the operation's check (two requests at once)
+        db.session.add(
+            Programme(clinic_id=patient.clinic_id, patient_id=patient_id, template_code="x",
+                      started_on=TODAY, created_by_id=clinician.id, status="running")
+        )  # fmt: skip
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+        # a stopped or finished one is no obstacle
+        db.session.add(
+            Programme(clinic_id=patient.clinic_id, patient_id=patient_id, template_code="x",
+                      started_on=TODAY, created_by_id=clinician.id, status="stopped")
+        )  # fmt: skip
+        db.session.flush()
+        db.session.rollback()
+
+
+def test_cancelling_the_last_open_block_asks_about_the_programme(
+    app, signed_in, clinician, make_patient, make_plan
+):
+    patient_id = make_patient(clinician.clinic_id)
+    kept = make_plan(patient_id, start=TODAY)
+    page = signed_in.get(f"/plans/{kept}").get_data(as_text=True)
+    assert "Also stop the programme it is a block of" in page
+    # cancelled alone: the programme runs on, and the record says it needs a decision
+    signed_in.post(f"/plans/{kept}/cancel", data={"reason": "Wrong template"})
+    programme_id = _programme_of(app, kept)
+    with app.app_context():
+        assert db.session.get(Programme, programme_id).status == "running"
+    record = signed_in.get(f"/patients/{patient_id}").get_data(as_text=True)
+    assert "Needs a decision:</strong> block 1 was cancelled" in record
+    # ticked: the programme stops for the same reason
+    other = make_patient(clinician.clinic_id)
+    plan_id = make_plan(other, start=TODAY)
+    signed_in.post(f"/plans/{plan_id}/cancel", data={"reason": "Moved away", "stop_programme": "y"})
+    with app.app_context():
+        stopped = db.session.get(Programme, _programme_of(app, plan_id))
+        assert (stopped.status, stopped.status_reason) == ("stopped", "Moved away")
+    record = signed_in.get(f"/patients/{other}").get_data(as_text=True)
+    assert "Needs a decision" not in record
+
+
+def test_copying_to_a_patient_with_a_running_programme_is_refused_beside_the_field(
+    app, signed_in, clinician, make_patient, make_plan
+):
+    source = make_plan(make_patient(clinician.clinic_id), start=TODAY)
+    other = make_patient(clinician.clinic_id, chart_number="RUN-1")
+    make_plan(other, start=TODAY)
+    response = signed_in.post(
+        f"/plans/{source}/copy",
+        data={"chart_number": "RUN-1", "start_date": TODAY.isoformat(), "once": "copy-run"},
+    )
+    assert response.status_code == 400
+    assert "has a programme running: plan its next block from their record" in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        plans = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Plan).where(Plan.patient_id == other)
+        )
+    assert plans == 1

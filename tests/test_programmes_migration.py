@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -73,7 +74,7 @@ def test_every_lineage_becomes_a_one_block_programme(tmp_path):
         upgrade(directory=MIGRATIONS, revision="c5e8f1a2b3d4")
         with db.engine.begin() as connection:
             _insert_old_rows(connection)
-        upgrade(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS, revision="d2f7a9c4e6b1")
         with db.engine.connect() as c:
             programmes = {
                 row.id: (row.patient_id, row.goal, row.block_count, row.status, str(row.ended_on))
@@ -94,3 +95,27 @@ def test_every_lineage_becomes_a_one_block_programme(tmp_path):
     assert plans == {1: (1, 1, None), 2: (1, 1, 1), 3: (3, 1, None), 4: (4, 1, None),
                      5: (5, 1, None)}  # fmt: skip
     assert reasons == [""]
+
+
+def test_the_upgrade_keeps_one_running_programme_per_patient(tmp_path, capsys):
+    """Migration e4b8c2d6f1a3: of two running programmes the later one runs, the other stops."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTO_MIGRATE": False, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="c5e8f1a2b3d4")
+        with db.engine.begin() as connection:
+            _insert_old_rows(connection)
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as c:
+            programmes = {
+                row.id: (row.status, str(row.ended_on), row.status_reason)
+                for row in c.execute(sa.text("SELECT * FROM programme"))
+            }
+        with db.engine.begin() as c, pytest.raises(sa.exc.IntegrityError):
+            c.execute(sa.text("UPDATE programme SET status = 'running' WHERE id = 1"))
+        db.engine.dispose()
+    # programme 5 (plan 5, started 2026-10-05) is later than programme 1 (2026-10-01)
+    assert programmes[5] == ("running", "None", "")
+    assert programmes[1][:2] == ("stopped", "2026-10-05") and "later programme" in programmes[1][2]
+    assert programmes[3][0] == "finished" and programmes[4][0] == "stopped"
+    assert "programme 1 stopped: a later programme of patient 1 runs" in capsys.readouterr().out

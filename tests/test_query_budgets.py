@@ -40,6 +40,9 @@ BUDGET = 10
 SMALL, LARGE = 5, 50
 TEMPLATE = BUILTIN_TEMPLATES["strengthening"]
 
+#: each new plan here starts a separate programme, finishing the one running (one at a time)
+ENDING = {"end_running": "finish", "end_reason": "A separate programme was started."}
+
 
 @dataclass(frozen=True)
 class World:
@@ -163,12 +166,22 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
         # The focus patient's n plans: n - 3 completed ones, then a lineage of three revisions.
         for k in range(n - 3):
             old = create_plan(
-                focus, TEMPLATE, _items(4, custom), actors[k], start=today - timedelta(days=300)
+                focus,
+                TEMPLATE,
+                _items(4, custom),
+                actors[k],
+                start=today - timedelta(days=300),
+                **ENDING,
             )
             issue_plan(old, actors[k], [])
             complete_plan(old, actors[k])
         first = create_plan(
-            focus, TEMPLATE, _items(n, custom), actors[-1], start=today - timedelta(days=14)
+            focus,
+            TEMPLATE,
+            _items(n, custom),
+            actors[-1],
+            start=today - timedelta(days=14),
+            **ENDING,
         )
         issue_plan(first, actors[-1], [])
         issued = revise_plan(first, actors[-2])
@@ -181,11 +194,11 @@ def build_world(app: Flask, n: int, monkeypatch: pytest.MonkeyPatch) -> World:
         # draft of the lead's, so the start page's three lists fill up too.
         for patient in patients[1:]:
             ending = create_plan(
-                patient, TEMPLATE, _items(4, custom), me, start=today - timedelta(days=21)
+                patient, TEMPLATE, _items(4, custom), me, start=today - timedelta(days=21), **ENDING
             )
             issue_plan(ending, me, [])
             _log_week(ending, 3, me, done=0)
-            create_plan(patient, TEMPLATE, _items(4, custom), me, start=today)
+            create_plan(patient, TEMPLATE, _items(4, custom), me, start=today, **ENDING)
         scans = _scans(clinic.id, issued, lead.id, n)
         ids = (focus.id, issued.id, draft.id, issued.programme_id, scans[0])
         email = lead.email

@@ -412,3 +412,34 @@ def test_a_patients_tap_sent_three_times_at_once_counts_once(live):
             sa.select(sa.func.count()).where(AuditEvent.action == "companion.session")
         )
         assert audited == ROUNDS
+
+
+def test_two_new_plans_at_once_start_one_programme(live):
+    """Separate new-plan forms for one patient sent at once: one programme, one draft; the
+    others are told a programme was started meanwhile (or that one is running), never a 500."""
+    from prescriptions.models import Programme
+
+    clerks = _clerks(live)
+    with live.app.app_context():
+        ids = [_patient(live.app, f"PRG-{n}").id for n in range(ROUNDS)]
+        db.session.commit()
+    for patient_id in ids:
+        path = f"/patients/{patient_id}/plans/new"
+        forms = [clerk.form(path) for clerk in clerks]
+        calls = [
+            partial(clerk.post, path, {"csrf_token": form["csrf_token"], "once": form["once"],
+                                       "template": "strengthening",
+                                       "start_date": date.today().isoformat()})
+            for clerk, form in zip(clerks, forms, strict=True)
+        ]  # fmt: skip
+        answers = together(*calls)
+        made = [location for status, _, location in answers if "/edit" in location]
+        assert len(made) == 1, answers
+        for status, _, location in answers:
+            assert status == 400 or location in (made[0], path), (status, location)
+        with live.app.app_context():
+            programmes = db.session.scalars(
+                sa.select(Programme.status).where(Programme.patient_id == patient_id)
+            ).all()
+            assert programmes == ["running"]
+            assert len(_plans(live, patient_id=patient_id)) == 1

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
 
+from .blocks import WEEKS_PER_BLOCK
+
 RESPONDER_FALL = 0.5  #: 50% or more fewer leaks: the usual responder definition in trials
 ICIQ_MID = 2.5  #: ICIQ-UI SF minimal important difference (Nystrom 2015)
 PAIN_MID_POINTS = 2  #: pain: a fall of 2 points ...
@@ -67,6 +69,44 @@ def weekly_leaks(days: Iterable[tuple[date, int | None]]) -> list[tuple[date, fl
         value = leaks_a_week(weeks[start])
         if value is not None:
             out.append((start, value))
+    return out
+
+
+@dataclass(frozen=True)
+class BlockSpan:
+    """A planned block of a programme, for placing logged days in programme weeks."""
+
+    programme: int  #: the programme's place on the record, from 1 (oldest)
+    number: int
+    start: date
+    end: date
+
+
+def programme_week_leaks(
+    days: Iterable[tuple[date, int | None]], blocks: Sequence[BlockSpan], *, several: bool
+) -> list[tuple[str, str, float]]:
+    """Leaks a week for each programme week (1 to 12 over three blocks) with leaks logged.
+
+    A day counts in the block whose dates hold it: week (block - 1) * 4 + its week in the block.
+    Each row is (label, short axis label, leaks a week), in programme order; with `several`
+    programmes the labels name the programme. Days outside every block are left out.
+    """
+    weeks: dict[tuple[int, int], list[int | None]] = {}
+    for day, leaks in days:
+        span = next((b for b in blocks if b.start <= day <= b.end), None)
+        if span is None:
+            continue
+        week = (span.number - 1) * WEEKS_PER_BLOCK + (day - span.start).days // 7 + 1
+        weeks.setdefault((span.programme, week), []).append(leaks)
+    out = []
+    for programme, week in sorted(weeks):
+        value = leaks_a_week(weeks[(programme, week)])
+        if value is None:
+            continue
+        if several:
+            out.append((f"Programme {programme}, week {week}", f"P{programme} W{week}", value))
+        else:
+            out.append((f"Week {week}", f"W{week}", value))
     return out
 
 

@@ -66,6 +66,12 @@ class Timeline:
     block_today: int | None
 
     @property
+    def cancelled_last(self) -> int | None:
+        """The latest planned block when it was cancelled: a running programme needs a decision."""
+        planned = [b for b in self.blocks if b.plan_id is not None]
+        return planned[-1].number if planned and planned[-1].status == "cancelled" else None
+
+    @property
     def next_block(self) -> int | None:
         """The block "plan the next block" would make, or None when every block is planned."""
         planned = [b.number for b in self.blocks if b.plan_id is not None]
@@ -123,3 +129,18 @@ def programme_end(
         return ended_on
     later = max(block_count - block_number, 0)
     return block_end + timedelta(weeks=WEEKS_PER_BLOCK * later)
+
+
+def next_block_offered_from(
+    start: date, end: date, assessed_on: Sequence[date], today: date
+) -> date | None:
+    """The day "plan the next block" opens for a block running `start` to `end`, or None if open.
+
+    It opens in the block's last week, or earlier once the patient has been reassessed
+    during the block (an assessment after its first day: the review done early).
+    """
+    opens = end - timedelta(days=6)  # the first day of the last week
+    reviewed = any(start < d <= today for d in assessed_on)
+    if today >= opens or reviewed:
+        return None
+    return opens

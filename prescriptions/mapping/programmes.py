@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..domain.blocks import BLOCK_TEMPLATES, WEEKS_PER_BLOCK, LoggedDay
-from ..domain.outcomes import Change, change_of, weekly_leaks
+from ..domain.outcomes import BlockSpan, Change, change_of, programme_week_leaks
 from ..domain.timeline import BlockFacts, Timeline, build_timeline
 from ..domain.vocab import PlanStatus
 from ..models import Assessment, LogEntry, Plan, Programme
@@ -121,7 +121,7 @@ class RecordOutcomes:
 
     dates: tuple[str, ...]  #: assessment dates, oldest first, as chart labels
     series: dict[str, list[float | None]]  #: measure code -> values by assessment
-    weeks: tuple[tuple[str, float], ...]  #: leaks a week from the logs, by calendar week
+    weeks: tuple[tuple[str, str, float], ...]  #: (label, axis, leaks a week) by programme week
     blocks: tuple[tuple[str, float | None], ...]  #: adherence by block
     changes: tuple[Change, ...]
 
@@ -133,20 +133,28 @@ def record_outcomes(
 ) -> RecordOutcomes:
     """A patient's outcomes: assessments oldest first, logs, and each programme's timeline."""
     series = {code: [getattr(a, column) for a in assessments] for code, column in ASSESSED.items()}
-    weeks = weekly_leaks((e.day, e.leaks) for e in logs if e.lineage_id is not None)
     several = len(programmes) > 1
+    spans = [
+        BlockSpan(n, b.number, b.start, b.end)
+        for n, (_, timeline) in enumerate(reversed(programmes), 1)
+        for b in timeline.blocks
+        if b.start is not None and b.end is not None
+    ]
+    weeks = programme_week_leaks(
+        ((e.day, e.leaks) for e in logs if e.lineage_id is not None), spans, several=several
+    )
     blocks = [
         (f"{'P' + str(n) + ' ' if several else ''}Block {b.number}", b.adherence)
         for n, (_, timeline) in enumerate(reversed(programmes), 1)
         for b in timeline.blocks
         if b.plan_id is not None
     ]
-    changes = [change_of("leaks_week", [v for _, v in weeks])]
+    changes = [change_of("leaks_week", [v for _, _, v in weeks])]
     changes += [change_of(code, values) for code, values in series.items()]
     return RecordOutcomes(
         tuple(a.assessed_on.strftime("%d %b") for a in assessments),
         series,
-        tuple((start.strftime("%d %b"), value) for start, value in weeks),
+        tuple(weeks),
         tuple(blocks),
         tuple(c for c in changes if c is not None),
     )

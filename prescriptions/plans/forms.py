@@ -61,9 +61,35 @@ class NewPlanForm(OnceForm):
         "Start date", validators=[InputRequired(), _plan_start_in_range], default=date.today
     )
 
-    def __init__(self, *args: Any, templates: Iterable[tuple[str, str]], **kwargs: Any) -> None:
+    #: when the patient's programme is still running: end it to start a separate one
+    end_running = RadioField(
+        "Their running programme",
+        choices=[SelectChoice("stop", "Stop it early"), SelectChoice("finish", "Mark it finished")],
+        validate_choice=False,  # checked below: empty is allowed when nothing is running
+    )
+    end_reason = CleanString(
+        "Why it ends", validators=[Length(max=300, message="Keep the reason under 300 characters.")]
+    )
+
+    def __init__(
+        self, *args: Any, templates: Iterable[tuple[str, str]], running: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.template.choices = [SelectChoice(code, name) for code, name in templates]
+        self.running = running  #: the patient has a running programme
+
+    def validate_end_running(self, field: RadioField) -> None:
+        if field.data and field.data not in ("stop", "finish"):
+            raise ValidationError("Choose to stop or to finish the running programme.")
+        if self.running and not field.data:
+            raise ValidationError(
+                "Their programme is still running. Plan its next block instead, or choose to "
+                "stop or finish it to start a separate one."
+            )
+
+    def validate_end_reason(self, field: CleanString) -> None:
+        if self.running and not (field.data or "").strip():
+            raise ValidationError("Say why the running programme ends.")
 
 
 class ItemForm(Form):
@@ -243,6 +269,7 @@ class CancelForm(FlaskForm):
         "Reason for cancelling",
         validators=[InputRequired(message="Say why the plan is cancelled."), Length(max=300)],
     )
+    stop_programme = BooleanField("Also stop the programme it is a block of, for the same reason")
 
 
 class CopyForm(OnceForm):

@@ -37,15 +37,21 @@ def create_plan(
     programme: Programme | None = None,
     block: int = 1,
     reasons: dict[str, str] | None = None,
+    end_running: str = "",
+    end_reason: str = "",
 ) -> Plan:
     """Start a draft plan for a patient from a template's (already progressed) items.
 
-    Without a programme the plan is block 1 of a new one; `reasons` (exercise code -> why)
+    Without a programme the plan is block 1 of a new one (a running one is ended as
+    `end_running` and `end_reason` say, see start_programme); `reasons` (exercise code -> why)
     are kept with the items of a proposed block.
     """
     user = acting_user(by)
     if programme is None:
-        programme = start_programme(patient, template.code, by, start=start, goal=template.purpose)
+        programme = start_programme(
+            patient, template.code, by, start=start, goal=template.purpose,
+            end_running=end_running, reason=end_reason,
+        )  # fmt: skip
     rows = item_rows(items)
     for row in rows:
         row.reason = (reasons or {}).get(row.exercise_code, "")[:400]

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_latest_assessment
@@ -25,7 +26,7 @@ from ..domain.progression import (
     suggest_template,
 )
 from ..domain.rules import Finding, Severity, blocking_issue, blocking_save
-from ..domain.vocab import PlanStatus
+from ..domain.vocab import PlanStatus, ProgrammeStatus
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..logs.queries import fetch_logs
@@ -39,8 +40,11 @@ from ..mapping.plans import (
     template_choices,
     warning_key,
 )
-from ..models import Patient, Plan
+from ..mapping.programmes import block_plans
+from ..models import Patient, Plan, Programme
 from ..patients.queries import fetch_patient, fetch_patient_by_chart, fetch_patients
+from ..programmes.operations import ProgrammeRunningError, running_programme, stop_programme
+from ..programmes.queries import fetch_block_plans
 from ..web import acting, clinic_id
 from ..web.charts import progress_charts
 from ..web.conflicts import Conflict, Difference, find_conflict, shown
@@ -102,15 +106,20 @@ def new(patient_id: int) -> ResponseReturnValue:
     """Start a plan: choose a template; the progression fills four weeks from the assessment."""
     patient = fetch_patient(clinic_id(), patient_id) or abort(404)
     choices = template_choices(fetch_clinic_templates(clinic_id()))
-    form = NewPlanForm(templates=[(c.code, c.name) for c in choices])
+    running = running_programme(patient)
+    form = NewPlanForm(templates=[(c.code, c.name) for c in choices], running=running is not None)
     latest = fetch_latest_assessment(clinic_id(), patient.id)
     if not form.is_submitted():
         form.template.data = suggest_template(patient.diagnoses)
+    current = _current_block(running)
 
     def save() -> Saved:
         template = _template(form.template.data) or abort(404)
         items = propose_items(template, assessment_facts(latest))
-        plan = create_plan(patient, template, items, acting(), start=form.start_date.data)
+        plan = create_plan(
+            patient, template, items, acting(), start=form.start_date.data,
+            end_running=form.end_running.data or "", end_reason=form.end_reason.data or "",
+        )  # fmt: skip
         return (
             url_for("plans.edit", plan_id=plan.id),
             "Draft created from the template. Check each week, then save.",
@@ -118,10 +127,29 @@ def new(patient_id: int) -> ResponseReturnValue:
 
     def page() -> str:
         return render_template(
-            "plans/new.html", form=form, patient=patient, latest=latest, choices=choices
-        )
+            "plans/new.html", form=form, patient=patient, latest=latest, choices=choices,
+            running=running, current=current, today=date.today(),
+        )  # fmt: skip
 
-    return save_once_or_show(form, save, page)
+    try:
+        return save_once_or_show(form, save, page)
+    except (ProgrammeRunningError, IntegrityError):
+        # another tab or a twin request started a programme for this patient meanwhile
+        db.session.rollback()
+        flash(
+            "A programme was started for this patient meanwhile: here it is. Plan its next block, "
+            "or stop or finish it to start a separate one.",
+            "error",
+        )
+        return redirect(url_for("plans.new", patient_id=patient.id))
+
+
+def _current_block(running: Programme | None) -> Plan | None:
+    """The running programme's latest block (its current plan), or None."""
+    if running is None:
+        return None
+    standing = block_plans(running, fetch_block_plans(clinic_id(), running.id))
+    return standing[max(standing)] if standing else None
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -409,6 +437,16 @@ def cancel(plan_id: int) -> ResponseReturnValue:
         flash(" ".join(form.reason.errors) or "Say why the plan is cancelled.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="cancel"))
     cancel_plan(plan, form.reason.data, acting())
+    programme = plan.programme
+    if (
+        form.stop_programme.data
+        and programme is not None
+        and programme.status == ProgrammeStatus.RUNNING
+    ):
+        stop_programme(programme, form.reason.data, acting(), on=date.today())
+        db.session.commit()
+        flash("Plan cancelled and its programme stopped. Both stay on the record.", "success")
+        return redirect(url_for("plans.show", plan_id=plan.id))
     db.session.commit()
     flash("Plan cancelled. It stays on the patient's record.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -445,7 +483,15 @@ def copy(plan_id: int) -> ResponseReturnValue:
             f"Copied to {target.display_name} as a draft.",
         )
 
-    return submit_once(form, save)
+    try:
+        return submit_once(form, save)
+    except (ProgrammeRunningError, IntegrityError):
+        db.session.rollback()
+        form.chart_number.errors.append(
+            f"{target.display_name} has a programme running: plan its next block from their "
+            "record, or end it there before copying a plan as a new programme."
+        )
+        return _show_page(plan, copy_form=form, status=400)
 
 
 @bp.post("/plans/<int:plan_id>/save-template")

@@ -76,3 +76,10 @@ class OutcomesForm(FlaskForm):
         last = self.last.data or today
         first = self.first.data or last - timedelta(days=365)
         return first, last, self.template.data or ""
+
+    def fill_defaults(self, today: date) -> None:
+        """Show the period actually used in the date fields, not only in the heading."""
+        first, last, _ = self.period(today)
+        self.first.data, self.last.data = first, last
+        for field in (self.first, self.last):
+            field.raw_data = None  # render the date, not an empty submitted value

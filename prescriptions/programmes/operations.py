@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from ..audit import Actor, acting_user, record_event
 from ..domain.blocks import DEFAULT_BLOCKS, MAX_BLOCKS, MIN_BLOCKS
 from ..domain.vocab import ProgrammeStatus
@@ -15,6 +17,32 @@ class ProgrammeStateError(Exception):
     """The programme's status does not allow this change."""
 
 
+class ProgrammeRunningError(ProgrammeStateError):
+    """The patient already has a running programme: one runs at a time."""
+
+    def __init__(self, running: Programme) -> None:
+        super().__init__(
+            f"This patient's programme started {running.started_on.isoformat()} is still "
+            "running: plan its next block, or stop or finish it (with a reason) to start another."
+        )
+        self.running = running
+
+
+#: how a running programme ends when a separate one starts: the choice the therapist made
+END_RUNNING = ("stop", "finish")
+
+
+def running_programme(patient: Patient) -> Programme | None:
+    """The patient's running programme, if any (there is at most one)."""
+    return db.session.scalar(
+        sa.select(Programme).where(
+            Programme.clinic_id == patient.clinic_id,
+            Programme.patient_id == patient.id,
+            Programme.status == ProgrammeStatus.RUNNING.value,
+        )
+    )
+
+
 def start_programme(
     patient: Patient,
     template_code: str,
@@ -23,9 +51,25 @@ def start_programme(
     start: date,
     goal: str = "",
     block_count: int = DEFAULT_BLOCKS,
+    end_running: str = "",
+    reason: str = "",
 ) -> Programme:
-    """Start a running programme for a patient; its first block is the plan made with it."""
+    """Start a running programme for a patient; its first block is the plan made with it.
+
+    A patient has one running programme at a time: one already running is stopped or finished
+    with `reason` when `end_running` says so, else ProgrammeRunningError. (A partial unique index
+    refuses the second of two starts at once.)
+    """
     user = acting_user(by)
+    running = running_programme(patient)
+    if running is not None:
+        if end_running not in END_RUNNING or not reason.strip():
+            raise ProgrammeRunningError(running)
+        today = date.today()
+        if end_running == "stop":
+            stop_programme(running, reason, by, on=today)
+        else:
+            finish_programme(running, by, on=today, reason=reason)
     programme = Programme(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
@@ -52,11 +96,12 @@ def update_programme(programme: Programme, by: Actor, *, goal: str, block_count:
     return programme
 
 
-def finish_programme(programme: Programme, by: Actor, *, on: date) -> Programme:
-    """Mark a running programme finished (its last block completed)."""
+def finish_programme(programme: Programme, by: Actor, *, on: date, reason: str = "") -> Programme:
+    """Mark a running programme finished (its last block completed, or the therapist's call)."""
     if programme.status != ProgrammeStatus.RUNNING:
         raise ProgrammeStateError("Only a running programme can be finished.")
     programme.status = ProgrammeStatus.FINISHED.value
+    programme.status_reason = reason[:300]
     programme.ended_on = on
     db.session.flush()
     record_event(by, "programme.finish", programme)

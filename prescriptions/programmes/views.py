@@ -16,6 +16,7 @@ from ..assessments.queries import fetch_assessments
 from ..domain.blocks import BlockProposal, patient_reason, propose_next_block
 from ..domain.outcomes import Figure, clinic_figures
 from ..domain.progression import BUILTIN_TEMPLATES
+from ..domain.timeline import next_block_offered_from
 from ..domain.vocab import PlanStatus, ProgrammeStatus
 from ..exercises.queries import fetch_catalogue
 from ..exports.tables import csv_cell
@@ -72,15 +73,20 @@ def _next_block(programme: Programme, plans: list[Plan]) -> NextBlock:
         return NextBlock(
             last, None, None, f"Block {number} is {last.status}: issue it before the next one."
         )
-    # a reassessment is one made since the last block started (CLINICAL.md: use it if present)
-    reassessment = next(
-        (
-            a
-            for a in fetch_assessments(clinic_id(), programme.patient_id)
-            if a.assessed_on >= last.start_date
-        ),
-        None,
+    assessments = fetch_assessments(clinic_id(), programme.patient_id)
+    opens = next_block_offered_from(
+        last.start_date, last.end_date, [a.assessed_on for a in assessments], date.today()
     )
+    if opens is not None:
+        return NextBlock(
+            last,
+            number + 1,  # the block it will be: a form posted early is refused, not stale
+            None,
+            f"Block {number + 1} is offered from {opens.isoformat()}, block {number}'s last "
+            "week, or once the patient is reassessed: the proposal needs the days logged by then.",
+        )
+    # a reassessment is one made since the last block started (CLINICAL.md: use it if present)
+    reassessment = next((a for a in assessments if a.assessed_on >= last.start_date), None)
     proposal = propose_next_block(
         block_template_code(programme, last.approach),
         last.approach,
@@ -241,6 +247,7 @@ def _outcomes() -> tuple[OutcomesForm, list[Figure], list[Figure], str, bool]:
     if request.args and not form.validate():
         return form, [], [], "", False
     first, last, template = form.period(date.today())
+    form.fill_defaults(date.today())
     label = dict(templates).get(template, "any template")
     described = f"Programmes started {first.isoformat()} to {last.isoformat()}, {label}"
     figures, adherence = clinic_figures(

@@ -27,11 +27,31 @@ class Bar:
 
 @dataclass(frozen=True)
 class Point:
-    label: str
+    label: str  #: in full, for the text alternative
     value: float
     text: str
     x: float
     y: float
+    axis: str = ""  #: what the x-axis shows under the point ("" when thinned out)
+
+
+#: at most this many x-axis labels on a line chart (320 units wide): the rest are thinned out
+MAX_AXIS_LABELS = 7
+
+
+def axis_labels(labels: Sequence[str]) -> list[str]:
+    """Every k-th label, always the last, at most MAX_AXIS_LABELS shown; the others empty."""
+    count = len(labels)
+    if not count:
+        return []
+    step = -(-count // MAX_AXIS_LABELS)
+    shown = list(range(0, count, step))
+    if shown[-1] != count - 1:
+        if count - 1 - shown[-1] >= step / 2 and len(shown) < MAX_AXIS_LABELS:
+            shown.append(count - 1)
+        else:
+            shown[-1] = count - 1  # the latest week is named rather than the one before it
+    return [label if n in shown else "" for n, label in enumerate(labels)]
 
 
 @dataclass(frozen=True)
@@ -93,11 +113,19 @@ def bar_chart(
 
 
 def line_chart(
-    title: str, labels: Sequence[str], values: Sequence[float], *, unit: str = "", ceiling: float
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    unit: str = "",
+    ceiling: float,
+    short: Sequence[str] | None = None,
 ) -> Chart:
-    """A line through the values, left to right."""
+    """A line through the values, left to right; the axis shows `short` labels (else `labels`),
+    thinned to at most MAX_AXIS_LABELS."""
     count = len(labels)
     slot = (WIDTH - LEFT) / max(count, 1)
+    axis = axis_labels(list(short) if short is not None else list(labels))
     points = tuple(
         Point(
             label=label,
@@ -105,6 +133,7 @@ def line_chart(
             text=f"{value:g}{unit}",
             x=LEFT + slot * (n + 0.5),
             y=TOP + _plot_height() * (1 - min(value, ceiling) / ceiling),
+            axis=axis[n],
         )
         for n, (label, value) in enumerate(zip(labels, values, strict=True))
     )
@@ -169,7 +198,7 @@ def assessment_charts(
 def outcome_charts(
     dates: Sequence[str],
     series: dict[str, Sequence[float | None]],
-    weeks: Sequence[tuple[str, float]],
+    weeks: Sequence[tuple[str, str, float]],
     blocks: Sequence[tuple[str, float | None]],
 ) -> dict[str, Chart]:
     """Outcomes across a patient's programmes: assessment measures by date (missing skipped),
@@ -191,10 +220,11 @@ def outcome_charts(
         )
     if weeks:
         charts["leaks_week"] = line_chart(
-            "Leaks a week from the logs (mean per logged day × 7), by week",
-            [label for label, _ in weeks],
-            [value for _, value in weeks],
-            ceiling=max([1, *(v for _, v in weeks)]),
+            "Leaks a week from the logs (mean per logged day × 7), by programme week",
+            [label for label, _, _ in weeks],
+            [value for _, _, value in weeks],
+            ceiling=max([1, *(v for _, _, v in weeks)]),
+            short=[axis for _, axis, _ in weeks],
         )
     if blocks:
         charts["adherence"] = bar_chart(

@@ -107,3 +107,36 @@ def test_iciq_baseline_is_the_last_before_the_start_else_the_first_after():
     assert iciq_pair(start, None, [(first, 2, 12)]) is None  # one assessment: no change
     assert iciq_pair(start, date(2026, 10, 1), [(before, 1, 14), (later, 3, 9)]) is None
     assert iciq_pair(start, None, [(before, 1, 14)]) is None
+
+
+def test_leaks_are_grouped_by_programme_week_not_calendar_week():
+    from prescriptions.domain.outcomes import BlockSpan, programme_week_leaks
+
+    start = date(2026, 9, 9)  # a Wednesday: calendar weeks would split each block week
+    block_two = start + timedelta(days=35)  # a week's gap after block 1
+    spans = [
+        BlockSpan(1, 1, start, start + timedelta(days=27)),
+        BlockSpan(1, 2, block_two, block_two + timedelta(days=27)),
+    ]
+    days = [(start + timedelta(days=n), 1) for n in range(7)]  # Wed to Tue: programme week 1
+    days += [(block_two + timedelta(days=7 + n), 2) for n in range(3)]  # block 2, its week 2
+    days += [(start + timedelta(days=30), 9)]  # in the gap: no block, left out
+    assert programme_week_leaks(days, spans, several=False) == [
+        ("Week 1", "W1", 7.0), ("Week 6", "W6", 14.0),
+    ]  # fmt: skip
+    two = programme_week_leaks(days[:1], spans, several=True)
+    assert two == [("Programme 1, week 1", "P1 W1", 7.0)]
+
+
+def test_axis_labels_are_thinned_and_the_last_kept():
+    from prescriptions.web.charts import MAX_AXIS_LABELS, axis_labels
+
+    few = [f"W{n}" for n in range(1, 6)]
+    assert axis_labels(few) == few
+    for count in range(1, 40):
+        labels = [f"W{n}" for n in range(1, count + 1)]
+        shown = [label for label in axis_labels(labels) if label]
+        assert len(shown) <= MAX_AXIS_LABELS and shown[0] == "W1", (count, shown)
+        assert shown[-1] == labels[-1], (count, shown)
+        assert count <= MAX_AXIS_LABELS or len(shown) >= MAX_AXIS_LABELS // 2, (count, shown)
+    assert axis_labels([]) == []

@@ -59,3 +59,27 @@ def test_a_programme_ends_with_its_last_block_or_when_it_ended():
     assert programme_end(end, 3, 3) == end
     assert programme_end(end, 4, 3) == end  # a block past the count never ends it earlier
     assert programme_end(end, 1, 3, ended_on=date(2026, 2, 10)) == date(2026, 2, 10)
+
+
+def test_the_next_block_opens_in_the_last_week_or_after_a_reassessment():
+    from prescriptions.domain.timeline import next_block_offered_from
+
+    end = START + timedelta(days=27)
+    last_week = end - timedelta(days=6)
+    assert next_block_offered_from(START, end, [], START) == last_week
+    assert next_block_offered_from(START, end, [], last_week - timedelta(days=1)) == last_week
+    assert next_block_offered_from(START, end, [], last_week) is None
+    assert next_block_offered_from(START, end, [], end + timedelta(days=10)) is None
+    # the baseline on the first day is no review; a reassessment during the block is
+    day_10 = START + timedelta(days=10)
+    assert next_block_offered_from(START, end, [START], day_10) == last_week
+    assert next_block_offered_from(START, end, [START, day_10], day_10) is None
+    # an assessment dated after today (a typo) opens nothing yet
+    assert next_block_offered_from(START, end, [day_10], START + timedelta(days=5)) == last_week
+
+
+def test_a_cancelled_latest_block_is_named():
+    assert build_timeline(3, [_block(1, "cancelled")], [], START).cancelled_last == 1
+    done_then_cancelled = [_block(1, "completed"), _block(2, "cancelled")]
+    assert build_timeline(3, done_then_cancelled, [], START).cancelled_last == 2
+    assert build_timeline(3, [_block(1, "cancelled"), _block(2)], [], START).cancelled_last is None
