@@ -102,7 +102,14 @@ def _forms(patient_id: int, plan_id: int, other_patient: int) -> dict:
         ),
         "plan": (
             f"/patients/{patient_id}/plans/new",
-            {"template": "balanced", "start_date": "2026-12-07", "once": "t"},
+            # the patient's programme runs (the plan fixture's): a new one stops it, with a reason
+            {
+                "template": "balanced",
+                "start_date": "2026-12-07",
+                "once": "t",
+                "end_running": "stop",
+                "end_reason": "A separate programme",
+            },
             Plan,
         ),
         "copy": (
