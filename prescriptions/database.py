@@ -348,9 +348,15 @@ def allowed_fields(fields: dict[str, Any], allowed: tuple[str, ...]) -> dict[str
     return dict(fields)
 
 
+#: No list has this many pages: a larger page number would make an OFFSET past the database's
+#: 64-bit integers (an OverflowError on SQLite, an error on PostgreSQL), so it is clamped first.
+MAX_PAGE = 10**9
+
+
 def paginate(stmt: sa.Select[Any], page: int, per_page: int) -> Pagination:
     """One page of a select; a page past the end is clamped to the last page."""
-    result = db.paginate(stmt, page=max(1, page), per_page=per_page, error_out=False)
+    page = min(max(1, page), MAX_PAGE)
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     if result.page > 1 and result.page > result.pages:
         result = db.paginate(stmt, page=max(1, result.pages), per_page=per_page, error_out=False)
     return result
