@@ -29,7 +29,6 @@ import http.client
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from scratch import database_answers, free_port, scratch_database
+from scratch import database_answers, free_port, scratch_database, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -170,24 +169,14 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
         ]
         server = subprocess.Popen([*command, "app:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if request(port, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.2)
+            wait_healthy(port, server, time.monotonic() + 60)
             request(port, "GET", "/p")  # warm a worker
             started = time.perf_counter()
             with ThreadPoolExecutor(args.threads) as pool:
                 days = list(pool.map(lambda t: patient_day(port, t), tokens))
             wall = time.perf_counter() - started
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         log.seek(0)
         tracebacks = log.read().count(b"Traceback")
     every = [r for day in days for r in day]

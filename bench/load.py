@@ -29,7 +29,6 @@ import math
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,7 @@ from typing import IO
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from scratch import database_answers, free_port, scratch_database
+from scratch import database_answers, free_port, scratch_database, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -191,29 +190,6 @@ def flask(env: dict[str, str], *args: str) -> None:
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-def wait_healthy(port: int, server: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            if Client(port).request("GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def tail(log: IO[bytes], lines: int = 15) -> str:
