@@ -41,7 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from scratch import database_answers, free_port, scratch_database, stop, wait_healthy
+from scratch import database_answers, free_port, gunicorn, scratch_database, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -158,25 +158,13 @@ def run(args: argparse.Namespace, url: str, workdir: Path) -> None:
     )
     port = free_port()
     with open(workdir / "gunicorn.log", "w+b") as log:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"{HOST}:{port}",
-        ]
-        server = subprocess.Popen([*command, "app:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
-        try:
+        with gunicorn(env, args.workers, port, log) as server:
             wait_healthy(port, server, time.monotonic() + 60)
             request(port, "GET", "/p")  # warm a worker
             started = time.perf_counter()
             with ThreadPoolExecutor(args.threads) as pool:
                 days = list(pool.map(lambda t: patient_day(port, t), tokens))
             wall = time.perf_counter() - started
-        finally:
-            stop(server)
         log.seek(0)
         tracebacks = log.read().count(b"Traceback")
     every = [r for day in days for r in day]

@@ -44,7 +44,7 @@ from typing import IO
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from scratch import database_answers, free_port, scratch_database, stop, wait_healthy
+from scratch import database_answers, free_port, gunicorn, scratch_database, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -232,42 +232,32 @@ def run(args: argparse.Namespace, url: str, workdir: Path, started: float) -> No
         raise RuntimeError("the demo seed made no issued plans")
 
     port = free_port()
-    with open(workdir / "gunicorn.log", "w+b") as log:
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"{HOST}:{port}",
-        ]
-        server = subprocess.Popen([*command, "app:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
-        try:
-            step = time.monotonic()
-            wait_healthy(port, server, min(budget_end, step + 30))
-            log.flush()
-            log.seek(0)
-            for listening in re.findall(rb"Listening at: \S+", log.read()):
-                print(f"gunicorn: {listening.decode()}")
-            print(f"gunicorn -w {args.workers} on {HOST}:{port} healthy in "
-                  f"{time.monotonic() - step:.1f} s")  # fmt: skip
-            results = scenarios(args, port, password, plans, pages, budget_end)
-            print()
-            print(f"{'scenario':<14} {'done/planned':>11} {'errors':>6} {'req/s':>9} "
-                  f"{'p50 ms':>8} {'p95 ms':>8}")  # fmt: skip
-            for result in results:
-                print(result.line())
-            for result in results:
-                for sample in result.samples:
-                    print(f"  {result.name} error, e.g.: {sample}")
-                if result.throttled:
-                    print(f"  {result.name}: the login rate limiter answered 429 "
-                          f"{result.throttled} times")  # fmt: skip
-            if any(r.errors for r in results):
-                print("gunicorn log (last lines):\n" + tail(log))
-        finally:
-            stop(server)
+    with (
+        open(workdir / "gunicorn.log", "w+b") as log,
+        gunicorn(env, args.workers, port, log) as server,
+    ):
+        step = time.monotonic()
+        wait_healthy(port, server, min(budget_end, step + 30))
+        log.flush()
+        log.seek(0)
+        for listening in re.findall(rb"Listening at: \S+", log.read()):
+            print(f"gunicorn: {listening.decode()}")
+        print(f"gunicorn -w {args.workers} on {HOST}:{port} healthy in "
+              f"{time.monotonic() - step:.1f} s")  # fmt: skip
+        results = scenarios(args, port, password, plans, pages, budget_end)
+        print()
+        print(f"{'scenario':<14} {'done/planned':>11} {'errors':>6} {'req/s':>9} "
+              f"{'p50 ms':>8} {'p95 ms':>8}")  # fmt: skip
+        for result in results:
+            print(result.line())
+        for result in results:
+            for sample in result.samples:
+                print(f"  {result.name} error, e.g.: {sample}")
+            if result.throttled:
+                print(f"  {result.name}: the login rate limiter answered 429 "
+                      f"{result.throttled} times")  # fmt: skip
+        if any(r.errors for r in results):
+            print("gunicorn log (last lines):\n" + tail(log))
 
 
 def scenarios(

@@ -1,4 +1,4 @@
-"""Helpers the benches share: a free loopback port and throwaway PostgreSQL databases."""
+"""Helpers the benches share: a free loopback port, throwaway PostgreSQL databases and gunicorn."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import http.client
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def database_answers(url: str) -> bool:
@@ -73,3 +78,16 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], workers: int, port: int, log: IO[bytes]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`gunicorn -w <workers> app:app` on 127.0.0.1:`port`, its output in `log`; stopped on exit."""
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*command, "app:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    try:
+        yield server
+    finally:
+        stop(server)
