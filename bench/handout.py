@@ -122,17 +122,7 @@ def peer_build(snapshot: HandoutSnapshot, options: HandoutOptions) -> bytes:
     styles = handout_styles(options.large_print)
     geometry = page_geometry(options.paper, styles)
     story = [p for f in _story(snapshot, options, geometry.frame_width, 0, 0) for p in plain(f)]
-    decor = make_decor(
-        group=0,
-        clinic=snapshot.clinic.name,
-        patient=snapshot.patient_full_name,
-        phone=snapshot.clinic.phone,
-        footer_text=snapshot.clinic.footer_text,
-        draft=snapshot.is_draft,
-        styles=styles,
-        geometry=geometry,
-        emergency=snapshot.clinic.emergency_number,
-    )
+    decor = make_decor(snapshot, 0, styles, geometry)
 
     def on_page(canv: NumberedCanvas, doc: SimpleDocTemplate) -> None:
         # the same header, watermark and (once the page count is known) footer on every page

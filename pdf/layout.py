@@ -13,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
+from pdf.snapshot import HandoutSnapshot
 from pdf.styles import ACCENT, INK, MUTED, RULE, WATERMARK, HandoutStyles
 from pdf.text import fit, one_line, wrap
 
@@ -179,27 +180,20 @@ _LETTERS: tuple[tuple[tuple[float, ...], ...], ...] = (
 
 
 def make_decor(
-    group: int,
-    clinic: str,
-    patient: str,
-    phone: str,
-    footer_text: str,
-    draft: bool,
-    styles: HandoutStyles,
-    geometry: PageGeometry,
-    emergency: str = "",
+    snapshot: HandoutSnapshot, group: int, styles: HandoutStyles, geometry: PageGeometry
 ) -> PageDecor:
-    """Build a PageDecor from raw snapshot text, folded onto single lines."""
+    """The page decor of one handout: its snapshot's header and footer text on single lines."""
+    clinic = snapshot.clinic
     return PageDecor(
         group=group,
-        clinic=one_line(clinic),
-        patient=one_line(patient),
-        phone=one_line(phone),
-        footer_text=one_line(footer_text),
-        draft=draft,
+        clinic=one_line(clinic.name),
+        patient=one_line(snapshot.patient_full_name),
+        phone=one_line(clinic.phone),
+        footer_text=one_line(clinic.footer_text),
+        draft=snapshot.is_draft,
         styles=styles,
         geometry=geometry,
-        emergency=one_line(emergency),
+        emergency=one_line(clinic.emergency_number),
     )
 
 

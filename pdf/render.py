@@ -74,17 +74,7 @@ def _handout(
     """One handout's page template and flowables; its pages are numbered as group `index`."""
     st = handout_styles(options.large_print)
     geometry = page_geometry(options.paper, st)
-    decor = make_decor(
-        group=index,
-        clinic=snap.clinic.name,
-        patient=snap.patient_full_name,
-        phone=snap.clinic.phone,
-        footer_text=snap.clinic.footer_text,
-        draft=snap.is_draft,
-        styles=st,
-        geometry=geometry,
-        emergency=snap.clinic.emergency_number,
-    )
+    decor = make_decor(snap, index, st, geometry)
     template_id = f"handout-{index}"
     return page_template(template_id, decor), _story(
         snap, options, geometry.frame_width, index, 1 if batch else 0
