@@ -7,16 +7,7 @@ import unicodedata
 from dataclasses import fields
 from datetime import timedelta
 
-from pdf import (
-    ClinicHeader,
-    Dose,
-    ExerciseGuide,
-    HandoutOptions,
-    HandoutSnapshot,
-    WeekPlan,
-    render_handout,
-    render_handouts,
-)
+import pdf
 
 from ..domain.catalogue import (
     BLOCK_NOTE,
@@ -44,7 +35,7 @@ def handout_snapshot(
     clinic: Clinic,
     exercises: dict[str, Exercise],
     companion: tuple[str, str] = ("", ""),
-) -> HandoutSnapshot:
+) -> pdf.HandoutSnapshot:
     """Everything the handout prints, frozen, so rendering never touches the database.
 
     `companion` is the patient's phone link and short code, printed as a QR code when given.
@@ -52,9 +43,11 @@ def handout_snapshot(
     cue = cue_set_of(plan)
     items = plan_items(plan.items)
     patient = plan.patient
-    return HandoutSnapshot(
+    return pdf.HandoutSnapshot(
         # every header field is the clinic's column of the same name
-        clinic=ClinicHeader(**{f.name: getattr(clinic, f.name) for f in fields(ClinicHeader)}),
+        clinic=pdf.ClinicHeader(
+            **{f.name: getattr(clinic, f.name) for f in fields(pdf.ClinicHeader)}
+        ),
         patient_name=patient.called,
         patient_full_name=patient.display_name,
         chart_number=patient.chart_number,
@@ -107,12 +100,12 @@ def handout_options(
     paper: str | None = None,
     large_print: bool | None = None,
     log_sheets_only: bool = False,
-) -> HandoutOptions:
+) -> pdf.HandoutOptions:
     """Print options: what was asked for, else the plan's, else the clinic's paper."""
     chosen = paper or plan.paper or clinic.paper
     if chosen not in Paper._value2member_map_:
         chosen = Paper.A4.value
-    return HandoutOptions(
+    return pdf.HandoutOptions(
         paper=chosen,
         large_print=plan.large_print if large_print is None else large_print,
         log_sheets_only=log_sheets_only,
@@ -148,9 +141,9 @@ def _codes(items: tuple[Item, ...], exercises: dict[str, Exercise]) -> list[str]
     return list(seen)
 
 
-def _guide(exercise: Exercise, cue: CueSet) -> ExerciseGuide:
+def _guide(exercise: Exercise, cue: CueSet) -> pdf.ExerciseGuide:
     words = exercise.instructions_for(cue)
-    return ExerciseGuide(
+    return pdf.ExerciseGuide(
         code=exercise.code,
         name=exercise.patient_name,
         summary=exercise.summary,
@@ -164,17 +157,17 @@ def _guide(exercise: Exercise, cue: CueSet) -> ExerciseGuide:
 
 def _week(
     plan: Plan, week: int, items: tuple[Item, ...], exercises: dict[str, Exercise]
-) -> WeekPlan:
+) -> pdf.WeekPlan:
     in_week = sorted((i for i in items if i.week == week and i.exercise in exercises),
                      key=lambda i: i.order)  # fmt: skip
     starts = plan.start_date + timedelta(days=7 * (week - 1))
-    return WeekPlan(
+    return pdf.WeekPlan(
         number=week,
         starts=starts,
         ends=starts + timedelta(days=6),
         sessions_per_day=max((i.sessions_per_day for i in in_week), default=0),
         doses=tuple(
-            Dose(
+            pdf.Dose(
                 exercise_code=i.exercise,
                 exercise_name=exercises[i.exercise].patient_name,
                 **{**dose_of(i), "position": label(i.position)},
@@ -190,11 +183,11 @@ def render_plan_handout(
     plan: Plan,
     clinic: Clinic,
     exercises: dict[str, Exercise],
-    options: HandoutOptions,
+    options: pdf.HandoutOptions,
     companion: tuple[str, str] = ("", ""),
 ) -> bytes:
     """One plan's handout as PDF bytes (with the patient's phone link when given)."""
-    return render_handout(handout_snapshot(plan, clinic, exercises, companion), options)
+    return pdf.render_handout(handout_snapshot(plan, clinic, exercises, companion), options)
 
 
 def render_batch(
@@ -205,7 +198,7 @@ def render_batch(
 ) -> bytes:
     """Several plans' handouts in one PDF, each with its own options and page numbers."""
     links = companions or {}
-    return render_handouts(
+    return pdf.render_handouts(
         [
             (
                 handout_snapshot(p, clinic, exercises, links.get(p.id, ("", ""))),
