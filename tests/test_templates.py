@@ -111,3 +111,13 @@ def test_a_field_grid_draws_each_field_whole_and_focuses_only_the_first(app):
     assert 'aria-describedby="email-hint"' in html and 'aria-describedby="name-error"' in html
     assert html.count("autofocus") == 1 and re.search(r"<input[^>]*autofocus[^>]*id=\"name\"", html)
     assert "autofocus" not in _render(app, source, focus=False)
+
+
+def test_the_sign_in_pages_are_headed_by_their_title_unless_they_give_their_own(client, make_user):
+    setup = client.get("/setup").get_data(as_text=True)
+    assert "<title>Set up your clinic · FloorPlan</title>" in setup
+    assert '<section class="card narrow">\n  <h1>Welcome to FloorPlan</h1>' in setup
+    make_user()
+    login = client.get("/login").get_data(as_text=True)
+    assert "<title>Sign in · FloorPlan</title>" in login
+    assert '<section class="card narrow">\n  <h1>Sign in</h1>' in login
