@@ -135,6 +135,20 @@ def test_the_link_uses_the_configured_public_address(app_factory, clinician, adm
     assert 'value="https://floorplan.example.org/reset/' in page and "//localhost" not in page
 
 
+def test_the_link_without_a_public_address_is_this_sites_own_under_a_path_prefix(
+    app, clinician, admin
+):
+    # Served under /floorplan (SCRIPT_NAME): the link carries the prefix once, not twice.
+    client = app.test_client()
+    login(client, admin.email)
+    page = client.post(
+        f"/admin/users/{clinician.id}/reset-link", base_url="http://localhost/floorplan/"
+    ).get_data(as_text=True)
+    link = re.search(r'id="reset-link"[^>]*value="([^"]+)"', page)
+    assert link and html.unescape(link.group(1)).startswith("http://localhost/floorplan/reset/")
+    assert "/floorplan/floorplan/" not in page
+
+
 def test_set_password_command(app, runner, clinician, admin_client, monkeypatch):
     other = app.test_client()
     login(other, clinician.email)
