@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -143,4 +143,4 @@ def clinic_settings() -> ResponseReturnValue:
 def logo() -> ResponseReturnValue:
     """The clinic's stored logo, for the settings page."""
     data = current_user.clinic.logo or abort(404)
-    return Response(data, mimetype="image/png")
+    return data, {"Content-Type": "image/png"}
