@@ -42,7 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pdf.snapshot import HandoutSnapshot
 
 from ..audit import record_event
-from ..auth.mail import deliver, in_background, mail_settings
+from ..auth.mail import deliver, in_background, mail_configured, mail_settings
 from ..auth.throttle import count_attempt
 from ..domain.adherence import prescribed_per_day, week_of
 from ..domain.timeline import programme_end
@@ -50,7 +50,7 @@ from ..exercises.queries import fetch_catalogue
 from ..extensions import csrf, db
 from ..mapping.handouts import handout_snapshot
 from ..mapping.plans import plan_items
-from ..models import Clinic, PatientLink, Plan, SignInCounter, utcnow
+from ..models import Clinic, Patient, PatientLink, Plan, SignInCounter, utcnow
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import DaySheetForm, LinkForm, ReminderForm, SendForm, TapForm
@@ -170,17 +170,23 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def _can_mail() -> bool:
-    config = current_app.config
-    return all(config.get(k) for k in ("MAIL_SERVER", "MAIL_SENDER", "PUBLIC_URL"))
+    # the same three settings as a self-service reset: a server, a sender, the public address
+    return mail_configured(current_app.config)
+
+
+def _link_patient(patient_id: int) -> Patient:
+    """The patient behind an issue or revoke button: 404 if not the clinic's, 400 on a bad form."""
+    patient = fetch_patient(clinic_id(), patient_id) or abort(404)
+    if not LinkForm().validate_on_submit():
+        abort(400)
+    return patient
 
 
 @bp.post("/patients/<int:patient_id>/companion/issue")
 @login_required
 def issue(patient_id: int) -> ResponseReturnValue:
     """Issue the link, or reissue it: the old link and code stop at once."""
-    patient = fetch_patient(clinic_id(), patient_id) or abort(404)
-    if not LinkForm().validate_on_submit():
-        abort(400)
+    patient = _link_patient(patient_id)
     if patient.archived_at is not None:
         flash("The patient is archived: restore them to give them a phone link.", "error")
         return redirect(url_for("companion.manage", patient_id=patient.id))
@@ -199,9 +205,7 @@ def issue(patient_id: int) -> ResponseReturnValue:
 @login_required
 def revoke(patient_id: int) -> ResponseReturnValue:
     """Stop the link at once."""
-    patient = fetch_patient(clinic_id(), patient_id) or abort(404)
-    if not LinkForm().validate_on_submit():
-        abort(400)
+    patient = _link_patient(patient_id)
     link = fetch_patient_link(clinic_id(), patient.id) or abort(404)
     if link.revoked_at is None:
         revoke_link(link, acting())
