@@ -330,9 +330,9 @@ def _patient_headers(response: Response) -> Response:
     return response
 
 
-def _missing() -> ResponseReturnValue:
+def _missing() -> Response:
     """The one answer for a key that is unknown, revoked or expired."""
-    return render_template("companion/missing.html"), 404
+    return Response(render_template("companion/missing.html"), status=404)
 
 
 class _Open:
@@ -399,6 +399,14 @@ def _open(key: str) -> _Open | None:
     return _Open(link, plan, key)
 
 
+def _open_or_missing(key: str) -> _Open:
+    """The live link behind the key, or the missing page ends the request (as a busy one does)."""
+    opened = _open(key)
+    if opened is None:
+        abort(_missing())
+    return opened
+
+
 @bp.get("/p")
 def enter() -> ResponseReturnValue:
     """Type the code from the handout (a plain GET form)."""
@@ -416,9 +424,7 @@ def enter() -> ResponseReturnValue:
 @bp.get("/p/<key>")
 def today(key: str) -> ResponseReturnValue:
     """Today's sessions, each exercise's steps one tap away, one tap to log a session."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     day = date.today()
     logged = opened.logged(day, day)
     page = today_page(opened.snap, day, logged)
@@ -438,9 +444,7 @@ def _wants_json() -> bool:
 @bp.post("/p/<key>/tap")
 def tap(key: str) -> ResponseReturnValue:
     """One session done (counted once per idempotency key, however often it is sent)."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     form = TapForm(request.form, expected_key=opened.form_key)
     if not form.validate():
         if _wants_json():
@@ -503,9 +507,7 @@ def _sheet_day(opened: _Open, asked: str | None) -> date | None:
 @bp.route("/p/<key>/day", methods=["GET", "POST"])
 def day(key: str) -> ResponseReturnValue:
     """The rest of a day's sheet: leaks and causes, urgency, pain, longest hold, a note."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     asked = request.args.get("on") if request.method == "GET" else request.form.get("on")
     on = _sheet_day(opened, asked)
     if on is None and request.method == "POST":  # never saved into another day's sheet
@@ -551,9 +553,7 @@ def day(key: str) -> ResponseReturnValue:
 @bp.get("/p/<key>/week")
 def week(key: str) -> ResponseReturnValue:
     """The week so far, as the paper sheet would show it."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     today_ = date.today()
     days = week_sheet(opened.snap, today_, {})
     logged = opened.logged(days[0].day, days[-1].day) if days else {}
@@ -567,9 +567,7 @@ def week(key: str) -> ResponseReturnValue:
 @bp.get("/p/<key>/guide/<int:index>")
 def guide(key: str, index: int) -> ResponseReturnValue:
     """A guided session of one exercise: a squeeze-and-rest timer, or a breathing pacer."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     page = today_page(opened.snap, date.today(), {})
     if index >= len(page.steps):
         return _missing()
@@ -584,9 +582,7 @@ def guide(key: str, index: int) -> ResponseReturnValue:
 @bp.get("/p/<key>/reminders")
 def reminders(key: str) -> ResponseReturnValue:
     """Pick a time for each session; the calendar file follows."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     most = max((w.sessions_per_day for w in opened.snap.weeks), default=0)
     return render_template(
         "companion/reminders.html", form=ReminderForm(), most=most, **opened.context()
@@ -596,9 +592,7 @@ def reminders(key: str) -> ResponseReturnValue:
 @bp.get("/p/<key>/calendar.ics")
 def calendar(key: str) -> ResponseReturnValue:
     """A calendar file with a reminder for each session of every day of the block."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     form = ReminderForm(request.args)
     most = max((w.sessions_per_day for w in opened.snap.weeks), default=0)
     times = form.times() if form.validate() else []
@@ -639,9 +633,7 @@ def _uid(opened: _Open, slot: str) -> str:
 @bp.get("/p/<key>/print")
 def printable(key: str) -> ResponseReturnValue:
     """A printable copy of the plan: every week's doses and each exercise's steps."""
-    opened = _open(key)
-    if opened is None:
-        return _missing()
+    opened = _open_or_missing(key)
     from pdf.text import dose_words
 
     weeks = [
