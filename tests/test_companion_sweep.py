@@ -14,8 +14,8 @@ import pytest
 
 from prescriptions.audit import Actor
 from prescriptions.companion.operations import issue_link
+from prescriptions.companion.phone_views import PATIENT_ENDPOINTS
 from prescriptions.companion.tokens import link_key, token_for
-from prescriptions.companion.views import PATIENT_ENDPOINTS
 from prescriptions.extensions import db
 from prescriptions.models import Patient, User
 from tests.factories import FOREIGN_TEXT, committing
