@@ -118,6 +118,19 @@ def test_the_new_password_follows_the_policy(app, admin_client, clinician):
     assert _choose(client, path).status_code == 302  # the link survived the refused tries
 
 
+def test_a_reset_in_a_signed_in_browser_signs_it_out_and_keeps_nothing(
+    app, admin_client, clinician
+):
+    browser = app.test_client()
+    login(browser, clinician.email)
+    browser.get("/patients")
+    path = make_link(admin_client, clinician.id)
+    assert _choose(browser, path).status_code == 302
+    with browser.session_transaction() as held:
+        assert set(held) == {"_flashes"}
+    assert browser.get("/patients").status_code == 302
+
+
 def test_no_link_for_a_deactivated_account(app, admin_client, clinician):
     path = make_link(admin_client, clinician.id)
     admin_client.post(f"/admin/users/{clinician.id}/deactivate")
