@@ -43,6 +43,8 @@ def test_the_urgency_scale_reads_as_each_page_words_it():
     assert [label for _, label in phone] == [
         "Not filled in", "0: none", "1: mild", "2: moderate", "3: severe",
     ]  # fmt: skip
-    assert [value for value, _ in table] == [value for value, _ in phone] == ["", "0", "1", "2", "3"]
+    assert (
+        [value for value, _ in table] == [value for value, _ in phone] == ["", "0", "1", "2", "3"]
+    )
     assert _day(urgency="2").urgency.data == 2 and _sheet(urgency="").urgency.data is None
     assert "urgency" in _sheet(urgency="4").errors
