@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter
 
-from prescriptions.companion.views import PATIENT_ENDPOINTS
+from prescriptions.companion.phone_views import PATIENT_ENDPOINTS
 from tests.factories import FOREIGN_TEXT, NEW_PATIENT, login
 
 #: Administrator-only routes outside the admin blueprint.

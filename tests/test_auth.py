@@ -74,6 +74,16 @@ def test_login_and_logout(client, clinician):
     assert response.status_code == 302 and "/login" in response.location
 
 
+def test_signing_out_keeps_nothing_of_the_session_but_the_goodbye(client, clinician):
+    login(client, clinician.email)
+    client.get("/patients")
+    with client.session_transaction() as held:
+        assert {"_user_id", "auth_at", "seen_at"} <= set(held)
+    client.post("/logout")
+    with client.session_transaction() as held:
+        assert set(held) == {"_flashes"}
+
+
 def test_logout_is_post_only(signed_in):
     assert signed_in.get("/logout").status_code == 405
     assert signed_in.get("/patients").status_code == 200

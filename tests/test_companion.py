@@ -450,7 +450,7 @@ def test_the_per_address_limit_counts_an_ipv6_64_as_one_address(app_factory, wor
 
 
 def test_error_pages_on_patient_routes_are_the_companions_own(client, world, monkeypatch):
-    import prescriptions.companion.views as views
+    import prescriptions.companion.phone_views as views
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -40,7 +40,7 @@ def test_the_access_log_leaves_out_the_patients_key():
 
 def test_error_lines_leave_out_the_patients_key(app, make_clinic, make_user, caplog, monkeypatch):
     make_user(make_clinic())
-    import prescriptions.companion.views as views
+    import prescriptions.companion.phone_views as views
     from prescriptions.web import errors
 
     def down(*args, **kwargs):

@@ -118,6 +118,19 @@ def test_the_new_password_follows_the_policy(app, admin_client, clinician):
     assert _choose(client, path).status_code == 302  # the link survived the refused tries
 
 
+def test_a_reset_in_a_signed_in_browser_signs_it_out_and_keeps_nothing(
+    app, admin_client, clinician
+):
+    browser = app.test_client()
+    login(browser, clinician.email)
+    browser.get("/patients")
+    path = make_link(admin_client, clinician.id)
+    assert _choose(browser, path).status_code == 302
+    with browser.session_transaction() as held:
+        assert set(held) == {"_flashes"}
+    assert browser.get("/patients").status_code == 302
+
+
 def test_no_link_for_a_deactivated_account(app, admin_client, clinician):
     path = make_link(admin_client, clinician.id)
     admin_client.post(f"/admin/users/{clinician.id}/deactivate")
@@ -133,6 +146,20 @@ def test_the_link_uses_the_configured_public_address(app_factory, clinician, adm
     page = client.post(f"/admin/users/{clinician.id}/reset-link").get_data(as_text=True)
     # not the Host header the request happened to carry
     assert 'value="https://floorplan.example.org/reset/' in page and "//localhost" not in page
+
+
+def test_the_link_without_a_public_address_is_this_sites_own_under_a_path_prefix(
+    app, clinician, admin
+):
+    # Served under /floorplan (SCRIPT_NAME): the link carries the prefix once, not twice.
+    client = app.test_client()
+    login(client, admin.email)
+    page = client.post(
+        f"/admin/users/{clinician.id}/reset-link", base_url="http://localhost/floorplan/"
+    ).get_data(as_text=True)
+    link = re.search(r'id="reset-link"[^>]*value="([^"]+)"', page)
+    assert link and html.unescape(link.group(1)).startswith("http://localhost/floorplan/reset/")
+    assert "/floorplan/floorplan/" not in page
 
 
 def test_set_password_command(app, runner, clinician, admin_client, monkeypatch):

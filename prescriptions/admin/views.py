@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -79,8 +69,11 @@ def reset_link(user_id: int) -> ResponseReturnValue:
     lifetime = current_app.config["RESET_LINK_LIFETIME"]
     token = make_reset_link(user, "admin", acting(), lifetime)
     db.session.commit()
-    base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
-    link = base + url_for("auth.reset", token=token)
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if public:
+        link = public + url_for("auth.reset", token=token)
+    else:  # this site's own address, its path prefix (SCRIPT_NAME) included once
+        link = url_for("auth.reset", token=token, _external=True)
     hours = int(lifetime.total_seconds() // 3600)
     return render_template("admin/reset_link.html", user=user, link=link, hours=hours)
 
@@ -150,4 +143,4 @@ def clinic_settings() -> ResponseReturnValue:
 def logo() -> ResponseReturnValue:
     """The clinic's stored logo, for the settings page."""
     data = current_user.clinic.logo or abort(404)
-    return Response(data, mimetype="image/png")
+    return data, {"Content-Type": "image/png"}

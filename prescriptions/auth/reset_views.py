@@ -6,19 +6,8 @@ import logging
 import smtplib
 import time
 
-from flask import (
-    Flask,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..accounts.operations import set_password
@@ -30,7 +19,7 @@ from ..models import User
 from .forms import ForgotForm, ResetForm
 from .mail import deliver, in_background, mail_configured, mail_settings, reset_message
 from .throttle import count_request
-from .views import bp, client_ip
+from .views import bp, client_ip, sign_out
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +56,7 @@ def reset(token: str) -> ResponseReturnValue:
             return _gone()
         set_password(user, form.password.data, Actor(user, client_ip()), action="auth.reset_used")
         db.session.commit()
-        if current_user.is_authenticated:
-            logout_user()
-        session.clear()
+        sign_out()
         flash("Your new password is set, and every session of the account was ended.", "success")
         flash("Sign in with the new password.", "info")
         return redirect(url_for("auth.login"))

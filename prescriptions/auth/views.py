@@ -86,6 +86,13 @@ def _sign_in(user: User) -> None:
     start_session()
 
 
+def sign_out() -> None:
+    """Sign this browser out, if it is signed in, and drop everything its session held."""
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+
+
 def login_policy() -> ThrottlePolicy:
     """The sign-in limits from the configuration (passwords and second-factor codes alike)."""
     config = current_app.config
@@ -154,8 +161,7 @@ def logout() -> ResponseReturnValue:
     """Sign out, ending this user's sessions on the server too."""
     end_sessions(current_user, acting())
     db.session.commit()
-    logout_user()
-    session.clear()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 

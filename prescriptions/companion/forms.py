@@ -8,25 +8,17 @@ from datetime import time
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import Form, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..logs.forms import day_range, urgency_field
 from ..web.forms import CleanString, WholeNumber
 
 _IDEMPOTENCY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
-URGENCY = [
-    SelectChoice("", "Not filled in"),
-    SelectChoice("0", "0: none"),
-    SelectChoice("1", "1: mild"),
-    SelectChoice("2", "2: moderate"),
-    SelectChoice("3", "3: severe"),
-]
 
-
-def _range(low: int, high: int) -> list[Any]:
-    return [Optional(), NumberRange(low, high, message=f"A number from {low} to {high}.")]
+def _within(name: str) -> list[Any]:
+    return day_range(name, "A number from {low} to {high}.")
 
 
 class PatientForm(Form):
@@ -55,16 +47,15 @@ class TapForm(PatientForm):
 class DaySheetForm(PatientForm):
     """The rest of the day's sheet, as on paper, and a question for the next visit."""
 
-    leaks = WholeNumber("How many leaks?", validators=_range(0, 50))
+    leaks = WholeNumber("How many leaks?", validators=_within("leaks"))
     leak_trigger = CleanString("What caused them?", validators=[Length(max=120)])
-    urgency = SelectField(
-        "Urgency (how strong the need to rush was)",
-        choices=URGENCY,
-        coerce=lambda v: None if v in ("", None) else int(v),
-        validators=[Optional()],
+    urgency = urgency_field(
+        "Urgency (how strong the need to rush was)", blank="Not filled in", between=": "
     )
-    pain = WholeNumber("Pain, 0 (none) to 10 (worst)", validators=_range(0, 10))
-    longest_hold_s = WholeNumber("Longest squeeze you held (seconds)", validators=_range(0, 120))
+    pain = WholeNumber("Pain, 0 (none) to 10 (worst)", validators=_within("pain"))
+    longest_hold_s = WholeNumber(
+        "Longest squeeze you held (seconds)", validators=_within("longest_hold_s")
+    )
     note = CleanString("A note about the day", validators=[Length(max=300)])
     question = TextAreaField(
         "A question for your next visit",

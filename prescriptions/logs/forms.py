@@ -14,32 +14,42 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from ..domain.adherence import LOG_FIELDS
 from ..web.forms import CleanString, WholeNumber
 
-URGENCY = [
-    SelectChoice("", "–"),
-    SelectChoice("0", "0 none"),
-    SelectChoice("1", "1 mild"),
-    SelectChoice("2", "2 moderate"),
-    SelectChoice("3", "3 severe"),
-]
+#: The bounds of a logged day's numbers: the week form (typed or from a scan) and the phone.
+DAY_LIMITS = {
+    "sessions_done": (0, 10),
+    "longest_hold_s": (0, 120),
+    "leaks": (0, 50),
+    "pain": (0, 10),
+}
+#: The urgency scale, 0 to 3.
+URGENCY_WORDS = ("none", "mild", "moderate", "severe")
 
 
-def _range(low: int, high: int) -> list[Any]:
-    return [Optional(), NumberRange(low, high, message=f"{low} to {high}.")]
+def day_range(name: str, message: str = "{low} to {high}.") -> list[Any]:
+    """A log number's validators: blank, or within the day's bounds (each form words the error)."""
+    low, high = DAY_LIMITS[name]
+    return [Optional(), NumberRange(low, high, message=message.format(low=low, high=high))]
+
+
+def _urgency(value: Any) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
+def urgency_field(label: str, *, blank: str, between: str = " ") -> SelectField:
+    """The urgency select: a blank choice, then each level as number, `between`, word."""
+    levels = [SelectChoice(str(n), f"{n}{between}{word}") for n, word in enumerate(URGENCY_WORDS)]
+    choices = [SelectChoice("", blank), *levels]
+    return SelectField(label, choices=choices, coerce=_urgency, validators=[Optional()])
 
 
 class DayForm(Form):
     version = HiddenField()
-    sessions_done = WholeNumber("Sessions done", validators=_range(0, 10))
-    longest_hold_s = WholeNumber("Longest hold (s)", validators=_range(0, 120))
-    leaks = WholeNumber("Leaks", validators=_range(0, 50))
+    sessions_done = WholeNumber("Sessions done", validators=day_range("sessions_done"))
+    longest_hold_s = WholeNumber("Longest hold (s)", validators=day_range("longest_hold_s"))
+    leaks = WholeNumber("Leaks", validators=day_range("leaks"))
     leak_trigger = CleanString("Leaks caused by", validators=[Length(max=120)])
-    urgency = SelectField(
-        "Urgency",
-        choices=URGENCY,
-        coerce=lambda v: None if v in ("", None) else int(v),
-        validators=[Optional()],
-    )
-    pain = WholeNumber("Pain (0-10)", validators=_range(0, 10))
+    urgency = urgency_field("Urgency", blank="–")
+    pain = WholeNumber("Pain (0-10)", validators=day_range("pain"))
     note = CleanString("Notes", validators=[Length(max=300)])
 
     def is_filled(self) -> bool:

@@ -367,6 +367,13 @@ def _refused(plan: Plan, error: PlanStateError) -> ResponseReturnValue:
     return redirect(url_for("plans.show", plan_id=plan.id))
 
 
+def _done(plan: Plan, message: str) -> ResponseReturnValue:
+    """Commit the plan's change and say what happened, on the plan's page."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
 @bp.post("/plans/<int:plan_id>/issue")
 @login_required
 def issue(plan_id: int) -> ResponseReturnValue:
@@ -390,9 +397,7 @@ def issue(plan_id: int) -> ResponseReturnValue:
         issue_plan(plan, acting(), warnings)
     except PlanStateError as error:
         return _refused(plan, error)
-    db.session.commit()
-    flash("Plan issued. Print the handout for the patient.", "success")
-    return redirect(url_for("plans.show", plan_id=plan.id))
+    return _done(plan, "Plan issued. Print the handout for the patient.")
 
 
 @bp.post("/plans/<int:plan_id>/revise")
@@ -420,9 +425,7 @@ def complete(plan_id: int) -> ResponseReturnValue:
     if plan.status != PlanStatus.ISSUED:
         return _as_it_stands(plan, "completed")
     complete_plan(plan, acting())
-    db.session.commit()
-    flash("Plan marked as completed.", "success")
-    return redirect(url_for("plans.show", plan_id=plan.id))
+    return _done(plan, "Plan marked as completed.")
 
 
 @bp.post("/plans/<int:plan_id>/cancel")
@@ -444,12 +447,8 @@ def cancel(plan_id: int) -> ResponseReturnValue:
         and programme.status == ProgrammeStatus.RUNNING
     ):
         stop_programme(programme, form.reason.data, acting(), on=date.today())
-        db.session.commit()
-        flash("Plan cancelled and its programme stopped. Both stay on the record.", "success")
-        return redirect(url_for("plans.show", plan_id=plan.id))
-    db.session.commit()
-    flash("Plan cancelled. It stays on the patient's record.", "success")
-    return redirect(url_for("plans.show", plan_id=plan.id))
+        return _done(plan, "Plan cancelled and its programme stopped. Both stay on the record.")
+    return _done(plan, "Plan cancelled. It stays on the patient's record.")
 
 
 @bp.post("/plans/<int:plan_id>/copy")

@@ -6,17 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -228,4 +218,4 @@ def discard(scan_id: int) -> ResponseReturnValue:
 def page_image(scan_id: int) -> ResponseReturnValue:
     """A confirmed scan's page, kept on record because the clinic keeps scans."""
     data = fetch_kept_scan_image(clinic_id(), scan_id) or abort(404)
-    return Response(data, mimetype="image/png")
+    return data, {"Content-Type": "image/png"}

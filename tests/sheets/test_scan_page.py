@@ -283,6 +283,7 @@ def test_a_clinic_that_keeps_scans_keeps_the_page(
     assert signed_in.post(response.location, data=_inputs(page)).status_code == 302
     image = signed_in.get(f"/scans/{scan_id}/page.png")
     assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
+    assert image.mimetype == "image/png"
     assert signed_in.get(response.location).status_code == 404  # confirmed: no second save
     assert "Kept on record" in signed_in.get("/scans").get_data(as_text=True)
 
