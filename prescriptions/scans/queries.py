@@ -27,29 +27,38 @@ def fetch_kept_scan_image(clinic_id: int, scan_id: int) -> bytes | None:
     )
 
 
-def fetch_pending_scans(clinic_id: int, limit: int = 50) -> list[SheetScan]:
-    """The clinic's scanned pages waiting to be confirmed, oldest first, with plan and patient."""
+def _scans(
+    clinic_id: int, *where: sa.ColumnElement[bool], order_by: tuple, limit: int
+) -> list[SheetScan]:
+    """The clinic's scans matching `where`, in `order_by`, with their plan and patient loaded."""
     return list(
         db.session.scalars(
             sa.select(SheetScan)
-            .where(SheetScan.clinic_id == clinic_id, SheetScan.confirmed_at.is_(None))
+            .where(SheetScan.clinic_id == clinic_id, *where)
             .options(joinedload(SheetScan.plan).joinedload(Plan.patient))
-            .order_by(SheetScan.created_at, SheetScan.id)
+            .order_by(*order_by)
             .limit(limit)
         )
     )
 
 
+def fetch_pending_scans(clinic_id: int, limit: int = 50) -> list[SheetScan]:
+    """The clinic's scanned pages waiting to be confirmed, oldest first, with plan and patient."""
+    return _scans(
+        clinic_id,
+        SheetScan.confirmed_at.is_(None),
+        order_by=(SheetScan.created_at, SheetScan.id),
+        limit=limit,
+    )
+
+
 def fetch_kept_scans(clinic_id: int, limit: int = 20) -> list[SheetScan]:
     """The clinic's latest confirmed scans kept on record, with plan and patient."""
-    return list(
-        db.session.scalars(
-            sa.select(SheetScan)
-            .where(SheetScan.clinic_id == clinic_id, SheetScan.confirmed_at.is_not(None))
-            .options(joinedload(SheetScan.plan).joinedload(Plan.patient))
-            .order_by(SheetScan.confirmed_at.desc(), SheetScan.id.desc())
-            .limit(limit)
-        )
+    return _scans(
+        clinic_id,
+        SheetScan.confirmed_at.is_not(None),
+        order_by=(SheetScan.confirmed_at.desc(), SheetScan.id.desc()),
+        limit=limit,
     )
 
 
