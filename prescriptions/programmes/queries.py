@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..domain.outcomes import BlockSums, iciq_pair
+from ..domain.outcomes import BlockAdherence, baseline_and_latest, per_week
 from ..extensions import db
-from ..models import Assessment, LogEntry, Plan, Programme
+from ..models import Assessment, LogEntry, Plan, Programme, ProgrammeBlockSums
 
 
 def fetch_programme(clinic_id: int, programme_id: int) -> Programme | None:
@@ -78,73 +81,102 @@ def fetch_status_counts(clinic_id: int, first: date, last: date, template: str) 
     return {status: int(n) for status, n in rows}
 
 
-def fetch_block_sums(clinic_id: int, first: date, last: date, template: str) -> list[BlockSums]:
-    """Per programme and block of the period: sessions done and prescribed, leaks and the days
-    they were recorded on, summed over the block's logged days (every revision's)."""
-    # Summed per lineage first, from ix_log_clinic_lineage_sums alone (an index-only pass over
-    # the clinic's days), then joined to the few thousand lineages: 60 ms at 10,000 patients
-    # on SQLite, where joining first walked every day through the table.
-    lineages = (
-        sa.select(
-            LogEntry.lineage_id.label("lineage_id"),
-            sa.func.sum(LogEntry.sessions_done).label("done"),
-            sa.func.sum(LogEntry.sessions_prescribed).label("prescribed"),
-            sa.func.coalesce(sa.func.sum(LogEntry.leaks), 0).label("leaks"),
-            sa.func.count(LogEntry.leaks).label("leak_days"),
-        )
-        .where(LogEntry.clinic_id == clinic_id)
-        .group_by(LogEntry.lineage_id)
-        .subquery()
-    )
+def _cohort_sums(clinic_id: int, first: date, last: date, template: str) -> list[sa.ColumnElement]:
+    """The block sums of the cohort's programmes, and of blocks with a day logged."""
+    return [
+        ProgrammeBlockSums.clinic_id == clinic_id,
+        ProgrammeBlockSums.days > 0,
+        *_cohort(clinic_id, first, last, template),
+    ]
+
+
+def fetch_block_adherence(
+    clinic_id: int, first: date, last: date, template: str
+) -> list[BlockAdherence]:
+    """Per block number of the period's programmes: how many had sessions prescribed, and
+    their sessions done and prescribed (every revision's logged days)."""
+    sums = ProgrammeBlockSums
+    prescribed = sums.sessions_prescribed != 0
     rows = db.session.execute(
         sa.select(
-            Plan.programme_id,
-            Plan.block_number,
-            sa.func.sum(lineages.c.done),
-            sa.func.sum(lineages.c.prescribed),
-            sa.func.sum(lineages.c.leaks),
-            sa.func.sum(lineages.c.leak_days),
+            sums.block_number,
+            sa.func.count(sa.case((prescribed, 1))),
+            sa.func.sum(sa.case((prescribed, sums.sessions_done))),
+            sa.func.sum(sa.case((prescribed, sums.sessions_prescribed))),
         )
-        .select_from(lineages)
-        .join(Plan, Plan.id == lineages.c.lineage_id)  # a lineage's first plan carries its days
-        .join(Programme, Programme.id == Plan.programme_id)
-        .where(*_cohort(clinic_id, first, last, template), Plan.clinic_id == clinic_id)
-        .group_by(Plan.programme_id, Plan.block_number)
+        .join(Programme, Programme.id == sums.programme_id)
+        .where(*_cohort_sums(clinic_id, first, last, template))
+        .group_by(sums.block_number)
     ).all()
-    return [BlockSums(int(p), int(b), int(d or 0), int(s or 0), int(lk or 0), int(n or 0))
-            for p, b, d, s, lk, n in rows]  # fmt: skip
+    return [BlockAdherence(int(b), int(n), int(d or 0), int(p or 0)) for b, n, d, p in rows]
+
+
+def fetch_leak_pairs(
+    clinic_id: int, first: date, last: date, template: str
+) -> Counter[tuple[float, float]]:
+    """How many of the period's programmes have each (first, last) leaks a week: their first
+    block with leaks logged against their last, when those are two blocks."""
+    sums = ProgrammeBlockSums
+    ends = (
+        sa.select(
+            sums.programme_id.label("programme_id"),
+            sa.func.min(sums.block_number).label("first"),
+            sa.func.max(sums.block_number).label("last"),
+        )
+        .join(Programme, Programme.id == sums.programme_id)
+        .where(*_cohort_sums(clinic_id, first, last, template), sums.leak_days != 0)
+        .group_by(sums.programme_id)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
+    start, end = aliased(sums), aliased(sums)
+    rows = db.session.execute(
+        sa.select(start.leaks, start.leak_days, end.leaks, end.leak_days, sa.func.count())
+        .select_from(ends)
+        .join(
+            start,
+            (start.programme_id == ends.c.programme_id) & (start.block_number == ends.c.first),
+        )
+        .join(end, (end.programme_id == ends.c.programme_id) & (end.block_number == ends.c.last))
+        .group_by(start.leaks, start.leak_days, end.leaks, end.leak_days)
+    ).all()
+    pairs: Counter[tuple[float, float]] = Counter()
+    for leaks, days, last_leaks, last_days, n in rows:
+        pairs[(per_week(leaks, days) or 0.0, per_week(last_leaks, last_days) or 0.0)] += n
+    return pairs
 
 
 def fetch_iciq_pairs(
     clinic_id: int, first: date, last: date, template: str
-) -> dict[int, tuple[float, float]]:
-    """Programme -> (baseline, latest) ICIQ-UI SF total (see domain.outcomes.iciq_pair)."""
-    # Two plain reads merged here: joining assessments to programmes made SQLite walk the
-    # clinic's assessments once per programme (30 s at 10,000 patients), and one probe per
-    # programme still cost 200 ms.
-    programmes = db.session.execute(
-        sa.select(
-            Programme.id, Programme.patient_id, Programme.started_on, Programme.ended_on
-        ).where(*_cohort(clinic_id, first, last, template))
-    ).all()
-    scores: dict[int, list[tuple[date, int, int]]] = {}
-    for patient_id, day, assessment_id, total in db.session.execute(
-        sa.select(
-            Assessment.patient_id, Assessment.assessed_on, Assessment.id, Assessment.iciq_total
-        )
+) -> Counter[tuple[float, float]]:
+    """How many of the period's programmes have each (baseline, latest) ICIQ-UI SF total (see
+    domain.outcomes.iciq_pair): the patient's scores up to each programme's end, in order."""
+    # Days compared in the database and only ids and totals read back: reading every score
+    # with its date to split them here took 100 ms at 10,000 patients.
+    after = Assessment.assessed_on > Programme.started_on
+    rows = db.session.execute(
+        sa.select(Programme.id, after, Assessment.id, Assessment.iciq_total)
+        .join(Assessment, Assessment.patient_id == Programme.patient_id)
         .where(
+            *_cohort(clinic_id, first, last, template),
             Assessment.clinic_id == clinic_id,
             Assessment.iciq_total.is_not(None),
             Assessment.voided_at.is_(None),
+            sa.or_(
+                ~after, Programme.ended_on.is_(None), Assessment.assessed_on <= Programme.ended_on
+            ),
         )
-        .order_by(Assessment.patient_id, Assessment.assessed_on, Assessment.id)
-    ):
-        scores.setdefault(patient_id, []).append((day, assessment_id, total))
-    pairs = {}
-    for programme_id, patient_id, started, ended in programmes:
-        pair = iciq_pair(started, ended, scores.get(patient_id, ()))
+        .order_by(Programme.id, Assessment.assessed_on, Assessment.id)
+    ).all()
+    pairs: Counter[tuple[float, float]] = Counter()
+    for _, scores in groupby(rows, key=itemgetter(0)):
+        before: list[tuple[int, int]] = []
+        during: list[tuple[int, int]] = []
+        for _, later, assessment_id, total in scores:
+            (during if later else before).append((assessment_id, total))
+        pair = baseline_and_latest(before, during)
         if pair is not None:
-            pairs[programme_id] = pair
+            pairs[pair] += 1
     return pairs
 
 
