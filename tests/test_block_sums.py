@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from prescriptions.assessments.operations import amend_assessment
 from prescriptions.audit import Actor
 from prescriptions.domain.outcomes import (
     BlockSums,
@@ -100,9 +101,27 @@ def _programme(app, rng, clinician, make_patient, make_assessment, make_plan, is
     """One patient's programme with random-ish logs over one to three blocks and scores."""
     start = TODAY - timedelta(days=rng.randint(70, 120))
     patient_id = make_patient(clinician.clinic_id)
-    for offset in rng.sample([-20, -3, 0, 10, 40, 75, 150], rng.randint(0, 4)):
-        make_assessment(patient_id, clinician.id, assessed_on=start + timedelta(days=offset),
-                        iciq_total=rng.randint(0, 21))  # fmt: skip
+    offsets = rng.sample([-20, -3, 0, 10, 40, 75, 150], rng.randint(0, 4))
+    if offsets and rng.random() < 0.4:  # two scores on one day: the later id counts as later
+        offsets.append(rng.choice(offsets))
+    scores = [
+        make_assessment(
+            patient_id,
+            clinician.id,
+            assessed_on=start + timedelta(days=offset),
+            iciq_total=rng.randint(0, 21),
+        )  # fmt: skip
+        for offset in offsets
+    ]
+    if scores and rng.random() < 0.6:  # an amended score: the voided one no longer counts
+        with app.app_context():
+            old = db.session.get(Assessment, rng.choice(scores))
+            fields = {
+                "assessed_on": old.assessed_on + timedelta(12),
+                "iciq_total": rng.randint(0, 21),
+            }
+            amend_assessment(old, "Typo", Actor(db.session.get(User, clinician.id)), **fields)
+            db.session.commit()
 
     def day(block: int) -> dict:  # fewer leaks in later blocks, so some patients respond
         leaks = rng.choice([None, 0, 1, 2, 3, 5, 8][: 9 - 2 * block])

@@ -4,6 +4,8 @@ programme_block_sums holds each programme block's logged days added up (days, se
 prescribed, leaks and the days they were recorded on), kept by the LogEntry flush events in the
 same transaction as the days; the outcomes page reads these few rows a programme instead of
 every logged day of the clinic. Filled here from log_entry, through each lineage's first plan.
+ix_programme_clinic_started and ix_assessment_patient_date gain the columns the outcomes page's
+other reads use, so those are index-only too.
 
 Revision ID: f1c3a5e7b9d2
 Revises: e4b8c2d6f1a3
@@ -16,6 +18,14 @@ revision = "f1c3a5e7b9d2"
 down_revision = "e4b8c2d6f1a3"
 branch_labels = None
 depends_on = None
+
+PROGRAMME_WIDE = ["clinic_id", "started_on", "template_code", "status", "patient_id", "ended_on"]
+ASSESSMENT_WIDE = ["patient_id", "assessed_on", "iciq_total", "voided_at", "clinic_id"]
+
+
+def _widen(table, name, columns):
+    op.drop_index(name, table_name=table)
+    op.create_index(name, table, columns)
 
 
 def upgrade():
@@ -39,6 +49,8 @@ def upgrade():
         ["clinic_id", "programme_id", "block_number", "days", "sessions_done",
          "sessions_prescribed", "leaks", "leak_days"],
     )  # fmt: skip
+    _widen("programme", "ix_programme_clinic_started", PROGRAMME_WIDE)
+    _widen("assessment", "ix_assessment_patient_date", ASSESSMENT_WIDE)
     op.execute(
         "INSERT INTO programme_block_sums (programme_id, block_number, clinic_id, days, "
         "sessions_done, sessions_prescribed, leaks, leak_days) "
@@ -52,5 +64,7 @@ def upgrade():
 
 
 def downgrade():
+    _widen("assessment", "ix_assessment_patient_date", ASSESSMENT_WIDE[:2])
+    _widen("programme", "ix_programme_clinic_started", PROGRAMME_WIDE[:2])
     op.drop_index("ix_block_sums_clinic", table_name="programme_block_sums")
     op.drop_table("programme_block_sums")
