@@ -4,10 +4,13 @@ counted in SQL from it are the plain domain computation over every logged day.""
 from __future__ import annotations
 
 import random
+import threading
 from collections import Counter
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from prescriptions.assessments.operations import amend_assessment
 from prescriptions.audit import Actor
@@ -25,6 +28,7 @@ from prescriptions.models import Assessment, LogEntry, Plan, Programme, Programm
 from prescriptions.plans import operations as plan_ops
 from prescriptions.programmes import operations as programme_ops
 from prescriptions.programmes import queries
+from tests.factories import SERVER_URL
 
 TODAY = date.today()
 FIRST, LAST = TODAY - timedelta(days=365), TODAY
@@ -248,3 +252,53 @@ def test_refresh_recounts_what_bypassed_the_flush_events(
         programme_ops.refresh_block_sums(clinician.clinic_id)
         db.session.commit()
         assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
+
+
+def test_two_days_of_a_new_block_logged_at_once_both_count(
+    app, clinician, make_patient, make_plan, issue_plan
+):
+    """Two transactions each insert a first day of the same block: the second waits on the
+    first's sums row, then adds to it (no lost update, no duplicate-key error)."""
+    if not SERVER_URL:
+        pytest.skip("runs on PostgreSQL (SQLite has one writer at a time)")
+    plan_id = issue_plan(make_plan(make_patient(clinician.clinic_id)))
+    with app.app_context():
+        engine = db.engine
+        plan = db.session.get(Plan, plan_id)
+        start, clinic_id = plan.start_date, plan.clinic_id
+    first_flushed, release_first = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def log_day(offset: int, leaks: int, *, hold: bool) -> None:
+        try:
+            with Session(engine) as session:
+                session.add(
+                    LogEntry(clinic_id=clinic_id, plan_id=plan_id, day=start + timedelta(offset),
+                             sessions_done=1, sessions_prescribed=2, leaks=leaks)
+                )  # fmt: skip
+                session.flush()
+                if hold:
+                    first_flushed.set()
+                    release_first.wait(10)
+                session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    first = threading.Thread(target=log_day, args=(0, 3), kwargs={"hold": True})
+    first.start()
+    assert first_flushed.wait(10)
+    second = threading.Thread(target=log_day, args=(1, 4), kwargs={"hold": False})
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting on the first transaction's new sums row
+    release_first.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    with app.app_context():
+        programme_id = db.session.get(Plan, plan_id).programme_id
+        assert (
+            _kept(clinic_id)[(programme_id, 1)]
+            == (2, 2, 4, 7, 2)
+            == _recount(clinic_id)[(programme_id, 1)]
+        )
