@@ -10,10 +10,13 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 from sqlalchemy.orm import Session
 
+from prescriptions import create_app
 from prescriptions.assessments.operations import amend_assessment
 from prescriptions.audit import Actor
+from prescriptions.commands.demo import seed_demo
 from prescriptions.domain.outcomes import (
     BlockSums,
     clinic_figures,
@@ -28,9 +31,10 @@ from prescriptions.models import Assessment, LogEntry, Plan, Programme, Programm
 from prescriptions.plans import operations as plan_ops
 from prescriptions.programmes import operations as programme_ops
 from prescriptions.programmes import queries
-from tests.factories import SERVER_URL
+from tests.factories import MIGRATIONS, SERVER_URL
 
 TODAY = date.today()
+BEFORE_SUMS = "e4b8c2d6f1a3"  #: the revision before programme_block_sums
 FIRST, LAST = TODAY - timedelta(days=365), TODAY
 
 
@@ -302,3 +306,22 @@ def test_two_days_of_a_new_block_logged_at_once_both_count(
             == (2, 2, 4, 7, 2)
             == _recount(clinic_id)[(programme_id, 1)]
         )
+
+
+def test_the_migration_fills_the_sums_from_the_logged_days(tmp_path):
+    """Upgrading a database with logged days (the demo's) fills programme_block_sums as the
+    flush events would have; downgrading drops it and puts the narrower indexes back."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite'}", "AUTO_MIGRATE": False,
+         "SECRET_KEY": "t"}
+    )  # fmt: skip
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        clinic_id = seed_demo(60, "a demo password for the test").clinic_id
+        db.session.commit()
+        downgrade(directory=MIGRATIONS, revision=BEFORE_SUMS)
+        assert "programme_block_sums" not in sa.inspect(db.engine).get_table_names()
+        upgrade(directory=MIGRATIONS)
+        assert _kept(clinic_id) == _recount(clinic_id) != {}
+        db.session.remove()
+        db.engine.dispose()
