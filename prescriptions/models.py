@@ -142,7 +142,18 @@ class Patient(db.Model):
 
 class Assessment(db.Model):
     __tablename__ = "assessment"
-    __table_args__ = (sa.Index("ix_assessment_patient_date", "patient_id", "assessed_on"),)
+    __table_args__ = (
+        # a patient's assessments by date; the rest of its columns let the outcomes page read
+        # each programme's ICIQ-UI SF totals from the index alone
+        sa.Index(
+            "ix_assessment_patient_date",
+            "patient_id",
+            "assessed_on",
+            "iciq_total",
+            "voided_at",
+            "clinic_id",
+        ),  # fmt: skip
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"), index=True)
@@ -364,13 +375,15 @@ class LogEntry(db.Model):
     #: Plan.lineage_key of plan_id. None only for a day that two revisions had both logged
     #: before logs followed revisions: migration a7c3e9d1f2b4 kept the later entry for the
     #: lineage and left the earlier one on record, on its own revision only.
-    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"))
+    #: (The columns ProgrammeBlockSums adds up load their old value when set, so a change is
+    #: always a known difference: active_history.)
+    lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), active_history=True)
     day: Mapped[date]
-    sessions_done: Mapped[int] = mapped_column(default=0)
+    sessions_done: Mapped[int] = mapped_column(default=0, active_history=True)
     #: what the plan prescribed for that day when it was logged, so adherence is one sum
-    sessions_prescribed: Mapped[int] = mapped_column(default=0)
+    sessions_prescribed: Mapped[int] = mapped_column(default=0, active_history=True)
     longest_hold_s: Mapped[int | None]
-    leaks: Mapped[int | None]
+    leaks: Mapped[int | None] = mapped_column(active_history=True)
     leak_trigger: Mapped[str] = mapped_column(sa.String(120), default="")
     urgency: Mapped[int | None]  #: ICS urgency grade 0-3
     pain: Mapped[int | None]
@@ -402,6 +415,128 @@ def _log_lineage(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> No
             sa.select(Plan.lineage_id, Plan.id).where(Plan.id == entry.plan_id)
         ).one()
         entry.lineage_id = row.lineage_id or row.id
+
+
+class ProgrammeBlockSums(db.Model):
+    """A programme block's logged days added up: what the outcomes page reads instead of every
+    day of the clinic (a few rows a programme rather than a row a day).
+
+    Derived data, kept by the LogEntry flush events below in the same transaction as the days:
+    each row is the sums over the days whose lineage's first plan is this block of this
+    programme (the lineage's first plan carries its days, as the outcomes query always joined).
+    Changes are added as differences (`x = x + d`, inserting the row on the first day), so two
+    transactions logging days of one block at once both count. Migration f1c3a5e7b9d2 and
+    `refresh_block_sums` fill it from log_entry for writes that bypass the ORM (seed-demo).
+    """
+
+    __tablename__ = "programme_block_sums"
+    __table_args__ = (
+        # the outcomes page reads a clinic's rows from this index alone
+        sa.Index(
+            "ix_block_sums_clinic",
+            "clinic_id",
+            "programme_id",
+            "block_number",
+            "days",
+            "sessions_done",
+            "sessions_prescribed",
+            "leaks",
+            "leak_days",
+        ),  # fmt: skip
+    )
+
+    programme_id: Mapped[int] = mapped_column(sa.ForeignKey("programme.id"), primary_key=True)
+    block_number: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinic.id"))
+    days: Mapped[int] = mapped_column(default=0)  #: days logged
+    sessions_done: Mapped[int] = mapped_column(default=0)
+    sessions_prescribed: Mapped[int] = mapped_column(default=0)
+    leaks: Mapped[int] = mapped_column(default=0)  #: over the days with leaks recorded
+    leak_days: Mapped[int] = mapped_column(default=0)  #: days with leaks recorded
+
+
+#: The LogEntry columns a day's contribution to its block's sums is made of.
+_SUMMED = ("lineage_id", "sessions_done", "sessions_prescribed", "leaks")
+BLOCK_SUMS = ("days", "sessions_done", "sessions_prescribed", "leaks", "leak_days")
+
+
+def _contribution(values: dict[str, Any], sign: int) -> dict[str, int]:
+    """What one day adds to its block's sums (sign -1: what removing it takes away)."""
+    leaks = values["leaks"]
+    return {
+        "days": sign,
+        "sessions_done": sign * (values["sessions_done"] or 0),
+        "sessions_prescribed": sign * (values["sessions_prescribed"] or 0),
+        "leaks": sign * (leaks or 0),
+        "leak_days": 0 if leaks is None else sign,
+    }
+
+
+def _add_to_block(connection: sa.Connection, lineage_id: int | None, delta: dict[str, int]) -> None:
+    """Add `delta` to the sums of the block whose first plan is `lineage_id` (an upsert)."""
+    if lineage_id is None or not any(delta.values()):
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = ProgrammeBlockSums.__table__
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    source = sa.select(
+        Plan.programme_id, Plan.block_number, Plan.clinic_id,
+        *(sa.literal(delta[name], sa.Integer) for name in BLOCK_SUMS),
+    ).where(Plan.id == lineage_id, Plan.programme_id.is_not(None))  # fmt: skip
+    connection.execute(
+        insert.from_select(
+            ["programme_id", "block_number", "clinic_id", *BLOCK_SUMS], source
+        ).on_conflict_do_update(
+            index_elements=["programme_id", "block_number"],
+            set_={name: table.c[name] + insert.excluded[name] for name in BLOCK_SUMS},
+        )
+    )
+
+
+def _before(entry: LogEntry) -> dict[str, Any]:
+    """The summed columns as the database held them before this flush."""
+    state = sa.inspect(entry)
+    values = {}
+    for key in _SUMMED:
+        history = state.attrs[key].history
+        if history.deleted:
+            values[key] = history.deleted[0]
+        elif history.unchanged or not history.added:
+            values[key] = getattr(entry, key)  # unchanged (loaded now if it had expired)
+        else:  # changed from a value never loaded: active_history on the column prevents it
+            raise RuntimeError(f"log_entry.{key} changed from an unknown value")
+    return values
+
+
+@sa.event.listens_for(LogEntry, "after_insert")
+def _sum_new_day(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
+    """A new day adds to its block's sums."""
+    values = {key: getattr(entry, key) for key in _SUMMED}
+    _add_to_block(connection, entry.lineage_id, _contribution(values, 1))
+
+
+@sa.event.listens_for(LogEntry, "after_update")
+def _sum_changed_day(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
+    """A changed day adds the difference (and moves, if its lineage changed)."""
+    old = _before(entry)
+    new = {key: getattr(entry, key) for key in _SUMMED}
+    if old == new:
+        return
+    removed, added = _contribution(old, -1), _contribution(new, 1)
+    if old["lineage_id"] == new["lineage_id"]:
+        _add_to_block(connection, new["lineage_id"], {k: removed[k] + added[k] for k in added})
+        return
+    _add_to_block(connection, old["lineage_id"], removed)
+    _add_to_block(connection, new["lineage_id"], added)
+
+
+@sa.event.listens_for(LogEntry, "before_delete")
+def _sum_removed_day(_mapper: Any, connection: sa.Connection, entry: LogEntry) -> None:
+    """A removed day takes its values away (before the DELETE, while they can still load)."""
+    old = _before(entry)
+    _add_to_block(connection, old["lineage_id"], _contribution(old, -1))
 
 
 class Submission(db.Model):
@@ -527,8 +662,17 @@ class Programme(db.Model):
     __tablename__ = "programme"
     __table_args__ = (
         sa.Index("ix_programme_patient", "patient_id", "started_on"),
-        # the outcomes page: a clinic's programmes started in a period
-        sa.Index("ix_programme_clinic_started", "clinic_id", "started_on"),
+        # the outcomes page: a clinic's programmes started in a period, with every column its
+        # reads filter or join on, so they are index-only
+        sa.Index(
+            "ix_programme_clinic_started",
+            "clinic_id",
+            "started_on",
+            "template_code",
+            "status",
+            "patient_id",
+            "ended_on",
+        ),  # fmt: skip
         # one running programme per patient, even for two requests at once
         sa.Index(
             "ux_programme_running_patient",

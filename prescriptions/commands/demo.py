@@ -32,6 +32,7 @@ from ..models import (
     chart_key,
 )
 from ..plans.operations import PLAN_LENGTH_DAYS
+from ..programmes.operations import refresh_block_sums
 
 DEMO_CLINIC = "FloorPlan Demo Clinic"
 DEMO_EMAIL = "demo@floorplan.test"
@@ -129,6 +130,7 @@ def seed_demo(patients: int, password: str, *, seed: int = 7) -> DemoResult:
     start = count_rows(Patient, clinic_id=clinic.id)
     patient_rows = _insert_patients(clinic, user, rng, start, patients)
     _insert_plans(clinic.id, user.id, rng, patient_rows)
+    refresh_block_sums(clinic.id)  # the bulk insert of logged days bypassed the flush events
     record_event(SYSTEM, "demo.seed", clinic, f"{patients} patients", clinic_id=clinic.id)
     return DemoResult(
         clinic.id, user.id, DEMO_EMAIL, password, patients, created_user,

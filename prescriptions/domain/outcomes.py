@@ -3,7 +3,8 @@ count as clinically important. Pure functions over plain values."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
@@ -198,7 +199,26 @@ class BlockSums:
 
     @property
     def leaks_week(self) -> float | None:
-        return round(self.leaks / self.leak_days * 7, 1) if self.leak_days else None
+        return per_week(self.leaks, self.leak_days)
+
+
+def per_week(leaks: int, leak_days: int) -> float | None:
+    """Leaks a week from a total over the days with leaks recorded (None with no such day)."""
+    return round(leaks / leak_days * 7, 1) if leak_days else None
+
+
+@dataclass(frozen=True)
+class BlockAdherence:
+    """One block number across the programmes: sessions over those with sessions prescribed."""
+
+    block: int
+    programmes: int  #: programmes whose block had sessions prescribed
+    done: int
+    prescribed: int
+
+
+#: (first, last) value -> how many programmes have it
+PairCounts = Mapping[tuple[float, float], int]
 
 
 @dataclass(frozen=True)
@@ -223,13 +243,21 @@ def iciq_pair(
     """A programme's ICIQ-UI SF (baseline, latest) from the patient's (date, id, total), oldest
     first: the baseline is the last score on or before the start, else the first after; the
     latest, the last after the start up to the end, when it is another assessment."""
-    before = [s for s in scores if s[0] <= start]
-    during = [s for s in scores if s[0] > start and (end is None or s[0] <= end)]
+    before = [(i, total) for day, i, total in scores if day <= start]
+    during = [(i, total) for day, i, total in scores if day > start and (end is None or day <= end)]
+    return baseline_and_latest(before, during)
+
+
+def baseline_and_latest(
+    before: Sequence[tuple[int, int]], during: Sequence[tuple[int, int]]
+) -> tuple[float, float] | None:
+    """(baseline, latest) from a programme's scores as (assessment id, total), oldest first:
+    those on or before its start, and those after it up to its end (see iciq_pair)."""
     baseline = before[-1] if before else (during[0] if during else None)
     latest = during[-1] if during else None
-    if baseline is None or latest is None or latest[1] == baseline[1]:
+    if baseline is None or latest is None or latest[0] == baseline[0]:
         return None
-    return float(baseline[2]), float(latest[2])
+    return float(baseline[1]), float(latest[1])
 
 
 def clinic_figures(
@@ -237,10 +265,48 @@ def clinic_figures(
     blocks: Sequence[BlockSums],
     iciq: dict[int, tuple[float, float]],
 ) -> tuple[list[Figure], list[Figure]]:
+    """The outcomes page's figures from each programme's block sums (see summary_figures)."""
+    adherence, leak_pairs = summarise_blocks(blocks)
+    return summary_figures(statuses, adherence, leak_pairs, Counter(iciq.values()))
+
+
+def summarise_blocks(blocks: Sequence[BlockSums]) -> tuple[list[BlockAdherence], PairCounts]:
+    """Adherence by block number, and the (first, last) leaks a week pairs of the programmes.
+
+    Leaks a week compare each programme's first block with leaks logged with its last (per
+    logged day, times 7); programmes with leaks logged in one block only have no change.
+    """
+    by_programme: dict[int, list[BlockSums]] = {}
+    for b in blocks:
+        if b.leaks_week is not None:
+            by_programme.setdefault(b.programme, []).append(b)
+    leak_pairs: Counter[tuple[float, float]] = Counter()
+    for rows in by_programme.values():
+        rows.sort(key=lambda b: b.block)
+        if len(rows) > 1:
+            leak_pairs[(rows[0].leaks_week or 0.0, rows[-1].leaks_week or 0.0)] += 1
+    adherence = []
+    for number in sorted({b.block for b in blocks}):
+        rows = [b for b in blocks if b.block == number and b.prescribed]
+        done, prescribed = sum(b.done for b in rows), sum(b.prescribed for b in rows)
+        adherence.append(BlockAdherence(number, len(rows), done, prescribed))
+    return adherence, leak_pairs
+
+
+def _each(pairs: PairCounts) -> list[tuple[float, float]]:
+    return [pair for pair, n in pairs.items() for _ in range(n)]
+
+
+def summary_figures(
+    statuses: dict[str, int],
+    adherence: Sequence[BlockAdherence],
+    leak_pairs: PairCounts,
+    iciq_pairs: PairCounts,
+) -> tuple[list[Figure], list[Figure]]:
     """The outcomes page's figures, and adherence by block, every small count suppressed.
 
-    Leaks a week compare each programme's first logged block with its last (per logged day,
-    times 7); programmes with leaks logged in one block only have no change to show.
+    From counts only: programmes by status, sessions by block number, and how many programmes
+    have each (first, last) leaks a week and (baseline, latest) ICIQ-UI SF total.
     """
     started = sum(statuses.values())
     figures = [
@@ -249,19 +315,9 @@ def clinic_figures(
         Figure("Stopped early", shown_count(statuses.get("stopped", 0))),
         Figure("Still running", shown_count(statuses.get("running", 0))),
     ]
-    by_programme: dict[int, list[BlockSums]] = {}
-    for b in blocks:
-        if b.leaks_week is not None:
-            by_programme.setdefault(b.programme, []).append(b)
-    leak_pairs = []
-    for rows in by_programme.values():
-        rows.sort(key=lambda b: b.block)
-        if len(rows) > 1:
-            leak_pairs.append((rows[0].leaks_week or 0.0, rows[-1].leaks_week or 0.0))
-    figures.append(
-        _median_figure("Median change in leaks a week (first block to last)", leak_pairs, "")
-    )
-    responders, counted = share_fewer_leaks(leak_pairs)
+    leaks = _each(leak_pairs)
+    figures.append(_median_figure("Median change in leaks a week (first block to last)", leaks, ""))
+    responders, counted = share_fewer_leaks(leaks)
     name = "Patients with at least 50% fewer leaks"
     if counted < SMALL_CELL or 0 < responders < SMALL_CELL:
         figures.append(
@@ -270,14 +326,15 @@ def clinic_figures(
     else:
         figures.append(Figure(name, f"{round(responders / counted * 100)}%",
                               f"{responders} of {counted} programmes"))  # fmt: skip
-    figures.append(_median_figure("Median change in ICIQ-UI SF", list(iciq.values()), " points"))
-    adherence = []
-    for number in sorted({b.block for b in blocks}):
-        rows = [b for b in blocks if b.block == number and b.prescribed]
-        name = f"Block {number}"
-        if len(rows) < SMALL_CELL:
-            adherence.append(Figure(name, f"not shown ({shown_count(len(rows))} programmes)"))
+    figures.append(_median_figure("Median change in ICIQ-UI SF", _each(iciq_pairs), " points"))
+    by_block = []
+    for block in sorted(adherence, key=lambda a: a.block):
+        name = f"Block {block.block}"
+        if block.programmes < SMALL_CELL:
+            by_block.append(Figure(name, f"not shown ({shown_count(block.programmes)} programmes)"))
             continue
-        share = sum(b.done for b in rows) / sum(b.prescribed for b in rows)
-        adherence.append(Figure(name, f"{round(share * 100)}%", f"over {len(rows)} programmes"))
-    return figures, adherence
+        share = block.done / block.prescribed
+        by_block.append(
+            Figure(name, f"{round(share * 100)}%", f"over {block.programmes} programmes")
+        )
+    return figures, by_block

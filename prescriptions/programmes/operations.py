@@ -10,7 +10,7 @@ from ..audit import Actor, acting_user, record_event
 from ..domain.blocks import DEFAULT_BLOCKS, MAX_BLOCKS, MIN_BLOCKS
 from ..domain.vocab import ProgrammeStatus
 from ..extensions import db
-from ..models import Patient, Programme
+from ..models import BLOCK_SUMS, LogEntry, Patient, Plan, Programme, ProgrammeBlockSums
 
 
 class ProgrammeStateError(Exception):
@@ -118,3 +118,30 @@ def stop_programme(programme: Programme, reason: str, by: Actor, *, on: date) ->
     db.session.flush()
     record_event(by, "programme.stop", programme, reason)
     return programme
+
+
+def refresh_block_sums(clinic_id: int) -> None:
+    """Recount a clinic's ProgrammeBlockSums from its logged days, for writes that bypass the
+    ORM's flush events (seed-demo's bulk insert). No flush or audit: derived data only."""
+    table = ProgrammeBlockSums.__table__
+    db.session.execute(sa.delete(table).where(table.c.clinic_id == clinic_id))
+    source = (
+        sa.select(
+            Plan.programme_id,
+            Plan.block_number,
+            Plan.clinic_id,
+            sa.func.count(),
+            sa.func.sum(LogEntry.sessions_done),
+            sa.func.sum(LogEntry.sessions_prescribed),
+            sa.func.coalesce(sa.func.sum(LogEntry.leaks), 0),
+            sa.func.count(LogEntry.leaks),
+        )
+        .join(Plan, Plan.id == LogEntry.lineage_id)  # a lineage's first plan carries its days
+        .where(Plan.clinic_id == clinic_id, Plan.programme_id.is_not(None))
+        .group_by(Plan.programme_id, Plan.block_number, Plan.clinic_id)
+    )
+    db.session.execute(
+        sa.insert(table).from_select(
+            ["programme_id", "block_number", "clinic_id", *BLOCK_SUMS], source
+        )
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..assessments.queries import fetch_assessments
 from ..domain.blocks import BlockProposal, patient_reason, propose_next_block
-from ..domain.outcomes import Figure, clinic_figures
+from ..domain.outcomes import Figure, summary_figures
 from ..domain.progression import BUILTIN_TEMPLATES
 from ..domain.timeline import next_block_offered_from
 from ..domain.vocab import PlanStatus, ProgrammeStatus
@@ -32,9 +32,10 @@ from ..web.errors import LOST_RACE
 from ..web.once import Saved, repeat_of, submit_once
 from .forms import NextBlockForm, OutcomesForm, ProgrammeForm, StopForm
 from .queries import (
+    fetch_block_adherence,
     fetch_block_plans,
-    fetch_block_sums,
     fetch_iciq_pairs,
+    fetch_leak_pairs,
     fetch_lineage_log_sums,
     fetch_programme,
     fetch_programme_templates,
@@ -250,9 +251,10 @@ def _outcomes() -> tuple[OutcomesForm, list[Figure], list[Figure], str, bool]:
     form.fill_defaults(date.today())
     label = dict(templates).get(template, "any template")
     described = f"Programmes started {first.isoformat()} to {last.isoformat()}, {label}"
-    figures, adherence = clinic_figures(
+    figures, adherence = summary_figures(
         fetch_status_counts(clinic_id(), first, last, template),
-        fetch_block_sums(clinic_id(), first, last, template),
+        fetch_block_adherence(clinic_id(), first, last, template),
+        fetch_leak_pairs(clinic_id(), first, last, template),
         fetch_iciq_pairs(clinic_id(), first, last, template),
     )
     return form, figures, adherence, described, True
