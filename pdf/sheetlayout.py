@@ -247,8 +247,11 @@ class Spacing:
     circle: float  #: diameter
     pitch: float  #: from one circle's centre to the next one's
     digit_size: float  #: type size of the numbers inside (points)
-    leaks_at: float = 0.0  #: large print: where the leaks row starts, after the row's label
-    pain_at: float = 0.0  #: large print: where the pain row starts
+    # Large print only, from the start of the row's label:
+    leaks_at: float = 0.0  #: where the leaks row starts
+    pain_at: float = 0.0  #: where the pain row starts
+    ticks_at: float = 0.0  #: where the tick boxes start
+    urgency_label: float = 0.0  #: how far before the urgency row its label starts
 
     @property
     def gap(self) -> float:
@@ -258,12 +261,13 @@ class Spacing:
 
 #: S1 left 1.2 mm (large) and 1.4 mm (normal) between circles, too tight for a shaky hand. S2
 #: leaves 3 mm and 2 mm, and staggers the large-print leaks row by half a circle from the pain
-#: row under it, so no leaks circle sits straight above a pain circle.
+#: row under it, so no leaks circle sits straight above a pain circle; its tick boxes start
+#: nearer their label to keep the room the wider urgency row takes (boxes as large as in S1).
 SPACINGS = {
     ("S1", False): Spacing(5.2, 6.6, 8.0),
-    ("S1", True): Spacing(9.4, 10.6, 16.0, leaks_at=18, pain_at=16),
+    ("S1", True): Spacing(9.4, 10.6, 16.0, leaks_at=18, pain_at=16, ticks_at=30, urgency_label=26),
     ("S2", False): Spacing(5.2, 7.2, 8.0),
-    ("S2", True): Spacing(9.0, 12.0, 16.0, leaks_at=20, pain_at=14),
+    ("S2", True): Spacing(9.0, 12.0, 16.0, leaks_at=20, pain_at=14, ticks_at=28, urgency_label=25),
 }
 
 
@@ -418,13 +422,13 @@ def _large(spec: SheetSpec, frame: Box, sp: Spacing) -> _Grid:
     x = left + day_w
     rows, areas, cells = [], [], []
     urgency_x = right - 4 * pitch
-    urgency_label = urgency_x - 26 * MM
+    urgency_label = urgency_x - sp.urgency_label * MM
     for n, day in enumerate(days):
         y0 = grid_top + n * block + gap
         bands = tuple((x, y0 + i * line, right, y0 + (i + 1) * line) for i in range(4))
         base = [b[1] + line / 2 + size * 0.35 for b in bands]
-        areas += _ticks(day, x + 30 * MM, y0 + 1 * MM, urgency_label - 3 * MM, y0 + line - 1 * MM,
-                        spec.sessions, 8.4 * MM)  # fmt: skip
+        areas += _ticks(day, x + sp.ticks_at * MM, y0 + 1 * MM, urgency_label - 3 * MM,
+                        y0 + line - 1 * MM, spec.sessions, 8.4 * MM)  # fmt: skip
         urgency, _ = _circles("urgency", day, urgency_x, y0 + line / 2, sp)
         leaks, after = _circles("leaks", day, x + sp.leaks_at * MM, y0 + line * 1.5, sp)
         pain, _ = _circles("pain", day, x + sp.pain_at * MM, y0 + line * 2.5, sp)

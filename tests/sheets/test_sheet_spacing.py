@@ -123,6 +123,17 @@ def test_large_print_keeps_two_pages_a_week_and_its_type_size() -> None:
         assert all(lay.digit_size >= 16 and lay.circle >= 9 * MM for lay in layouts)
 
 
+@pytest.mark.parametrize(("paper", "large"), VARIANTS)
+def test_wider_circles_leave_the_tick_boxes_their_size(paper: str, large: bool) -> None:
+    """Up to six sessions a day, each tick box is as large as it was with the tighter circles."""
+    for sessions in range(1, 7):
+        sides = [
+            next(a.box[2] - a.box[0] for a in sheet_layout(spec).areas if a.field == "session")
+            for spec in (SheetSpec(paper, large, sessions, None, 0, v) for v in ("S1", "S2"))
+        ]
+        assert sides[1] >= sides[0] - 1e-6, (sessions, [s / MM for s in sides])
+
+
 def test_new_sheets_print_this_edition_and_sheets_printed_before_keep_theirs() -> None:
     spec = SheetSpec("a4", True, 3, date(2026, 12, 7), 1)
     assert spec.tag().startswith(LAYOUT_VERSION) and parse_tag(spec.tag()) == spec
