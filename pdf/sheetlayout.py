@@ -18,7 +18,9 @@ from pdf.snapshot import PAPERS
 from pdf.styles import handout_styles
 
 MM = 72 / 25.4
-LAYOUT_VERSION = "S1"
+#: The edition of the geometry a sheet's code names; sheets printed by an earlier one still read.
+LAYOUT_VERSION = "S2"
+LAYOUT_VERSIONS = ("S1", "S2")
 FIELDS = ("session", "pain", "urgency", "leaks")
 #: Values each row of circles offers; leaks 5 means five or more.
 SCALES = {"leaks": tuple(range(6)), "urgency": tuple(range(4)), "pain": tuple(range(11))}
@@ -61,8 +63,11 @@ class SheetSpec:
     sessions: int
     starts: date | None  #: None for the spare, undated sheet
     page: int = 0
+    version: str = LAYOUT_VERSION  #: the geometry's edition, printed in the code
 
     def __post_init__(self) -> None:
+        if self.version not in LAYOUT_VERSIONS:
+            raise ValueError(f"version must be one of {', '.join(LAYOUT_VERSIONS)}")
         if self.paper not in PAPERS:
             raise ValueError(f"paper must be one of {', '.join(PAPERS)}, not {self.paper!r}")
         if not 0 <= self.sessions <= 99:
@@ -76,14 +81,14 @@ class SheetSpec:
         return PAPERS.index(self.paper) * 2 + int(self.large)
 
     def tag(self) -> str:
-        """The geometry part of the sheet's code, e.g. 'S1AN0320250303P0'."""
+        """The geometry part of the sheet's code, e.g. 'S2AN0320250303P0'."""
         day = self.starts.strftime("%Y%m%d") if self.starts else "00000000"
         paper = "A" if self.paper == "a4" else "L"
         size = "L" if self.large else "N"
-        return f"{LAYOUT_VERSION}{paper}{size}{self.sessions:02d}{day}P{self.page}"
+        return f"{self.version}{paper}{size}{self.sessions:02d}{day}P{self.page}"
 
 
-_TAG = re.compile(LAYOUT_VERSION + r"([AL])([NL])(\d\d)(\d{8})P(\d)")
+_TAG = re.compile(f"({'|'.join(LAYOUT_VERSIONS)})" + r"([AL])([NL])(\d\d)(\d{8})P(\d)")
 
 
 def parse_tag(text: str) -> SheetSpec | None:
@@ -91,11 +96,11 @@ def parse_tag(text: str) -> SheetSpec | None:
     m = _TAG.fullmatch(text)
     if not m:
         return None
-    paper, size, sessions, day, page = m.groups()
+    version, paper, size, sessions, day, page = m.groups()
     try:
         starts = None if day == "00000000" else date(int(day[:4]), int(day[4:6]), int(day[6:]))
         return SheetSpec("a4" if paper == "A" else "letter", size == "L", int(sessions), starts,
-                         int(page))  # fmt: skip
+                         int(page), version)  # fmt: skip
     except ValueError:
         return None
 
@@ -235,6 +240,55 @@ def _days_on(spec: SheetSpec) -> tuple[int, ...]:
     return (0, 1, 2) if spec.page == 0 else (3, 4, 5, 6)
 
 
+@dataclass(frozen=True, slots=True)
+class Spacing:
+    """How the rows of circles are spaced, by edition and print size (millimetres)."""
+
+    circle: float  #: diameter
+    pitch: float  #: from one circle's centre to the next one's
+    digit_size: float  #: type size of the numbers inside (points)
+    # Large print only, from the start of the row's label:
+    leaks_at: float = 0.0  #: where the leaks row starts
+    pain_at: float = 0.0  #: where the pain row starts
+    ticks_at: float = 0.0  #: where the tick boxes start
+    urgency_label: float = 0.0  #: how far before the urgency row its label starts
+
+    @property
+    def gap(self) -> float:
+        """The clear space between two circles side by side, in millimetres."""
+        return self.pitch - self.circle
+
+
+#: S1 left 1.2 mm (large) and 1.4 mm (normal) between circles, too tight for a shaky hand. S2
+#: leaves 3 mm and 2 mm, and staggers the large-print leaks row by half a circle from the pain
+#: row under it, so no leaks circle sits straight above a pain circle; its tick boxes start
+#: nearer their label to keep the room the wider urgency row takes (boxes as large as in S1).
+SPACINGS = {
+    ("S1", False): Spacing(5.2, 6.6, 8.0),
+    ("S1", True): Spacing(9.4, 10.6, 16.0, leaks_at=18, pain_at=16, ticks_at=30, urgency_label=26),
+    ("S2", False): Spacing(5.2, 7.2, 8.0),
+    ("S2", True): Spacing(9.0, 12.0, 16.0, leaks_at=20, pain_at=14, ticks_at=28, urgency_label=25),
+}
+
+
+def spacing(spec: SheetSpec) -> Spacing:
+    """The circles' spacing on a sheet of this spec."""
+    return SPACINGS[spec.version, spec.large]
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """What the normal and the large-print grids differ in; the rest of a page is shared."""
+
+    head_end: float  #: where the room for the title and reminder ends
+    grid_bottom: float  #: where the foot begins
+    rows: tuple[DayRow, ...]
+    areas: tuple[Area, ...]
+    cells: tuple[Cell, ...]
+    heading: Box | None = None
+    columns: tuple[tuple[str, float, float], ...] = ()
+
+
 @cache
 def sheet_layout(spec: SheetSpec) -> SheetLayout:
     """Lay out one page of a week's sheet."""
@@ -242,27 +296,40 @@ def sheet_layout(spec: SheetSpec) -> SheetLayout:
     g = page_geometry(spec.paper, st)
     w, h = g.width, g.height
     left, right, top, bottom = g.left, g.right, h - g.top, h - g.bottom
+    frame = (left, top, right, bottom)
     marks = (
         (MARK_INSET, top, MARK_INSET + MARK_SIZE, top + MARK_SIZE),
         (w - MARK_INSET - MARK_SIZE, top, w - MARK_INSET, top + MARK_SIZE),
         (w - MARK_INSET - MARK_SIZE, bottom - MARK_SIZE, w - MARK_INSET, bottom),
         (MARK_INSET, bottom - MARK_SIZE, MARK_INSET + MARK_SIZE, bottom),
     )
-    code = (right - CODE_SIZE, top, right, top + CODE_SIZE)
-    days = _days_on(spec)
-    if spec.large:
-        return _large(spec, (w, h), (left, top, right, bottom), marks, code, days)
-    return _normal(spec, (w, h), (left, top, right, bottom), marks, code)
+    sp = spacing(spec)
+    grid = _large(spec, frame, sp) if spec.large else _normal(spec, frame, sp)
+    return SheetLayout(
+        spec=spec,
+        page=(w, h),
+        frame=frame,
+        marks=marks,
+        code=(right - CODE_SIZE, top, right, top + CODE_SIZE),
+        head=(left, top, right, grid.head_end),
+        heading=grid.heading,
+        columns=grid.columns,
+        rows=grid.rows,
+        foot=(left, grid.grid_bottom, right, bottom),
+        areas=grid.areas,
+        cells=grid.cells,
+        circle=sp.circle * MM,
+        digit_size=sp.digit_size,
+    )
 
 
-def _circles(
-    field: str, day: int, x: float, yc: float, pitch: float, d: float
-) -> tuple[list[Area], float]:
+def _circles(field: str, day: int, x: float, yc: float, sp: Spacing) -> tuple[list[Area], float]:
     """A row of circles starting at x, centred on yc; returns the areas and the x after them."""
     out = []
+    pitch, r = sp.pitch * MM, sp.circle * MM / 2
     for i, value in enumerate(SCALES[field]):
         cx = x + pitch * (i + 0.5)
-        out.append(Area(field, day, (cx - d / 2, yc - d / 2, cx + d / 2, yc + d / 2), value=value))
+        out.append(Area(field, day, (cx - r, yc - r, cx + r, yc + r), value=value))
     return out, x + pitch * len(SCALES[field])
 
 
@@ -276,19 +343,13 @@ def _ticks(
     ]
 
 
-def _normal(
-    spec: SheetSpec,
-    page: tuple[float, float],
-    frame: Box,
-    marks: tuple[Box, Box, Box, Box],
-    code: Box,
-) -> SheetLayout:
-    left, top, right, bottom = frame
+def _normal(spec: SheetSpec, frame: Box, sp: Spacing) -> _Grid:
+    left, _, right, bottom = frame
     width = right - left
     band = 9 * MM
     st = handout_styles(False)
     foot_h = foot_height(spec)
-    d, pitch = 5.2 * MM, 6.6 * MM
+    pitch = sp.pitch * MM
     day_w, hold_w = 20 * MM, 22 * MM
     leaks_w, urgency_w = 6 * pitch + 4 * MM, 4 * pitch + 4 * MM
     sess_w = width - day_w - hold_w - leaks_w - urgency_w
@@ -316,9 +377,9 @@ def _normal(
         areas += _ticks(day, xs[1] + pad, y0 + 1.8 * MM, xs[2] - pad, y0 + band - 1.8 * MM,
                         spec.sessions, 5.2 * MM)  # fmt: skip
         yc = y0 + band / 2
-        areas += _circles("leaks", day, xs[3] + 2 * MM, yc, pitch, d)[0]
-        areas += _circles("urgency", day, xs[4] + 2 * MM, yc, pitch, d)[0]
-        areas += _circles("pain", day, pain_x, yc + band, pitch, d)[0]
+        areas += _circles("leaks", day, xs[3] + 2 * MM, yc, sp)[0]
+        areas += _circles("urgency", day, xs[4] + 2 * MM, yc, sp)[0]
+        areas += _circles("pain", day, pain_x, yc + band, sp)[0]
         cells += [
             Cell("hold", day, (xs[2], y0, xs[3], y0 + band)),
             Cell("trigger", day, (pain_end, y0 + band, right, y0 + 2 * band)),
@@ -336,55 +397,41 @@ def _normal(
                 ),
             )
         )
-    return SheetLayout(
-        spec=spec,
-        page=page,
-        frame=frame,
-        marks=marks,
-        code=code,
-        head=(left, top, right, grid_top - 2 * MM),
-        heading=(left, grid_top, right, grid_top + head_h),
-        columns=columns,
+    return _Grid(
+        head_end=grid_top - 2 * MM,
+        grid_bottom=grid_bottom,
         rows=tuple(rows),
-        foot=(left, grid_bottom, right, bottom),
         areas=tuple(areas),
         cells=tuple(cells),
-        circle=d,
-        digit_size=8.0,
+        heading=(left, grid_top, right, grid_top + head_h),
+        columns=columns,
     )
 
 
-def _large(
-    spec: SheetSpec,
-    page: tuple[float, float],
-    frame: Box,
-    marks: tuple[Box, Box, Box, Box],
-    code: Box,
-    days: tuple[int, ...],
-) -> SheetLayout:
-    left, top, right, bottom = frame
+def _large(spec: SheetSpec, frame: Box, sp: Spacing) -> _Grid:
+    left, _, right, bottom = frame
     st = handout_styles(True)
     size = st.sheet_size
     line, gap = (10.5 * MM, 2.5 * MM) if spec.paper == "a4" else (10 * MM, 2 * MM)
     block = 4 * line + gap
-    d, pitch = 9.4 * MM, 10.6 * MM
+    pitch = sp.pitch * MM
     day_w = 27 * MM
-    foot_h = foot_height(spec)
-    grid_bottom = bottom - foot_h
+    days = _days_on(spec)
+    grid_bottom = bottom - foot_height(spec)
     grid_top = grid_bottom - len(days) * block
     x = left + day_w
     rows, areas, cells = [], [], []
     urgency_x = right - 4 * pitch
-    urgency_label = urgency_x - 26 * MM
+    urgency_label = urgency_x - sp.urgency_label * MM
     for n, day in enumerate(days):
         y0 = grid_top + n * block + gap
         bands = tuple((x, y0 + i * line, right, y0 + (i + 1) * line) for i in range(4))
         base = [b[1] + line / 2 + size * 0.35 for b in bands]
-        areas += _ticks(day, x + 30 * MM, y0 + 1 * MM, urgency_label - 3 * MM, y0 + line - 1 * MM,
-                        spec.sessions, 8.4 * MM)  # fmt: skip
-        urgency, _ = _circles("urgency", day, urgency_x, y0 + line / 2, pitch, d)
-        leaks, after = _circles("leaks", day, x + 18 * MM, y0 + line * 1.5, pitch, d)
-        pain, _ = _circles("pain", day, x + 16 * MM, y0 + line * 2.5, pitch, d)
+        areas += _ticks(day, x + sp.ticks_at * MM, y0 + 1 * MM, urgency_label - 3 * MM,
+                        y0 + line - 1 * MM, spec.sessions, 8.4 * MM)  # fmt: skip
+        urgency, _ = _circles("urgency", day, urgency_x, y0 + line / 2, sp)
+        leaks, after = _circles("leaks", day, x + sp.leaks_at * MM, y0 + line * 1.5, sp)
+        pain, _ = _circles("pain", day, x + sp.pain_at * MM, y0 + line * 2.5, sp)
         areas += urgency + leaks + pain
         hold_x = x + 42 * MM
         notes_x = hold_x + 30 * MM
@@ -412,21 +459,12 @@ def _large(
                 ),
             )
         )
-    return SheetLayout(
-        spec=spec,
-        page=page,
-        frame=frame,
-        marks=marks,
-        code=code,
-        head=(left, top, right, grid_top),
-        heading=None,
-        columns=(),
+    return _Grid(
+        head_end=grid_top,
+        grid_bottom=grid_bottom,
         rows=tuple(rows),
-        foot=(left, grid_bottom, right, bottom),
         areas=tuple(areas),
         cells=tuple(cells),
-        circle=d,
-        digit_size=16.0,
     )
 
 

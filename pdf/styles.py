@@ -60,6 +60,14 @@ def _style(name: str, font: str, size: float, **kw: object) -> ParagraphStyle:
     return ParagraphStyle(name, fontName=font, fontSize=size, alignment=TA_LEFT, **kw)
 
 
+def _boxed(
+    name: str, font: str, size: float, colour: Color, pad: float, before: float
+) -> ParagraphStyle:
+    """A paragraph in a tinted box, indented by its padding so the box lines up with the margins."""
+    return _style(name, font, size, backColor=colour, borderPadding=pad, leftIndent=pad,
+                  rightIndent=pad, spaceBefore=before, spaceAfter=pad * 1.8)  # fmt: skip
+
+
 @cache
 def handout_styles(large: bool) -> HandoutStyles:
     """Return the styles for normal (12 pt body) or large (16 pt body) print."""
@@ -108,29 +116,8 @@ def handout_styles(large: bool) -> HandoutStyles:
             spaceAfter=gap * 0.3,
         ),
         label=_style("label", bold, body, textColor=MUTED),
-        # Boxed paragraphs are indented by their padding so the box lines up with the margins.
-        note=_style(
-            "note",
-            reg,
-            body,
-            backColor=TINT,
-            borderPadding=gap,
-            leftIndent=gap,
-            rightIndent=gap,
-            spaceBefore=gap * 1.4,
-            spaceAfter=gap * 1.8,
-        ),
-        callout=_style(
-            "callout",
-            bold,
-            body * 1.08,
-            backColor=TINT_WARM,
-            borderPadding=gap,
-            leftIndent=gap,
-            rightIndent=gap,
-            spaceBefore=gap * 1.6,
-            spaceAfter=gap * 1.8,
-        ),
+        note=_boxed("note", reg, body, TINT, gap, before=gap * 1.4),
+        callout=_boxed("callout", bold, body * 1.08, TINT_WARM, gap, before=gap * 1.6),
         callout_plain=_style("callout_plain", bold, body, spaceAfter=gap * 0.6),
         h3_box=_style("h3_box", bold, body * 1.2, textColor=ACCENT, spaceAfter=gap * 0.3),
         clinic_name=_style("clinic_name", bold, body * 1.25, textColor=ACCENT),
