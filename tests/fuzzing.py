@@ -137,6 +137,11 @@ def any_rows(a: int, r: int) -> bool:
     return True
 
 
+def one_row_kept(a: int, r: int) -> bool:
+    """A running total's row: untouched, added by the first write, or replaced by a later one."""
+    return (a, r) in {(0, 0), (1, 0), (1, 1)}
+
+
 def same_or_replaced(a: int, r: int) -> bool:
     """An edit saved with nothing changed leaves its row as it was (and is still audited)."""
     return (a, r) in {(0, 0), (1, 1)}

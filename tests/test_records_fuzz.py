@@ -26,6 +26,7 @@ from tests.fuzzing import (
     line,
     not_one_of,
     numbers,
+    one_row_kept,
     rows,
 )
 
@@ -73,7 +74,12 @@ def test_fuzz_weekly_log(app: Flask, world: World) -> None:
             "weekly log",
             baseline,
             lambda: world.client,
-            writes={"log_entry": any_rows, "audit_event": rows(1)},
+            # The block's running totals (programme_block_sums) follow the day in the same write.
+            writes={
+                "log_entry": any_rows,
+                "audit_event": rows(1),
+                "programme_block_sums": one_row_kept,
+            },
             target="log_entry",
             valid={
                 "days-0-sessions_done": numbers(0, 2, optional=False),
