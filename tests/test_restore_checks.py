@@ -20,7 +20,15 @@ from prescriptions.audit import SYSTEM, audit_key
 from prescriptions.commands.backup import _Signer
 from prescriptions.commands.demo import seed_demo
 from prescriptions.extensions import db
-from prescriptions.models import AuditEvent, Clinic, Patient, Plan, User
+from prescriptions.models import (
+    AuditEvent,
+    Clinic,
+    Patient,
+    Plan,
+    Programme,
+    ProgrammeBlockSums,
+    User,
+)
 from prescriptions.patients.operations import create_patient
 from tests.factories import BACKUP_TARGETS, PASSWORD, SERVER_URL, app_config, committing, table_rows
 
@@ -385,3 +393,36 @@ def test_auto_migration_can_be_turned_off_from_the_environment(monkeypatch, tmp_
         .execute("SELECT name FROM sqlite_master")
         .fetchall()
     )
+
+
+# --- derived data (issue 14) ------------------------------------------------------------------
+
+
+def _block_sums(app: Flask) -> list[tuple[Any, ...]]:
+    with app.app_context():
+        table = ProgrammeBlockSums.__table__
+        return [tuple(r) for r in db.session.execute(sa.select(table).order_by(*table.primary_key))]
+
+
+@pytest.mark.parametrize("target", BACKUP_TARGETS)
+def test_forged_block_sums_are_recounted_from_the_restored_days(
+    source, runner, fresh_database, tmp_path, target
+):
+    kept = _block_sums(source)
+    assert kept, "the demo clinic has logged days"
+    file = _backup(runner, tmp_path / "b.json")
+    programme = _ids(source, Programme)[0]
+
+    def forge(rows: list[dict[str, Any]]) -> None:
+        for row in rows:  # every patient did every session and stopped leaking
+            row["sessions_done"] = row["sessions_prescribed"]
+            row["leaks"] = 0
+        rows.append(
+            dict(rows[0], programme_id=programme, block_number=9, days=50, sessions_done=500)
+        )
+
+    edited = _edit(source, file, "programme_block_sums", forge)
+    restored = fresh_database(target)
+    result = restored.test_cli_runner().invoke(args=["restore", str(edited)])
+    assert result.exit_code == 0, result.output
+    assert _block_sums(restored) == kept

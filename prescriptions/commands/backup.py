@@ -52,6 +52,7 @@ from ..audit import (
 from ..database import is_storage_full
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..programmes.operations import refresh_block_sums
 
 FORMAT = "floorplan-backup"
 FORMAT_VERSION = 1
@@ -407,6 +408,7 @@ def restore_backup(path: str | os.PathLike[str], *, accept_broken_chain: bool = 
             with _open_text(source, "r", compressed=compressed) as lines:
                 _restore_parts(summary, _json_parts(lines, trust))
         _check_accounts()
+        refresh_block_sums()  # derived from the restored days: a backup's own sums may be forged
         broken, _heads = verify_all(audit_key(), trust.checkpoint)
         if broken is not None:
             trust.problems.append(

@@ -120,11 +120,13 @@ def stop_programme(programme: Programme, reason: str, by: Actor, *, on: date) ->
     return programme
 
 
-def refresh_block_sums(clinic_id: int) -> None:
-    """Recount a clinic's ProgrammeBlockSums from its logged days, for writes that bypass the
-    ORM's flush events (seed-demo's bulk insert). No flush or audit: derived data only."""
+def refresh_block_sums(clinic_id: int | None = None) -> None:
+    """Recount a clinic's ProgrammeBlockSums (every clinic's when None) from its logged days,
+    for writes that bypass the ORM's flush events (seed-demo's bulk insert, a restore: a
+    backup's sums rows are never trusted). No flush or audit: derived data only."""
     table = ProgrammeBlockSums.__table__
-    db.session.execute(sa.delete(table).where(table.c.clinic_id == clinic_id))
+    scoped = [] if clinic_id is None else [table.c.clinic_id == clinic_id]
+    db.session.execute(sa.delete(table).where(*scoped))
     source = (
         sa.select(
             Plan.programme_id,
@@ -137,9 +139,11 @@ def refresh_block_sums(clinic_id: int) -> None:
             sa.func.count(LogEntry.leaks),
         )
         .join(Plan, Plan.id == LogEntry.lineage_id)  # a lineage's first plan carries its days
-        .where(Plan.clinic_id == clinic_id, Plan.programme_id.is_not(None))
+        .where(Plan.programme_id.is_not(None))
         .group_by(Plan.programme_id, Plan.block_number, Plan.clinic_id)
     )
+    if clinic_id is not None:
+        source = source.where(Plan.clinic_id == clinic_id)
     db.session.execute(
         sa.insert(table).from_select(
             ["programme_id", "block_number", "clinic_id", *BLOCK_SUMS], source
