@@ -266,9 +266,11 @@ class Plan(db.Model):
     lineage_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan.id"), index=True)
     #: the programme (course of care) this plan is a block of; every revision shares it.
     #: Set on every plan since migration d2f7a9c4e6b1 (nullable only for SQLite's ALTER TABLE).
-    programme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("programme.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("programme.id"), index=True, active_history=True
+    )
     #: which block of its programme this plan is, from 1
-    block_number: Mapped[int] = mapped_column(default=1, server_default="1")
+    block_number: Mapped[int] = mapped_column(default=1, server_default="1", active_history=True)
     notes_to_patient: Mapped[str] = mapped_column(sa.Text, default="")
     #: handout options; None means the clinic's paper / the patient's cue set
     paper: Mapped[str | None] = mapped_column(sa.String(10))
@@ -537,6 +539,43 @@ def _sum_removed_day(_mapper: Any, connection: sa.Connection, entry: LogEntry) -
     """A removed day takes its values away (before the DELETE, while they can still load)."""
     old = _before(entry)
     _add_to_block(connection, old["lineage_id"], _contribution(old, -1))
+
+
+@sa.event.listens_for(Plan, "after_update")
+def _move_block_sums(_mapper: Any, connection: sa.Connection, plan: Plan) -> None:
+    """A lineage's first plan moved to another block or programme takes its days' sums along."""
+    if plan.lineage_id is not None:
+        return  # a revision: its lineage's days are counted in the first plan's block
+    state = sa.inspect(plan)
+    old = {}
+    for key in ("programme_id", "block_number"):
+        history = state.attrs[key].history
+        old[key] = history.deleted[0] if history.deleted else getattr(plan, key)
+    if old == {"programme_id": plan.programme_id, "block_number": plan.block_number}:
+        return
+    day = LogEntry
+    found = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(day.sessions_done), 0),
+            sa.func.coalesce(sa.func.sum(day.sessions_prescribed), 0),
+            sa.func.coalesce(sa.func.sum(day.leaks), 0),
+            sa.func.count(day.leaks),
+        ).where(day.lineage_id == plan.id)
+    ).one()
+    moved = dict(zip(BLOCK_SUMS, (int(n) for n in found), strict=True))
+    if not any(moved.values()):
+        return
+    table = ProgrammeBlockSums.__table__
+    connection.execute(
+        sa.update(table)
+        .where(
+            table.c.programme_id == old["programme_id"],
+            table.c.block_number == old["block_number"],
+        )
+        .values({name: table.c[name] - moved[name] for name in BLOCK_SUMS})
+    )
+    _add_to_block(connection, plan.id, moved)
 
 
 class Submission(db.Model):

@@ -325,3 +325,35 @@ def test_the_migration_fills_the_sums_from_the_logged_days(tmp_path):
         assert _kept(clinic_id) == _recount(clinic_id) != {}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_first_plan_moved_to_another_block_or_programme_takes_its_sums(
+    app, clinician, make_patient, make_plan, issue_plan, log_week, revise_plan
+):
+    patient = make_patient(clinician.clinic_id)
+    plan_id = issue_plan(make_plan(patient))
+    log_week(plan_id, 1, days={n: {"sessions_done": 2, "leaks": n} for n in range(4)})
+    revision = issue_plan(revise_plan(plan_id))
+    log_week(revision, 2, days={0: {"sessions_done": 1, "leaks": 5}})
+    with app.app_context():
+        first = db.session.get(Plan, plan_id)
+        programme = first.programme
+        first.block_number = 2  # relabelled by hand (no page does it): the days follow
+        db.session.commit()
+        assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
+        assert (programme.id, 2) in _kept(clinician.clinic_id)
+        other = Programme(
+            clinic_id=programme.clinic_id,
+            patient_id=programme.patient_id,
+            template_code=programme.template_code,
+            status="finished",
+            started_on=programme.started_on,
+            created_by_id=programme.created_by_id,
+        )
+        db.session.add(other)
+        db.session.flush()
+        db.session.expire(first)  # a move from a value never loaded still knows where from
+        first.programme_id = other.id
+        db.session.commit()
+        assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
+        assert {key[0] for key in _kept(clinician.clinic_id)} == {other.id}
