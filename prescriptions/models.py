@@ -462,6 +462,17 @@ _SUMMED = ("lineage_id", "sessions_done", "sessions_prescribed", "leaks")
 BLOCK_SUMS = ("days", "sessions_done", "sessions_prescribed", "leaks", "leak_days")
 
 
+def day_sums() -> tuple[sa.ColumnElement[int], ...]:
+    """The aggregates of some logged days, in BLOCK_SUMS order."""
+    return (
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(LogEntry.sessions_done), 0),
+        sa.func.coalesce(sa.func.sum(LogEntry.sessions_prescribed), 0),
+        sa.func.coalesce(sa.func.sum(LogEntry.leaks), 0),
+        sa.func.count(LogEntry.leaks),
+    )
+
+
 def _contribution(values: dict[str, Any], sign: int) -> dict[str, int]:
     """What one day adds to its block's sums (sign -1: what removing it takes away)."""
     leaks = values["leaks"]
@@ -553,16 +564,7 @@ def _move_block_sums(_mapper: Any, connection: sa.Connection, plan: Plan) -> Non
         old[key] = history.deleted[0] if history.deleted else getattr(plan, key)
     if old == {"programme_id": plan.programme_id, "block_number": plan.block_number}:
         return
-    day = LogEntry
-    found = connection.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(day.sessions_done), 0),
-            sa.func.coalesce(sa.func.sum(day.sessions_prescribed), 0),
-            sa.func.coalesce(sa.func.sum(day.leaks), 0),
-            sa.func.count(day.leaks),
-        ).where(day.lineage_id == plan.id)
-    ).one()
+    found = connection.execute(sa.select(*day_sums()).where(LogEntry.lineage_id == plan.id)).one()
     moved = dict(zip(BLOCK_SUMS, (int(n) for n in found), strict=True))
     if not any(moved.values()):
         return

@@ -10,7 +10,15 @@ from ..audit import Actor, acting_user, record_event
 from ..domain.blocks import DEFAULT_BLOCKS, MAX_BLOCKS, MIN_BLOCKS
 from ..domain.vocab import ProgrammeStatus
 from ..extensions import db
-from ..models import BLOCK_SUMS, LogEntry, Patient, Plan, Programme, ProgrammeBlockSums
+from ..models import (
+    BLOCK_SUMS,
+    LogEntry,
+    Patient,
+    Plan,
+    Programme,
+    ProgrammeBlockSums,
+    day_sums,
+)
 
 
 class ProgrammeStateError(Exception):
@@ -132,11 +140,7 @@ def refresh_block_sums(clinic_id: int | None = None) -> None:
             Plan.programme_id,
             Plan.block_number,
             Plan.clinic_id,
-            sa.func.count(),
-            sa.func.sum(LogEntry.sessions_done),
-            sa.func.sum(LogEntry.sessions_prescribed),
-            sa.func.coalesce(sa.func.sum(LogEntry.leaks), 0),
-            sa.func.count(LogEntry.leaks),
+            *day_sums(),
         )
         .join(Plan, Plan.id == LogEntry.lineage_id)  # a lineage's first plan carries its days
         .where(Plan.programme_id.is_not(None))
