@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from prescriptions import create_app
 from prescriptions.assessments.operations import amend_assessment
@@ -31,7 +32,7 @@ from prescriptions.models import Assessment, LogEntry, Plan, Programme, Programm
 from prescriptions.plans import operations as plan_ops
 from prescriptions.programmes import operations as programme_ops
 from prescriptions.programmes import queries
-from tests.factories import MIGRATIONS, SERVER_URL
+from tests.factories import MIGRATIONS
 
 TODAY = date.today()
 BEFORE_SUMS = "e4b8c2d6f1a3"  #: the revision before programme_block_sums
@@ -262,9 +263,8 @@ def test_two_days_of_a_new_block_logged_at_once_both_count(
     app, clinician, make_patient, make_plan, issue_plan
 ):
     """Two transactions each insert a first day of the same block: the second waits on the
-    first's sums row, then adds to it (no lost update, no duplicate-key error)."""
-    if not SERVER_URL:
-        pytest.skip("runs on PostgreSQL (SQLite has one writer at a time)")
+    first's sums row (SQLite: on the first's write lock), then adds to it (no lost update, no
+    duplicate-key error)."""
     plan_id = issue_plan(make_plan(make_patient(clinician.clinic_id)))
     with app.app_context():
         engine = db.engine
@@ -357,3 +357,26 @@ def test_a_first_plan_moved_to_another_block_or_programme_takes_its_sums(
         db.session.commit()
         assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
         assert {key[0] for key in _kept(clinician.clinic_id)} == {other.id}
+
+
+def test_two_edits_of_one_day_from_the_same_reading_count_once(
+    app, clinician, make_patient, make_plan, issue_plan, log_week
+):
+    """Each edit adds the difference from the day it read: the second edit of a day read
+    before the first one committed is refused by the row version, so no difference counts
+    twice (on SQLite too, where the reads before a write are not in its transaction)."""
+    plan_id = issue_plan(make_plan(make_patient(clinician.clinic_id)))
+    log_week(plan_id, 1, days={0: {"sessions_done": 1, "leaks": 2}})
+    with app.app_context():
+        engine = db.engine
+    with Session(engine) as first, Session(engine) as second:
+        query = sa.select(LogEntry).where(LogEntry.plan_id == plan_id)
+        mine, theirs = first.scalars(query).one(), second.scalars(query).one()
+        mine.leaks, theirs.leaks = 6, 9
+        first.commit()
+        with pytest.raises(StaleDataError):
+            second.commit()
+    with app.app_context():
+        assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
+        programme_id = db.session.get(Plan, plan_id).programme_id
+        assert _kept(clinician.clinic_id)[(programme_id, 1)][3] == 6
