@@ -427,8 +427,10 @@ class ProgrammeBlockSums(db.Model):
     each row is the sums over the days whose lineage's first plan is this block of this
     programme (the lineage's first plan carries its days, as the outcomes query always joined).
     Changes are added as differences (`x = x + d`, inserting the row on the first day), so two
-    transactions logging days of one block at once both count. Migration f1c3a5e7b9d2 and
-    `refresh_block_sums` fill it from log_entry for writes that bypass the ORM (seed-demo).
+    transactions logging days of one block at once both count; a first plan moved to another
+    block or programme takes its days' sums along. Migration f1c3a5e7b9d2 and
+    `refresh_block_sums` fill it from log_entry for writes that bypass the ORM (seed-demo) and
+    on restore (a backup's own sums rows are never trusted).
     """
 
     __tablename__ = "programme_block_sums"
