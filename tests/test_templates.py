@@ -113,6 +113,25 @@ def test_a_field_grid_draws_each_field_whole_and_focuses_only_the_first(app):
     assert "autofocus" not in _render(app, source, focus=False)
 
 
+def test_fields_stack_each_field_whole_in_order_and_focus_only_the_first(app):
+    source = (
+        '{% from "_forms.html" import fields %}{{ fields(form.email, form.name, autofocus=f) }}'
+    )
+    html = _render(app, source, f=True)
+    assert html.count('class="field') == 2 and "grid-3" not in html
+    assert html.index('for="email"') < html.index('for="name"')
+    assert '<p class="hint" id="email-hint">The address they sign in with.</p>' in html
+    assert 'aria-describedby="name-error"' in html
+    assert html.count("autofocus") == 1 and re.search(r"<input[^>]*autofocus[^>]*id=\"email", html)
+    assert "autofocus" not in _render(app, source, f=False)
+
+
+def test_the_set_up_page_puts_the_cursor_in_the_clinic_name(client):
+    setup = client.get("/setup").get_data(as_text=True)
+    assert setup.count("autofocus") == 1
+    assert re.search(r"<input[^>]*autofocus[^>]*id=\"clinic_name\"", setup)
+
+
 def test_the_sign_in_pages_are_headed_by_their_title_unless_they_give_their_own(client, make_user):
     setup = client.get("/setup").get_data(as_text=True)
     assert "<title>Set up your clinic · FloorPlan</title>" in setup

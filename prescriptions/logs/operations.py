@@ -31,6 +31,21 @@ class DayEntry:
     values: dict[str, Any]
 
 
+def _new_day(plan: Plan, day: date, prescribed: int, **values: Any) -> LogEntry:
+    """A day of the plan's lineage logged for the first time, against this revision, which
+    prescribes its `prescribed` sessions; `values` are what is logged and who entered it."""
+    row = LogEntry(
+        clinic_id=plan.clinic_id,
+        plan_id=plan.id,
+        lineage_id=plan.lineage_key,
+        day=day,
+        sessions_prescribed=prescribed,
+        **values,
+    )
+    db.session.add(row)
+    return row
+
+
 def save_week_log(
     plan: Plan,
     entries: Sequence[DayEntry],
@@ -54,16 +69,7 @@ def save_week_log(
         if row is None:
             if entry.version is not None:
                 raise LogConflict(entry.day)
-            row = LogEntry(
-                clinic_id=plan.clinic_id,
-                plan_id=plan.id,
-                lineage_id=plan.lineage_key,
-                day=entry.day,
-                sessions_prescribed=prescribed,
-                entered_by_id=user.id,
-                **values,
-            )
-            db.session.add(row)
+            _new_day(plan, entry.day, prescribed, entered_by_id=user.id, **values)
             changed += 1
         else:
             if entry.version != row.version:
@@ -92,18 +98,15 @@ def _patient_day(plan: Plan, day: date, prescribed: int, link_id: int) -> LogEnt
     found = fetch_logs(plan.clinic_id, plan.id, day, day)
     if found:
         return found[0]
-    row = LogEntry(
-        clinic_id=plan.clinic_id,
-        plan_id=plan.id,
-        day=day,
-        sessions_prescribed=prescribed,
+    return _new_day(
+        plan,
+        day,
+        prescribed,
         sessions_done=0,
         entered_by_id=None,
         entered_by_link_id=link_id,
         patient_entry={"sessions_done": 0},
     )
-    db.session.add(row)
-    return row
 
 
 def _apply_patient_entry(row: LogEntry, entry: dict[str, Any], link_id: int) -> None:

@@ -23,7 +23,7 @@ from ..web import acting, clinic_id
 from ..web.charts import assessment_charts, outcome_charts
 from ..web.conflicts import Difference, find_conflict, shown
 from ..web.errors import render_error
-from ..web.once import Saved, repeat_of, save_once_or_show, submit_once
+from ..web.once import Saved, once_form, save_once_or_show, submit_once
 from .forms import AmendAssessmentForm, AssessmentForm, EditPatientForm, NewPatientForm
 from .operations import archive_patient, create_patient, restore_patient, update_patient
 from .queries import PATIENT_SORTS, fetch_patient, fetch_patient_by_chart, fetch_patients
@@ -62,9 +62,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def create() -> ResponseReturnValue:
     """Add a patient."""
-    form = NewPatientForm(clinic_id=clinic_id())
-    if repeat := repeat_of(form):
-        return repeat
+    form = once_form(NewPatientForm, clinic_id=clinic_id())
     if form.validate_on_submit():
 
         def save() -> Saved:

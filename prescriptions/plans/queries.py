@@ -35,28 +35,23 @@ def fetch_plan(clinic_id: int | None, plan_id: int) -> Plan | None:
     return db.session.execute(stmt).unique().scalar_one_or_none()
 
 
+def _patient_plans(clinic_id: int, patient_id: int) -> sa.Select[tuple[Plan]]:
+    """Every plan and revision of one patient of the clinic; each read loads and orders them."""
+    return sa.select(Plan).where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
+
+
 def fetch_patient_plans(clinic_id: int, patient_id: int) -> list[Plan]:
     """Every plan and revision of a patient, newest first, with their authors."""
-    return list(
-        db.session.scalars(
-            sa.select(Plan)
-            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
-            .options(joinedload(Plan.author))
-            .order_by(Plan.created_at.desc(), Plan.id.desc())
-        )
-    )
+    stmt = _patient_plans(clinic_id, patient_id).options(joinedload(Plan.author))
+    return list(db.session.scalars(stmt.order_by(Plan.created_at.desc(), Plan.id.desc())))
 
 
 def fetch_lineage_plans(clinic_id: int, patient_id: int) -> list[Plan]:
     """A patient's plans with items loaded (for revision history)."""
-    return list(
-        db.session.scalars(
-            sa.select(Plan)
-            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
-            .options(selectinload(Plan.items), joinedload(Plan.author))
-            .order_by(Plan.id)
-        )
+    stmt = _patient_plans(clinic_id, patient_id).options(
+        selectinload(Plan.items), joinedload(Plan.author)
     )
+    return list(db.session.scalars(stmt.order_by(Plan.id)))
 
 
 def fetch_current_revision(clinic_id: int, plan: Plan) -> Plan:
@@ -174,18 +169,12 @@ def fetch_drafts(clinic_id: int, author_id: int, limit: int = 20) -> list[Plan]:
 
 def fetch_record_plans(clinic_id: int, patient_id: int) -> list[Plan]:
     """A patient's plans, oldest first, with items, acknowledgements and authors loaded."""
-    return list(
-        db.session.scalars(
-            sa.select(Plan)
-            .where(Plan.clinic_id == clinic_id, Plan.patient_id == patient_id)
-            .options(
-                joinedload(Plan.author),
-                selectinload(Plan.items),
-                selectinload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
-            )
-            .order_by(Plan.id)
-        )
+    stmt = _patient_plans(clinic_id, patient_id).options(
+        joinedload(Plan.author),
+        selectinload(Plan.items),
+        selectinload(Plan.acknowledgements).joinedload(WarningAck.acknowledged_by),
     )
+    return list(db.session.scalars(stmt.order_by(Plan.id)))
 
 
 def plan_ids_after(clinic_id: int, after: int, limit: int) -> sa.Subquery:

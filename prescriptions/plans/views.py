@@ -50,7 +50,7 @@ from ..web.charts import progress_charts
 from ..web.conflicts import Conflict, Difference, find_conflict, shown
 from ..web.errors import render_error
 from ..web.forms import whole_number
-from ..web.once import Saved, repeat_of, save_once_or_show, submit_once
+from ..web.once import Saved, once_form, save_once_or_show, submit_once
 from .editor import apply_action
 from .forms import (
     CancelForm,
@@ -456,9 +456,7 @@ def cancel(plan_id: int) -> ResponseReturnValue:
 def copy(plan_id: int) -> ResponseReturnValue:
     """Copy a plan's weeks to another patient of the clinic as a new draft."""
     plan = _plan_or_404(plan_id)
-    form = CopyForm()
-    if repeat := repeat_of(form):
-        return repeat
+    form = once_form(CopyForm)
     if not form.validate_on_submit():
         return _show_page(plan, copy_form=form, status=400)
     chosen = whole_number(request.form.get("patient_id"))
@@ -498,9 +496,7 @@ def copy(plan_id: int) -> ResponseReturnValue:
 def save_template(plan_id: int) -> ResponseReturnValue:
     """Keep this plan's four weeks as a clinic template."""
     plan = _plan_or_404(plan_id)
-    form = TemplateForm()
-    if repeat := repeat_of(form):
-        return repeat
+    form = once_form(TemplateForm)
     if not form.validate_on_submit():
         flash(" ".join(form.name.errors) or "Give the template a name.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id, _anchor="template"))

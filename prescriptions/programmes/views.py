@@ -29,7 +29,7 @@ from ..plans.operations import create_next_block
 from ..programmes.operations import stop_programme, update_programme
 from ..web import acting, clinic_id
 from ..web.errors import LOST_RACE
-from ..web.once import Saved, repeat_of, submit_once
+from ..web.once import Saved, once_form, submit_once
 from .forms import NextBlockForm, OutcomesForm, ProgrammeForm, StopForm
 from .queries import (
     fetch_block_adherence,
@@ -191,9 +191,7 @@ def stop(programme_id: int) -> ResponseReturnValue:
 def next_block(programme_id: int) -> ResponseReturnValue:
     """Make a draft of the next block from the proposal; the editor shows each reason."""
     programme = _programme_or_404(programme_id)
-    form = NextBlockForm()
-    if repeat := repeat_of(form):
-        return repeat
+    form = once_form(NextBlockForm)
     upcoming = _next_block(programme, fetch_block_plans(clinic_id(), programme.id))
     here = url_for("programmes.show", programme_id=programme.id)
     if form.is_submitted() and form.block.data != str(upcoming.number or ""):

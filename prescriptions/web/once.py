@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import flash, redirect
+from flask import abort, flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Submission, utcnow
@@ -28,6 +30,8 @@ SUBMISSION_TTL = timedelta(days=2)
 Saved = tuple[str, str]
 
 REPEAT_MESSAGE = "That was already saved: here is what it made."
+
+F = TypeVar("F", bound=OnceForm)
 
 
 def _key() -> tuple[int, int]:
@@ -64,17 +68,26 @@ def _claim(token: str) -> str | None:
     return None
 
 
-def _repeat(target: str) -> ResponseReturnValue:
+def _repeat(target: str) -> Response:
     flash(REPEAT_MESSAGE, "info")
     return redirect(target or "/")
 
 
-def repeat_of(form: OnceForm) -> ResponseReturnValue | None:
+def repeat_of(form: OnceForm) -> Response | None:
     """Before validating a POST: a token this user already used answers with what it made."""
     if not form.is_submitted() or not form.once.data or not current_user.is_authenticated:
         return None
     target = fetch_submission_target(str(form.once.data))
     return None if target is None else _repeat(target)
+
+
+def once_form(form_class: type[F], **kwargs: Any) -> F:
+    """The route's form from the request; a POST repeating a token this user already used ends
+    the request here (as a 404 would), shown what the first one made."""
+    form = form_class(**kwargs)
+    if (repeat := repeat_of(form)) is not None:
+        abort(repeat)
+    return form
 
 
 def submit_once(form: OnceForm, save: Callable[[], Saved]) -> ResponseReturnValue:
