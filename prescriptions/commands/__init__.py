@@ -17,10 +17,9 @@ from ..audit import SYSTEM, audit_key, checkpoint_to_json, record_event, verify_
 from ..auth.passwords import password_problem
 from ..database import count_rows
 from ..domain.vocab import Paper, Role
-from ..exercises.queries import fetch_clinic_exercises
+from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..mapping.handouts import handout_options, render_plan_handout
-from ..mapping.plans import catalogue_of
 from ..models import AuditEvent, Clinic
 from ..plans.queries import fetch_plan
 from .sheets import commands as sheet_commands
@@ -148,7 +147,7 @@ def handout_command(
     options = handout_options(
         plan, clinic, paper=paper, large_print=large_print, log_sheets_only=log_sheets_only
     )
-    exercises = catalogue_of(fetch_clinic_exercises(plan.clinic_id))
+    exercises = fetch_catalogue(plan.clinic_id)
     pdf = render_plan_handout(plan, clinic, exercises, options)
     with open(output, "wb") as file:
         file.write(pdf)

@@ -13,10 +13,9 @@ from pdf.sheetlayout import week_layouts
 from sheets import SheetError, SheetRead, read_file
 
 from ..domain.vocab import Paper
-from ..exercises.queries import fetch_clinic_exercises
+from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..mapping.handouts import handout_options, handout_snapshot
-from ..mapping.plans import catalogue_of
 from ..mapping.sheets import server_key, verify
 from ..models import Clinic
 from ..plans.queries import fetch_plan
@@ -28,7 +27,7 @@ def _week_of(plan_id: int, week: int, paper: str | None, large: bool | None):  #
         raise click.ClickException(f"No plan has the id {plan_id}.")
     clinic = db.session.get(Clinic, plan.clinic_id)
     options = handout_options(plan, clinic, paper=paper, large_print=large)
-    snap = handout_snapshot(plan, clinic, catalogue_of(fetch_clinic_exercises(plan.clinic_id)))
+    snap = handout_snapshot(plan, clinic, fetch_catalogue(plan.clinic_id))
     if not 1 <= week <= len(snap.weeks):
         raise click.ClickException(f"WEEK must be 1 to {len(snap.weeks)}, not {week}.")
     return plan, options, snap.weeks[week - 1]

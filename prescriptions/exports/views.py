@@ -19,10 +19,9 @@ from ..accounts.queries import fetch_staff_names
 from ..assessments.queries import fetch_assessments
 from ..audit import record_event
 from ..database import RowPage
-from ..exercises.queries import fetch_clinic_exercises
+from ..exercises.queries import fetch_catalogue
 from ..extensions import db
 from ..logs.queries import fetch_log_rows, fetch_record_logs
-from ..mapping.plans import catalogue_of
 from ..models import utcnow
 from ..patients.queries import fetch_patient
 from ..plans.queries import fetch_item_rows, fetch_plan, fetch_plan_rows, fetch_record_plans
@@ -41,7 +40,7 @@ CSV_EXPORTS: dict[str, tuple[Sequence[str], Callable[..., RowPage]]] = {
 
 
 def _exercise_names() -> dict[str, str]:
-    exercises = catalogue_of(fetch_clinic_exercises(clinic_id()))
+    exercises = fetch_catalogue(clinic_id())
     return {code: exercise.name for code, exercise in exercises.items()}
 
 
