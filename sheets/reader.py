@@ -765,7 +765,10 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         return ranked[1].area.value, 0.75, False
     if best.fill >= FILLED and second >= CIRCLE_MARKED:
         return None, 0.0, True  # a filled circle and another mark that is not clear
-    if best.score >= CIRCLE_MARKED and second <= RATIO * best.score:
+    # Beside the winner, only a trace (an overrun's tip, a scribble's spill) is allowed: a
+    # second clear mark is a second answer, unless the winner is a scribble crossing it out.
+    clear = 2 * CIRCLE_MARKED  # a mark of its own, not a trace
+    if best.score >= CIRCLE_MARKED and second <= RATIO * best.score and second < clear:
         margin = 1 - second / best.score
         strength = min(1.0, 0.5 + (best.score - CIRCLE_MARKED) / (2 * CIRCLE_MARKED))
         return best.area.value, round(min(strength, 0.5 + margin / 2), 3), False
