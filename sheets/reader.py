@@ -463,7 +463,9 @@ def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[in
 
 #: Pixels of ink over a printed number that are still the number (blur, a thicker print).
 DIGIT_SLACK = 6
-RIM_SLACK = 50
+#: Of a printed outline's pixels, the share that light and blur alone may ink beyond the usual
+#: (50 pixels of a normal-print circle's outline, 60 of a tick box's, 95 of large print's).
+RIM_SLACK = 0.075
 #: How far one box may sit from where its row's shift puts it, in pixels (a curled page bows).
 SETTLE = 2
 
@@ -642,23 +644,28 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     offsets = _offsets(dark, groups, layout)
     raw: list[tuple[Area, float, float, int, int]] = []
     row_rim: dict[int, float] = {}
+    claim = _rings(ink, printed, groups, offsets, layout)
     for gid, group in enumerate(groups):
-        for a, (dx, dy) in zip(group, offsets[gid], strict=True):
+        for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
             z = _zone(a, layout)
             zx = int(round(a.box[0] * K)) - z.pad + dx
             zy = int(round(a.box[1] * K)) - z.pad + dy
             n = z.free.shape[0]
-            if zx < 0 or zy < 0 or zx + n > W or zy + n > H:
+            px, py = zx - dx, zy - dy
+            if min(zx, zy, px, py) < 0 or max(zx, px) + n > W or max(zy, py) + n > H:
                 raw.append((a, 0.0, 0.0, 0, 0))
                 continue
-            here = ink[zy : zy + n, zx : zx + n]
-            win = here
-            px, py = zx - dx, zy - dy
-            if px >= 0 and py >= 0 and px + n <= W and py + n <= H:
-                here = here & (owner[py : py + n, px : px + n] == gid)
-                win = here & ~printed[py : py + n, px : px + n]
-            over_digit = int(here[z.digit].sum())
-            over_rim = int(here[z.rim].sum())
+            # The row's own ink (the pixels nearest it), less any ring drawn round another
+            # circle; then less the print (its own outline and digits and its neighbours').
+            theirs = claim[zy : zy + n, zx : zx + n]
+            here = ink[zy : zy + n, zx : zx + n] & (owner[py : py + n, px : px + n] == gid)
+            here &= (theirs == 0) | (theirs == gid * 100 + i + 1)
+            win = here & ~printed[py : py + n, px : px + n]
+            # Pen over the printed number and outline, on the part another circle's ring
+            # leaves visible, taken as if it went on under the ring.
+            seen = (theirs == 0) | (theirs == gid * 100 + i + 1)
+            over_digit = _extrapolate(here, z.digit, seen)
+            over_rim = _extrapolate(here, z.rim, seen)
             # Ink in the zone per millimetre of box side: a stroke across counts the same on
             # small and large print.
             # The strokes that are the area's own: those that enter it, and round a circle a
@@ -702,10 +709,56 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     for a, score, fill, d, r in raw:
         bd, br = base[(a.field, a.value, a.index)]
         br = row_rim.get(id(a), br)
-        extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - RIM_SLACK)
-        score += extra / ((a.box[2] - a.box[0]) * K * K * MM)
+        rim_slack = RIM_SLACK * int(_zone(a, layout).rim.sum())
+        extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - rim_slack)
+        score += float(extra) / ((a.box[2] - a.box[0]) * K * K * MM)
         out.append(AreaRead(a, score, fill, _state(score)))
     return out
+
+
+def _rings(
+    ink: np.ndarray,
+    printed: np.ndarray,
+    groups: list[list[Area]],
+    offsets: list[list[tuple[int, int]]],
+    layout: SheetLayout,
+) -> np.ndarray:
+    """Where a ring drawn round a circle runs, marked with that circle's number (row * 100 +
+    place + 1), 0 elsewhere. A ring is the circle's wherever it goes: on large print a loose ring
+    round a leaks circle crosses the pain circle below it, and must not count there. Rows do not
+    own a ring's pixels (it runs into the next row's), so the whole band round the circle is
+    looked at; a ring goes at least half way round (CLAIM sectors of 16) just outside it."""
+    claim = np.zeros(ink.shape, np.int32)
+    H, W = ink.shape
+    for gid, group in enumerate(groups):
+        for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
+            if a.shape != "circle":
+                continue
+            z = _zone(a, layout)
+            n = z.free.shape[0]
+            zx = int(round(a.box[0] * K)) - z.pad + dx
+            zy = int(round(a.box[1] * K)) - z.pad + dy
+            px, py = zx - dx, zy - dy
+            if min(zx, zy, px, py) < 0 or max(zx, px) + n > W or max(zy, py) + n > H:
+                continue
+            pen = ink[zy : zy + n, zx : zx + n] & (z.sectors >= 0)
+            band = pen & ~printed[py : py + n, px : px + n]
+            if len(np.unique(z.sectors[band])) >= CLAIM:
+                # where it crosses the next circle's outline too: the ring, not that circle's
+                claim[zy : zy + n, zx : zx + n][pen & ~z.printed] = gid * 100 + i + 1
+    return claim
+
+
+#: Sectors of 16 round a circle a ring must cover to be that circle's wherever it runs.
+CLAIM = 8
+
+
+def _extrapolate(ink: np.ndarray, mask: np.ndarray, seen: np.ndarray) -> int:
+    """The ink over `mask`, counted where it can be seen and scaled up to the whole mask."""
+    visible = int((mask & seen).sum())
+    if visible == 0:
+        return 0
+    return int(round(int(ink[mask & seen].sum()) * int(mask.sum()) / visible))
 
 
 def _reaching(ink: np.ndarray, inner: np.ndarray) -> np.ndarray:
