@@ -824,8 +824,10 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         # A scribble's spill onto the next circle only grazes it (strokes must enter a circle
         # to count), so a re-mark beside it, even the very next one, is the patient's answer.
         return ranked[1].area.value, 0.75, False
-    if best.fill >= FILLED and second >= CIRCLE_MARKED:
-        return None, 0.0, True  # a filled circle and another mark that is not clear
+    if best.fill >= FILLED and second > CIRCLE_EMPTY:
+        # A filled circle and another mark, even a doubtful one (a light pencil ring lost in
+        # its outline): the fill may be a choice scribbled out, so it is not read as sure.
+        return None, 0.0, True
     # Beside the winner, only a trace (an overrun's tip, a scribble's spill) is allowed: a
     # second clear mark is a second answer, unless the winner is a scribble crossing it out.
     clear = 2 * CIRCLE_MARKED  # a mark of its own, not a trace

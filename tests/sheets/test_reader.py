@@ -306,3 +306,23 @@ def test_a_light_pencil_tick_on_a_box_reads_as_done() -> None:
     score = next(a.score for a in read.areas if (a.area.day, a.area.index) == (0, 1))
     assert 0.25 < score < 0.35, score
     assert (read.days[0].sessions, read.days[0].unsure) == ((False, True, False), ())
+
+
+def test_a_scribbled_circle_beside_a_faint_mark_is_unsure_not_read_as_a_fill() -> None:
+    """Urgency 2 crossed and scribbled out, 0 ringed in very light pencil that the reader sees
+    only in part (a score between 0.12 and 0.25): the scribble may be a choice crossed out, so the
+    row is unsure (the old reader read the scribble, 2, as sure: a confident wrong answer)."""
+    lay = sheet_layout(corpus.specs_of("a4", False, 3)[0])
+    page = _pages("a4", False)[0]
+    k, rng = 150 / 72, np.random.default_rng(8)
+    layer = np.full(page.shape, 255, np.uint8)
+    box = {a.value: tuple(v * k for v in a.box) for a in lay.areas
+           if (a.day, a.field) == (0, "urgency")}  # fmt: skip
+    for kind in ("cross", "scribble"):
+        corpus.draw_mark(layer, box[2], kind, corpus._Pen(40, 150 / 25.4 * 0.5), rng)
+    corpus.draw_mark(layer, box[0], "ring", corpus._Pen(198, 150 / 25.4 * 0.3), rng)
+    (read,) = read_file(cv2.imencode(".png", np.minimum(page, layer))[1].tobytes())
+    faint = next(a.score for a in read.areas if (a.area.day, a.area.field, a.area.value) ==
+                 (0, "urgency", 0))  # fmt: skip
+    assert 0.12 < faint < 0.25, faint
+    assert (read.days[0].urgency, read.days[0].unsure) == (None, ("urgency",))
