@@ -36,18 +36,20 @@ _DETECTOR = cv2.aruco.ArucoDetector(_DICT, _PARAMS)
 INK = 0.2
 #: Ink in a zone per millimetre of its side: at or above MARKED a box is marked, at or below
 #: EMPTY it is empty, between the two the reader says it is unsure. Circles are judged as a row.
-#: An empty box holds under 0.1 (a stray speck); a faint pencil tick may hold only 0.25, so the
-#: band between is left unsure rather than read as empty.
-MARKED, EMPTY = 0.35, 0.18
+#: An empty box holds under 0.05 (a stray speck; another row's mark that only grazes the zone
+#: is not counted); a light pencil tick on a blurred photo holds from about 0.28, and a very
+#: faint one 0.2, so the band between is left unsure rather than read as empty.
+MARKED, EMPTY = 0.25, 0.12
 #: An area under this looks empty enough to tell what the print alone inks over its number and rim.
 LOOKS_EMPTY = 0.3
 CIRCLE_MARKED, CIRCLE_EMPTY = 0.25, 0.12
 #: Weight of a ring drawn round a circle, by the share of the way round it goes beyond 40 %.
 RING = 1.0
+#: How far out from a circle's centre a ring round it is looked for, in radii (a loose ring
+#: drawn freehand runs out to about 1.45).
+RING_OUT = 1.5
 #: In a row of circles, the runner-up may hold at most this share of the winner's ink.
 RATIO = 0.5
-#: Beside a scribbled-out circle, a re-mark holding less than this share of its ink is unsure.
-RE_MARK = 0.2
 #: A circle this full of ink is a filled (or scribbled-out) one.
 FILLED = 0.5
 #: How much less of its circle a plain mark covers than the scribble crossing out another.
@@ -374,7 +376,7 @@ def _zone(area: Area, layout: SheetLayout) -> _Zone:
         zone_mask = dist <= r * 1.3
         inner = dist <= r * 0.85
         digit = _digit_mask(area, layout, n, c)
-        ring = (dist >= r + thick + 1.5) & (dist <= r * 1.34)
+        ring = (dist >= r + thick + 1.5) & (dist <= r * RING_OUT)
         angle = ((np.arctan2(yy - c, xx - c) + np.pi) / (2 * np.pi) * 16).astype(int) % 16
         sectors = np.where(ring, angle, -1)
     else:
@@ -427,8 +429,9 @@ def _groups(layout: SheetLayout) -> dict[tuple[int, str], list[Area]]:
     return groups
 
 
-def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[int, int]:
-    """How far the printed row of boxes sits from where the straightened page puts it."""
+def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[int, int] | None:
+    """How far the printed row of boxes sits from where the straightened page puts it (None
+    when the row's outlines cannot be found)."""
     x0 = min(a.box[0] for a in areas) * K
     y0 = min(a.box[1] for a in areas) * K
     x1 = max(a.box[2] for a in areas) * K
@@ -450,29 +453,121 @@ def _shift(dark: np.ndarray, areas: list[Area], layout: SheetLayout) -> tuple[in
     wx1, wy1 = min(W, ox + tw + r), min(H, oy + th + r)
     win = dark[wy0:wy1, wx0:wx1]
     if win.shape[0] < th or win.shape[1] < tw:
-        return 0, 0
+        return None
     res = cv2.matchTemplate(win, tmpl, cv2.TM_CCORR_NORMED)
     _, best, _, loc = cv2.minMaxLoc(res)
     if best < 0.3:
-        return 0, 0
+        return None
     return loc[0] + wx0 - ox, loc[1] + wy0 - oy
 
 
 #: Pixels of ink over a printed number that are still the number (blur, a thicker print).
 DIGIT_SLACK = 6
-RIM_SLACK = 50
+#: Of a printed outline's pixels, the share that light and blur alone may ink beyond the usual
+#: (50 pixels of a normal-print circle's outline, 60 of a tick box's, 95 of large print's).
+RIM_SLACK = 0.075
 #: How far one box may sit from where its row's shift puts it, in pixels (a curled page bows).
-SETTLE = 4
+SETTLE = 2
+
+
+def _lines(dark: np.ndarray) -> np.ndarray:
+    """The darkness of thin strokes alone: printed outlines and pen lines stay, a filled-in
+    circle or box (wider than any line) goes, so it cannot pull the outlines' match off."""
+    grey = (dark * 255).astype(np.uint8)  # 8-bit: the opening is several times faster
+    wide = cv2.morphologyEx(
+        grey, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    )
+    return cv2.subtract(grey, wide).astype(np.float32) / 255
+
+
+def _centre(areas: list[Area]) -> tuple[float, float]:
+    return (
+        (min(a.box[0] for a in areas) + max(a.box[2] for a in areas)) / 2 * K,
+        (min(a.box[1] for a in areas) + max(a.box[3] for a in areas)) / 2 * K,
+    )
+
+
+def _terms(x: np.ndarray, y: np.ndarray, w: int, h: int, order: int) -> np.ndarray:
+    u, v = x / w - 0.5, y / h - 0.5
+    cols = [np.ones_like(u)]
+    if order >= 1:
+        cols += [u, v]
+    if order >= 2:
+        cols += [u * u, u * v, v * v]
+    return np.stack(cols, 1)
+
+
+def _field(
+    found: list[tuple[float, float, int, int]], w: int, h: int
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A smooth shift over the page (a curl, a bowed page) fitted to the rows' shifts: a
+    quadratic in x and y, refitted without the rows it misses by more than OUTLIER pixels (a
+    row whose match a mark pulled off). None when too few rows agree."""
+    if not found:
+        return None
+    pts = np.array(found, np.float64)
+    keep = np.ones(len(pts), bool)
+    order = 2 if len(pts) >= 10 else 1 if len(pts) >= 4 else 0
+    for _ in range(4):
+        t = _terms(pts[keep, 0], pts[keep, 1], w, h, order)
+        cx, *_ = np.linalg.lstsq(t, pts[keep, 2], rcond=None)
+        cy, *_ = np.linalg.lstsq(t, pts[keep, 3], rcond=None)
+        t_all = _terms(pts[:, 0], pts[:, 1], w, h, order)
+        miss = np.hypot(t_all @ cx - pts[:, 2], t_all @ cy - pts[:, 3])
+        new = miss <= OUTLIER
+        if new.sum() < max(3, t.shape[1] + 1) or (new == keep).all():
+            break
+        keep = new
+    return cx, cy, order
+
+
+#: A row's own match may differ from the page's smooth shift by this much, in pixels.
+OUTLIER = 3.0
+
+
+def _offsets(
+    dark: np.ndarray, groups: list[list[Area]], layout: SheetLayout
+) -> list[list[tuple[int, int]]]:
+    """Each box's shift from where the straightened page puts it: the rows' printed outlines
+    matched, a smooth shift over the page fitted through them (so a row a mark pulled off, or
+    one whose outline cannot be found, follows the others), then each box settled on its own
+    outline near it."""
+    lines = _lines(dark)
+    H, W = dark.shape
+    found = []
+    for group in groups:
+        shift = _shift(lines, group, layout)
+        if shift is not None:
+            found.append((*_centre(group), *shift))
+    fit = _field(found, W, H)
+    out = []
+    for group in groups:
+        if fit is None:
+            guess = [(0.0, 0.0)] * len(group)
+        else:
+            cx, cy, order = fit
+            xs = np.array([(a.box[0] + a.box[2]) / 2 * K for a in group])
+            ys = np.array([(a.box[1] + a.box[3]) / 2 * K for a in group])
+            t = _terms(xs, ys, W, H, order)
+            guess = list(zip(t @ cx, t @ cy, strict=True))
+        out.append(_settle(lines, group, layout, guess))
+    return out
+
+
+def _middle(values: list[int]) -> int:
+    """The median of two or three shifts (the lower middle of two), without numpy's cost."""
+    return sorted(values)[(len(values) - 1) // 2]
 
 
 def _settle(
-    dark: np.ndarray, group: list[Area], layout: SheetLayout, dx: int, dy: int
+    dark: np.ndarray, group: list[Area], layout: SheetLayout, guess: list[tuple[float, float]]
 ) -> list[tuple[int, int]]:
-    """Each box's own shift: its printed outline found near the row's, then smoothed along the
+    """Each box's own shift: its printed outline found near the guess, then smoothed along the
     row (median of each box and its neighbours), so a mark over one outline cannot pull it off."""
     H, W = dark.shape
     found: list[tuple[int, int]] = []
-    for a in group:
+    for a, (gx, gy) in zip(group, guess, strict=True):
+        dx, dy = int(round(gx)), int(round(gy))
         z = _zone(a, layout)
         n = z.outline.shape[0]
         zx = int(round(a.box[0] * K)) - z.pad + dx - SETTLE
@@ -487,7 +582,7 @@ def _settle(
     out = []
     for i in range(len(found)):
         near = found[max(0, i - 1) : i + 2]
-        out.append((int(np.median([f[0] for f in near])), int(np.median([f[1] for f in near]))))
+        out.append((_middle([f[0] for f in near]), _middle([f[1] for f in near])))
     return out
 
 
@@ -511,38 +606,89 @@ def _printed(layout: SheetLayout, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+_OWNER: dict[SheetSpec, np.ndarray] = {}
+
+
+def _owner(layout: SheetLayout, shape: tuple[int, int]) -> np.ndarray:
+    """Which row of boxes (its index in `_groups`) each pixel of the page lies nearest to.
+
+    A mark is its own row's: a ring round a leaks circle that overruns up into the tick box
+    above, or a tick that overshoots into the circles below, is not counted there.
+    """
+    owner = _OWNER.get(layout.spec)
+    if owner is not None and owner.shape == shape:
+        return owner
+    # Drawn at half the page's resolution: a row's edge need not be known to the pixel.
+    small = ((shape[0] + 1) // 2, (shape[1] + 1) // 2)
+    seeds = np.full(small, 255, np.uint8)
+    centres: list[tuple[int, int, int]] = []
+    for gid, group in enumerate(_groups(layout).values()):
+        for a in group:
+            x0, y0, x1, y1 = (int(round(v * K / 2)) for v in a.box)
+            if a.shape == "circle":
+                cv2.circle(seeds, ((x0 + x1) // 2, (y0 + y1) // 2), max(1, (x1 - x0) // 2), 0, -1)
+            else:
+                cv2.rectangle(seeds, (x0, y0), (x1, y1), 0, -1)
+            centres.append(((y0 + y1) // 2, (x0 + x1) // 2, gid))
+    _, labels = cv2.distanceTransformWithLabels(
+        seeds, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_CCOMP
+    )
+    lut = np.full(int(labels.max()) + 1, -1, np.int32)
+    for y, x, gid in centres:
+        if 0 <= y < small[0] and 0 <= x < small[1]:
+            lut[labels[y, x]] = gid
+    owner = np.repeat(np.repeat(lut[labels], 2, 0), 2, 1)[: shape[0], : shape[1]]
+    _OWNER[layout.spec] = owner
+    return owner
+
+
 def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     dark = _darkness(page)
     ink = dark >= INK
     H, W = ink.shape
     printed = _printed(layout, ink.shape)
+    owner = _owner(layout, ink.shape)
+    groups = list(_groups(layout).values())
+    offsets = _offsets(dark, groups, layout)
     raw: list[tuple[Area, float, float, int, int]] = []
     row_rim: dict[int, float] = {}
-    for group in _groups(layout).values():
-        row_dx, row_dy = _shift(dark, group, layout)
-        for a, (dx, dy) in zip(group, _settle(dark, group, layout, row_dx, row_dy), strict=True):
+    claim = _rings(ink, printed, groups, offsets, layout)
+    for gid, group in enumerate(groups):
+        for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
             z = _zone(a, layout)
             zx = int(round(a.box[0] * K)) - z.pad + dx
             zy = int(round(a.box[1] * K)) - z.pad + dy
             n = z.free.shape[0]
-            if zx < 0 or zy < 0 or zx + n > W or zy + n > H:
+            px, py = zx - dx, zy - dy
+            if min(zx, zy, px, py) < 0 or max(zx, px) + n > W or max(zy, py) + n > H:
                 raw.append((a, 0.0, 0.0, 0, 0))
                 continue
-            here = ink[zy : zy + n, zx : zx + n]
-            over_digit = int(here[z.digit].sum())
-            over_rim = int(here[z.rim].sum())
-            win = ink[zy : zy + n, zx : zx + n]
-            px, py = zx - dx, zy - dy
-            if px >= 0 and py >= 0 and px + n <= W and py + n <= H:
-                win = win & ~printed[py : py + n, px : px + n]
+            # The row's own ink (the pixels nearest it), less any ring drawn round another
+            # circle; then less the print (its own outline and digits and its neighbours').
+            theirs = claim[zy : zy + n, zx : zx + n]
+            here = ink[zy : zy + n, zx : zx + n] & (owner[py : py + n, px : px + n] == gid)
+            here &= (theirs == 0) | (theirs == gid * 100 + i + 1)
+            win = here & ~printed[py : py + n, px : px + n]
+            # Pen over the printed number and outline, on the part another circle's ring
+            # leaves visible, taken as if it went on under the ring.
+            seen = (theirs == 0) | (theirs == gid * 100 + i + 1)
+            over_digit = _extrapolate(here, z.digit, seen)
+            over_rim = _extrapolate(here, z.rim, seen)
             # Ink in the zone per millimetre of box side: a stroke across counts the same on
             # small and large print.
-            score = float(win[z.free].sum()) / ((a.box[2] - a.box[0]) * K * K * MM)
+            # The strokes that are the area's own: those that enter it, and round a circle a
+            # ring, ink in the band just outside it that goes at least half way round.
+            mine = _reaching(win & z.free, z.inner)
+            around = 0.0
+            if a.shape == "circle":
+                band = win & (z.sectors >= 0)
+                around = len(np.unique(z.sectors[band])) / 16
+                if around >= 0.5:
+                    mine |= band
+            score = float(mine[z.free].sum()) / ((a.box[2] - a.box[0]) * K * K * MM)
             fill = float(win[z.inner].mean())
             if a.shape == "circle":
                 # A ring drawn round the printed circle: ink all the way round, just outside.
-                hit = z.sectors[win & (z.sectors >= 0)]
-                around = len(np.unique(hit)) / 16
                 score += RING * max(0.0, around - 0.4)
             raw.append((a, score, fill, over_digit, over_rim))
         if group[0].shape == "circle":
@@ -571,10 +717,68 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     for a, score, fill, d, r in raw:
         bd, br = base[(a.field, a.value, a.index)]
         br = row_rim.get(id(a), br)
-        extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - RIM_SLACK)
-        score += extra / ((a.box[2] - a.box[0]) * K * K * MM)
+        rim_slack = RIM_SLACK * int(_zone(a, layout).rim.sum())
+        extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - rim_slack)
+        score += float(extra) / ((a.box[2] - a.box[0]) * K * K * MM)
         out.append(AreaRead(a, score, fill, _state(score)))
     return out
+
+
+def _rings(
+    ink: np.ndarray,
+    printed: np.ndarray,
+    groups: list[list[Area]],
+    offsets: list[list[tuple[int, int]]],
+    layout: SheetLayout,
+) -> np.ndarray:
+    """Where a ring drawn round a circle runs, marked with that circle's number (row * 100 +
+    place + 1), 0 elsewhere. A ring is the circle's wherever it goes: on large print a loose ring
+    round a leaks circle crosses the pain circle below it, and must not count there. Rows do not
+    own a ring's pixels (it runs into the next row's), so the whole band round the circle is
+    looked at; a ring goes at least half way round (CLAIM sectors of 16) just outside it."""
+    claim = np.zeros(ink.shape, np.int32)
+    H, W = ink.shape
+    for gid, group in enumerate(groups):
+        for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
+            if a.shape != "circle":
+                continue
+            z = _zone(a, layout)
+            n = z.free.shape[0]
+            zx = int(round(a.box[0] * K)) - z.pad + dx
+            zy = int(round(a.box[1] * K)) - z.pad + dy
+            px, py = zx - dx, zy - dy
+            if min(zx, zy, px, py) < 0 or max(zx, px) + n > W or max(zy, py) + n > H:
+                continue
+            pen = ink[zy : zy + n, zx : zx + n] & (z.sectors >= 0)
+            band = pen & ~printed[py : py + n, px : px + n]
+            if len(np.unique(z.sectors[band])) >= CLAIM:
+                # where it crosses the next circle's outline too: the ring, not that circle's
+                claim[zy : zy + n, zx : zx + n][pen & ~z.printed] = gid * 100 + i + 1
+    return claim
+
+
+#: Sectors of 16 round a circle a ring must cover to be that circle's wherever it runs.
+CLAIM = 8
+
+
+def _extrapolate(ink: np.ndarray, mask: np.ndarray, seen: np.ndarray) -> int:
+    """The ink over `mask`, counted where it can be seen and scaled up to the whole mask."""
+    visible = int((mask & seen).sum())
+    if visible == 0:
+        return 0
+    return int(round(int(ink[mask & seen].sum()) * int(mask.sum()) / visible))
+
+
+def _reaching(ink: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The strokes of `ink` that reach into `inner`: a mark is the box's own when it enters the
+    box; the edge of a ring or a tick drawn for a neighbour, which only grazes the zone, is not."""
+    count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return ink
+    keep = np.zeros(count, bool)
+    keep[np.unique(labels[ink & inner])] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def _state(score: float) -> str:
@@ -612,20 +816,22 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
     if (
         best.fill >= FILLED
         and len(ranked) > 1
-        and ranked[1].score >= 2 * CIRCLE_MARKED
+        and ranked[1].score >= CIRCLE_MARKED
         # the other mark is not a fill of its own (a cross in a small circle covers half of it)
         and (ranked[1].fill < FILLED * 0.8 or ranked[1].fill <= best.fill - SCRIBBLE_GAP)
         and third <= RATIO * ranked[1].score
-        # beside a filled circle, its ink spills onto the next one: a re-mark there is unsure
-        and abs((ranked[1].area.value or 0) - (best.area.value or 0)) > 1
     ):
-        if ranked[1].score >= RE_MARK * best.score:
-            return ranked[1].area.value, 0.75, False
-        # a weak mark beside a scribble may be the scribble's spill: offered, but unsure
-        return ranked[1].area.value, 0.0, True
-    if best.fill >= FILLED and second >= CIRCLE_MARKED:
-        return None, 0.0, True  # a filled circle and another mark that is not clear
-    if best.score >= CIRCLE_MARKED and second <= RATIO * best.score:
+        # A scribble's spill onto the next circle only grazes it (strokes must enter a circle
+        # to count), so a re-mark beside it, even the very next one, is the patient's answer.
+        return ranked[1].area.value, 0.75, False
+    if best.fill >= FILLED and second > CIRCLE_EMPTY:
+        # A filled circle and another mark, even a doubtful one (a light pencil ring lost in
+        # its outline): the fill may be a choice scribbled out, so it is not read as sure.
+        return None, 0.0, True
+    # Beside the winner, only a trace (an overrun's tip, a scribble's spill) is allowed: a
+    # second clear mark is a second answer, unless the winner is a scribble crossing it out.
+    clear = 2 * CIRCLE_MARKED  # a mark of its own, not a trace
+    if best.score >= CIRCLE_MARKED and second <= RATIO * best.score and second < clear:
         margin = 1 - second / best.score
         strength = min(1.0, 0.5 + (best.score - CIRCLE_MARKED) / (2 * CIRCLE_MARKED))
         return best.area.value, round(min(strength, 0.5 + margin / 2), 3), False
