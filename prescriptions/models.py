@@ -362,7 +362,15 @@ class LogEntry(db.Model):
     __tablename__ = "log_entry"
     __table_args__ = (
         sa.UniqueConstraint("lineage_id", "day", name="uq_log_lineage_day"),
-        sa.Index("ix_log_clinic_day", "clinic_id", "day"),
+        # the start page's week of sums per lineage (fetch_low_adherence), read from the index
+        sa.Index(
+            "ix_log_clinic_day",
+            "clinic_id",
+            "day",
+            "lineage_id",
+            "sessions_done",
+            "sessions_prescribed",
+        ),  # fmt: skip
         sa.Index("ix_log_plan", "plan_id"),
         # the outcomes page's sums per lineage, read from the index alone
         sa.Index(

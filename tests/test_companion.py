@@ -153,36 +153,6 @@ def test_the_day_sheet_and_a_question_reach_the_therapist(app, client, world, si
     assert "7/10" in start
 
 
-def test_the_start_pages_phone_days_read_only_the_phone_logged_rows(app, world):
-    """The alerts' read of log_entry goes through the partial index of phone-logged days.
-
-    Through ix_log_clinic_day it walked every logged day of the clinic (250 ms of the start
-    page at 10,000 patients on SQLite); the plan is asked of the database, not timed.
-    """
-    from prescriptions.companion.queries import fetch_patient_alerts
-    from prescriptions.models import utcnow
-
-    statements: list[tuple[str, tuple]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the query plan is SQLite's; PostgreSQL plans by its statistics")
-        sa.event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            fetch_patient_alerts(world["clinic"], utcnow() - timedelta(days=14), 6)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", record)
-        (statement, parameters), *_ = [s for s in statements if "FROM log_entry" in s[0]]
-        plan = db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters
-        )
-        steps = [row[-1] for row in plan]
-    assert any("log_entry USING INDEX ix_log_clinic_phone_updated" in step for step in steps), steps
-
-
 def test_a_later_staff_entry_keeps_the_patients_on_record(app, client, world, log_week):
     form = _form(client.get(f"/p/{world['token']}/day").data)
     client.post(f"/p/{world['token']}/day", data={**form, "leaks": "3", "pain": "2"})
