@@ -348,6 +348,10 @@ class WarningAck(db.Model):
     acknowledged_by: Mapped[User] = relationship()
 
 
+#: The days logged from a patient's phone (see ix_log_clinic_phone_updated).
+PHONE_LOGGED = "entered_by_link_id IS NOT NULL"
+
+
 class LogEntry(db.Model):
     """One day of a returned logging sheet: a day of the plan's lineage, not of a revision.
 
@@ -358,7 +362,15 @@ class LogEntry(db.Model):
     __tablename__ = "log_entry"
     __table_args__ = (
         sa.UniqueConstraint("lineage_id", "day", name="uq_log_lineage_day"),
-        sa.Index("ix_log_clinic_day", "clinic_id", "day"),
+        # the start page's week of sums per lineage (fetch_low_adherence), read from the index
+        sa.Index(
+            "ix_log_clinic_day",
+            "clinic_id",
+            "day",
+            "lineage_id",
+            "sessions_done",
+            "sessions_prescribed",
+        ),  # fmt: skip
         sa.Index("ix_log_plan", "plan_id"),
         # the outcomes page's sums per lineage, read from the index alone
         sa.Index(
@@ -369,6 +381,16 @@ class LogEntry(db.Model):
             "sessions_prescribed",
             "leaks",
         ),  # fmt: skip
+        # the start page's days logged from patients' phones, latest first: only those rows,
+        # not every logged day of the clinic (ix_log_clinic_day walked them all, 250 ms at
+        # 10,000 patients on SQLite)
+        sa.Index(
+            "ix_log_clinic_phone_updated",
+            "clinic_id",
+            "updated_at",
+            postgresql_where=sa.text(PHONE_LOGGED),
+            sqlite_where=sa.text(PHONE_LOGGED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
