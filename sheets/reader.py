@@ -50,8 +50,10 @@ RING = 1.0
 RING_OUT = 1.5
 #: In a row of circles, the runner-up may hold at most this share of the winner's ink.
 RATIO = 0.5
-#: A circle this full of ink is a filled (or scribbled-out) one.
-FILLED = 0.5
+#: A circle this full of ink is a filled (or scribbled-out) one. A cross covers up to half a
+#: normal-print circle's inside but under a third of a large-print one's, where a fill or a
+#: scribble in light pencil can cover as little as 0.4.
+FILLED, FILLED_LARGE = 0.5, 0.4
 #: How much less of its circle a plain mark covers than the scribble crossing out another.
 SCRIBBLE_GAP = 0.35
 MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
@@ -69,6 +71,8 @@ class AreaRead:
     score: float
     fill: float
     state: str  #: "marked", "empty" or "unsure"
+    tone: float = 0.0  #: how dark the area's own ink is (0 paper, 1 black), 0 without ink
+    stray: float = 0.0  #: ink about the area's row outside every area of it (score's units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -650,8 +654,9 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     owner = _owner(layout, ink.shape)
     groups = list(_groups(layout).values())
     offsets = _offsets(dark, groups, layout)
-    raw: list[tuple[Area, float, float, int, int]] = []
+    raw: list[tuple[Area, float, float, int, int, float]] = []
     row_rim: dict[int, float] = {}
+    strays: dict[int, float] = {}
     claim = _rings(ink, printed, groups, offsets, layout)
     for gid, group in enumerate(groups):
         for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
@@ -661,7 +666,7 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
             n = z.free.shape[0]
             px, py = zx - dx, zy - dy
             if min(zx, zy, px, py) < 0 or max(zx, px) + n > W or max(zy, py) + n > H:
-                raw.append((a, 0.0, 0.0, 0, 0))
+                raw.append((a, 0.0, 0.0, 0, 0, 0.0))
                 continue
             # The row's own ink (the pixels nearest it), less any ring drawn round another
             # circle; then less the print (its own outline and digits and its neighbours').
@@ -690,20 +695,23 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
             if a.shape == "circle":
                 # A ring drawn round the printed circle: ink all the way round, just outside.
                 score += RING * max(0.0, around - 0.4)
-            raw.append((a, score, fill, over_digit, over_rim))
+            own = dark[zy : zy + n, zx : zx + n][mine & z.free]
+            tone = float(np.percentile(own, 90)) if own.size else 0.0
+            raw.append((a, score, fill, over_digit, over_rim, tone))
+        strays[gid] = _stray(ink, printed, owner, gid, group, layout)
         if group[0].shape == "circle":
             # A row's circles share one outline: its usual ink is the row's own (most of a
             # row's circles are left alone), whatever the patient marks on other days.
             mine = raw[len(raw) - len(group) :]
-            rim = float(np.median([r for *_, r in mine]))
-            row_rim.update({id(a): rim for a, *_ in mine})
+            rim = float(np.median([r[4] for r in mine]))
+            row_rim.update({id(r[0]): rim for r in mine})
     # Pen over a printed number or outline (a ring drawn tight round a circle): the print inks
     # the same pixels on every day's row, so only what an area holds there beyond the usual for
     # that area on the page counts. The usual is taken from the rows where the area otherwise
     # looks empty, so a patient marking the same value every day does not become the usual.
     usual: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
     every: dict[tuple[str, int | None, int | None], list[tuple[int, int]]] = {}
-    for a, score, _, d, r in raw:
+    for a, score, _, d, r, _ in raw:
         key = (a.field, a.value, a.index)
         every.setdefault(key, []).append((d, r))
         if score <= LOOKS_EMPTY:
@@ -713,15 +721,66 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
         rows = usual.get(key, [])
         rows = rows if len(rows) >= 2 else v
         base[key] = (float(np.median([d for d, _ in rows])), float(np.median([r for _, r in rows])))
-    out = []
-    for a, score, fill, d, r in raw:
+    # The print about a row (the table's rules, a label) is the same on every day's: only what
+    # a row holds beyond the usual for its field on the page is stray ink.
+    usual_stray: dict[str, list[float]] = {}
+    for gid, group in enumerate(groups):
+        usual_stray.setdefault(group[0].field, []).append(strays[gid])
+    stray = {
+        id(a): max(0.0, strays[gid] - float(np.median(usual_stray[group[0].field])))
+        for gid, group in enumerate(groups)
+        for a in group
+    }
+    scored = []
+    for a, score, fill, d, r, tone in raw:
         bd, br = base[(a.field, a.value, a.index)]
         br = row_rim.get(id(a), br)
         rim_slack = RIM_SLACK * int(_zone(a, layout).rim.sum())
         extra = max(0.0, d - bd - DIGIT_SLACK) + max(0.0, r - br - rim_slack)
         score += float(extra) / ((a.box[2] - a.box[0]) * K * K * MM)
-        out.append(AreaRead(a, score, fill, _state(score)))
-    return out
+        scored.append((a, score, fill, tone))
+    pens = _pens(scored)
+    return [
+        AreaRead(a, s, f, _state(s, t, pens.get(a.day)), t, stray[id(a)]) for a, s, f, t in scored
+    ]
+
+
+def _stray(
+    ink: np.ndarray, printed: np.ndarray, owner: np.ndarray, gid: int, group: list[Area],
+    layout: SheetLayout,
+) -> float:  # fmt: skip
+    """The row's ink that lies in none of its areas' zones (a loose ring's stroke, one running
+    between circles), in the score's units."""
+    placed = []
+    for a in group:
+        z = _zone(a, layout)
+        placed.append((int(round(a.box[0] * K)) - z.pad, int(round(a.box[1] * K)) - z.pad, z))
+    x0, y0 = min(p[0] for p in placed), min(p[1] for p in placed)
+    x1 = max(p[0] + p[2].free.shape[1] for p in placed)
+    y1 = max(p[1] + p[2].free.shape[0] for p in placed)
+    if x0 < 0 or y0 < 0 or x1 > ink.shape[1] or y1 > ink.shape[0]:
+        return 0.0
+    covered = np.zeros((y1 - y0, x1 - x0), bool)
+    for x, y, z in placed:
+        n = z.free.shape[0]
+        covered[y - y0 : y - y0 + n, x - x0 : x - x0 + n] |= z.free | z.printed
+    rest = ink[y0:y1, x0:x1] & ~printed[y0:y1, x0:x1] & (owner[y0:y1, x0:x1] == gid) & ~covered
+    a = group[0]
+    return float(rest.sum()) / ((a.box[2] - a.box[0]) * K * K * MM)
+
+
+def _pens(scored: list[tuple[Area, float, float, float]]) -> dict[int, float]:
+    """How dark each day's clear marks are (the median tone of its areas marked beyond doubt);
+    a day without one takes the page's. A patient fills in a day with one pen."""
+    by: dict[int, list[float]] = {}
+    for a, score, _, tone in scored:
+        if score >= MARKED and tone > 0:
+            by.setdefault(a.day, []).append(tone)
+    every = [t for tones in by.values() for t in tones]
+    if not every:
+        return {}
+    page = float(np.median(every))
+    return {a.day: float(np.median(by[a.day])) if a.day in by else page for a, *_ in scored}
 
 
 def _rings(
@@ -735,9 +794,11 @@ def _rings(
     place + 1), 0 elsewhere. A ring is the circle's wherever it goes: on large print a loose ring
     round a leaks circle crosses the pain circle below it, and must not count there. Rows do not
     own a ring's pixels (it runs into the next row's), so the whole band round the circle is
-    looked at; a ring goes at least half way round (CLAIM sectors of 16) just outside it."""
+    looked at; a ring goes at least half way round (CLAIM sectors of 16) just outside it. Each
+    pixel is claimed once, by the fullest ring first."""
     claim = np.zeros(ink.shape, np.int32)
     H, W = ink.shape
+    found: list[tuple[int, int, _Zone, int, int, np.ndarray, np.ndarray]] = []
     for gid, group in enumerate(groups):
         for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
             if a.shape != "circle":
@@ -751,9 +812,19 @@ def _rings(
                 continue
             pen = ink[zy : zy + n, zx : zx + n] & (z.sectors >= 0)
             band = pen & ~printed[py : py + n, px : px + n]
-            if len(np.unique(z.sectors[band])) >= CLAIM:
-                # where it crosses the next circle's outline too: the ring, not that circle's
-                claim[zy : zy + n, zx : zx + n][pen & ~z.printed] = gid * 100 + i + 1
+            around = len(np.unique(z.sectors[band]))
+            if around >= CLAIM:
+                found.append((around, gid * 100 + i + 1, z, zx, zy, pen, band))
+    # The fullest rings first: a loose ring passing close by another circle can cover half of
+    # that one's band too, and is the first one's, not a second ring.
+    for _, number, z, zx, zy, pen, band in sorted(found, key=lambda f: -f[0]):
+        n = z.free.shape[0]
+        window = claim[zy : zy + n, zx : zx + n]
+        band = band & (window == 0)
+        if len(np.unique(z.sectors[band])) < CLAIM:
+            continue
+        # where it crosses the next circle's outline too: the ring, not that circle's
+        window[pen & ~z.printed & (window == 0)] = number
     return claim
 
 
@@ -781,12 +852,24 @@ def _reaching(ink: np.ndarray, inner: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _state(score: float) -> str:
+def _state(score: float, tone: float = 0.0, pen: float | None = None) -> str:
+    """Marked, empty or unsure. A mark in the unsure band drawn as dark as the day's clear marks
+    is one the print or the box's edge hides in part (a tick across a printed number, one drawn
+    mostly outside its box): it is marked. One much lighter than them (an erased mark, a pencil
+    ghost beside biro) stays unsure, as does a faint mark on a page with no clear mark to go by."""
     if score >= MARKED:
         return "marked"
     if score <= EMPTY:
         return "empty"
+    if pen is not None and tone >= SAME_PEN * pen:
+        return "marked"
     return "unsure"
+
+
+#: A mark at least this share as dark as the day's clear marks is drawn with the same pen.
+SAME_PEN = 0.75
+#: What a circle beside a lone faint mark may hold: no more than an empty circle's speck.
+TRACE = 0.06
 
 
 def _confidence(score: float) -> float:
@@ -813,18 +896,31 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
     third = ranked[2].score if len(ranked) > 2 else 0.0
     if best.score <= CIRCLE_EMPTY:
         return None, round(min(1.0, 0.5 + (CIRCLE_EMPTY - best.score) / CIRCLE_EMPTY / 2), 3), False
+    other = ranked[1] if len(ranked) > 1 else None
     if (
-        best.fill >= FILLED
-        and len(ranked) > 1
-        and ranked[1].score >= CIRCLE_MARKED
+        _filled(best)
+        and other is not None
+        # a clear re-mark, or one in the day's pen that the print half hides, not right beside
+        # the scribble (where a faint one could be the scribble's own spill)
+        and (other.score >= CIRCLE_MARKED or (other.state == "marked" and _apart(other, best)))
         # the other mark is not a fill of its own (a cross in a small circle covers half of it)
-        and (ranked[1].fill < FILLED * 0.8 or ranked[1].fill <= best.fill - SCRIBBLE_GAP)
+        and (other.fill < _full(other) * 0.8 or other.fill <= best.fill - SCRIBBLE_GAP)
         and third <= RATIO * ranked[1].score
     ):
         # A scribble's spill onto the next circle only grazes it (strokes must enter a circle
         # to count), so a re-mark beside it, even the very next one, is the patient's answer.
-        return ranked[1].area.value, 0.75, False
-    if best.fill >= FILLED and second > CIRCLE_EMPTY:
+        return other.area.value, 0.75, False
+    if (
+        best.state == "marked"
+        and best.score < CIRCLE_MARKED
+        and second <= TRACE
+        and best.stray <= best.score / 2
+    ):
+        # The row's one mark, faint only where the print hides it, in the day's own pen, with
+        # no more ink astray about the row (a loose ring round a neighbour that only grazes
+        # this circle leaves its stroke outside every circle) than half the mark's own.
+        return best.area.value, 0.55, False
+    if _filled(best) and second > CIRCLE_EMPTY:
         # A filled circle and another mark, even a doubtful one (a light pencil ring lost in
         # its outline): the fill may be a choice scribbled out, so it is not read as sure.
         return None, 0.0, True
@@ -836,6 +932,24 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         strength = min(1.0, 0.5 + (best.score - CIRCLE_MARKED) / (2 * CIRCLE_MARKED))
         return best.area.value, round(min(strength, 0.5 + margin / 2), 3), False
     return None, 0.0, True
+
+
+def _full(r: AreaRead) -> float:
+    """The share of a circle's inside from which it counts as filled in (by its size)."""
+    return FILLED_LARGE if r.area.box[2] - r.area.box[0] >= LARGE_CIRCLE * MM else FILLED
+
+
+def _filled(r: AreaRead) -> bool:
+    return r.fill >= _full(r)
+
+
+#: Circles at least this wide (in mm) are large print's.
+LARGE_CIRCLE = 8.0
+
+
+def _apart(a: AreaRead, b: AreaRead) -> bool:
+    """Two circles with at least one circle between them."""
+    return abs((a.area.value or 0) - (b.area.value or 0)) >= 2
 
 
 def _days(layout: SheetLayout, areas: list[AreaRead]) -> list[DayRead]:

@@ -327,3 +327,157 @@ def test_a_scribbled_circle_beside_a_faint_mark_is_unsure_not_read_as_a_fill() -
                  (0, "urgency", 0))  # fmt: skip
     assert 0.12 < faint < 0.25, faint
     assert (read.days[0].urgency, read.days[0].unsure) == (None, ("urgency",))
+
+
+def _tick(
+    layer: np.ndarray, box: tuple[float, ...], scale: float, pen: object, dx: float = 0.0
+) -> None:
+    """A tick `scale` times a box's half side, its middle `dx` box sides right of the centre."""
+    x0, y0, x1, y1 = box
+    cx, cy, h = (x0 + x1) / 2 + dx * (x1 - x0), (y0 + y1) / 2, (x1 - x0) / 2 * scale
+    corpus._stroke(layer, np.array([[cx - h * 0.7, cy], [cx - h * 0.15, cy + h * 0.75],
+                                    [cx + h, cy - h]]), pen)  # fmt: skip
+
+
+def _read_marked(paper: str, large: bool, draw) -> object:  # noqa: ANN001
+    """The first sheet of a 3-session week with `draw(layer, box)` drawn on it, read back."""
+    lay = sheet_layout(corpus.specs_of(paper, large, 3)[0])
+    page = _pages(paper, large)[0]
+    k = 150 / 72
+
+    def box(day: int, name: str, which: int) -> tuple[float, ...]:
+        area = next(a for a in lay.areas if (a.day, a.field) == (day, name)
+                    and (a.index if name == "session" else a.value) == which)  # fmt: skip
+        return tuple(v * k for v in area.box)
+
+    layer = np.full(page.shape, 255, np.uint8)
+    draw(layer, box)
+    (read,) = read_file(cv2.imencode(".png", np.minimum(page, layer))[1].tobytes())
+    return read
+
+
+def _score(read: object, day: int, name: str, which: int) -> float:
+    return next(a.score for a in read.areas if (a.area.day, a.area.field) == (day, name)
+                and (a.area.index if name == "session" else a.area.value) == which)  # fmt: skip
+
+
+BIRO = corpus._Pen(40, 150 / 25.4 * 0.35)
+
+
+def test_a_small_tick_over_a_printed_number_reads_in_the_days_pen_not_a_lighter_one() -> None:
+    """A small biro tick on pain 4, mostly over the printed 4, scores in the unsure band; it is
+    as dark as the day's clear marks, so it is the day's pain (the old reader left it unsure).
+    The same tick in a pencil much lighter than the day's biro may be an erased mark: unsure."""
+    pencil = corpus._Pen(150, 150 / 25.4 * 0.3)
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        for day, pen in ((0, BIRO), (1, pencil)):
+            _tick(layer, box(day, "session", 0), 1.0, BIRO)
+            _tick(layer, box(day, "urgency", 2), 0.8, BIRO)
+            _tick(layer, box(day, "pain", 4), 0.35, pen)
+
+    read = _read_marked("a4", False, draw)
+    for day in (0, 1):
+        assert 0.12 < _score(read, day, "pain", 4) < 0.25
+    assert (read.days[0].pain, read.days[0].urgency, read.days[0].unsure) == (4, 2, ())
+    assert (read.days[1].pain, read.days[1].urgency, read.days[1].unsure) == (None, 2, ("pain",))
+
+
+def test_a_half_hidden_re_mark_beside_a_scribble_reads_unless_right_next_to_it() -> None:
+    """Urgency 2 scribbled out and a small tick on 0, in the same biro: the answer is 0, though
+    the print hides most of the tick. Urgency 1 scribbled out and the same tick on 2, right
+    beside it: a faint mark there could be the scribble's own spill, so it stays unsure."""
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        rng = np.random.default_rng(3)
+        for day, out, answer in ((0, 2, 0), (1, 1, 2)):
+            for kind in ("cross", "scribble"):
+                corpus.draw_mark(layer, box(day, "urgency", out), kind, BIRO, rng)
+            _tick(layer, box(day, "urgency", answer), 0.33, BIRO)
+
+    read = _read_marked("a4", False, draw)
+    assert 0.12 < _score(read, 0, "urgency", 0) < 0.25
+    assert 0.12 < _score(read, 1, "urgency", 2) < 0.25
+    assert (read.days[0].urgency, read.days[0].unsure) == (0, ())
+    assert (read.days[1].urgency, read.days[1].unsure) == (None, ("urgency",))
+
+
+def test_a_tick_drawn_mostly_beside_its_box_reads_as_done_in_the_days_pen() -> None:
+    """A tick that starts in box 2 and runs off to its right holds little ink in the box (the
+    unsure band); drawn in the pen of the day's other ticks, the session is done."""
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        _tick(layer, box(0, "session", 0), 1.0, BIRO)
+        _tick(layer, box(0, "session", 1), 1.0, BIRO, dx=0.6)
+
+    read = _read_marked("a4", False, draw)
+    assert 0.12 < _score(read, 0, "session", 1) < 0.25
+    assert (read.days[0].sessions, read.days[0].unsure) == ((True, True, False), ())
+
+
+def test_a_light_pencil_scribble_on_large_print_crosses_out_beside_a_ring() -> None:
+    """Large print: leaks 3 scribbled out in light pencil covers 0.45 of the circle (a cross
+    covers under a third of a 9 mm circle), and 4 is ringed: the answer is 4 (the old reader
+    took only a circle half full as scribbled out, and left the row unsure)."""
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        rng, pen = np.random.default_rng(30), corpus._Pen(150, 150 / 25.4 * 0.3)
+        for kind in ("cross", "scribble"):
+            corpus.draw_mark(layer, box(0, "leaks", 3), kind, pen, rng)
+        corpus.draw_mark(layer, box(0, "leaks", 4), "ring", pen, rng)
+
+    read = _read_marked("a4", True, draw)
+    fill = next(a.fill for a in read.areas if (a.area.day, a.area.field, a.area.value) ==
+                (0, "leaks", 3))  # fmt: skip
+    assert 0.4 <= fill < 0.5, fill
+    assert (read.days[0].leaks, read.days[0].unsure) == (4, ())
+
+
+def test_a_loose_ring_round_a_neighbour_is_not_read_as_a_faint_lone_mark() -> None:
+    """Letter large print: a ring drawn loose (1.55 radii) round leaks 1, off to the lower
+    right, only grazes leaks 2. Its stroke lies outside every circle, so the graze is not taken
+    as the row's one faint mark: the row is unsure (leaks 2 would be a confident wrong)."""
+    pen = corpus._Pen(100, 150 / 25.4 * 0.45)
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        x0, y0, x1, y1 = box(0, "leaks", 1)
+        w = x1 - x0
+        t = np.linspace(2.63, 2.63 + 1.95 * np.pi, 60)
+        cx, cy = (x0 + x1) / 2 + 0.134 * w, (y0 + y1) / 2 + 0.112 * w
+        corpus._stroke(layer, np.stack([cx + 0.774 * w * np.cos(t),
+                                        cy + 0.774 * w * np.sin(t)], 1), pen)  # fmt: skip
+        corpus.draw_mark(layer, box(0, "pain", 4), "tick", pen, np.random.default_rng(1))
+
+    read = _read_marked("letter", True, draw)
+    assert 0.12 < _score(read, 0, "leaks", 2) < 0.25
+    assert (read.days[0].pain, read.days[0].leaks, read.days[0].unsure) == (4, None, ("leaks",))
+
+
+#: The generator's state just before page 95 of `corpus.make_sample` at seed 23 (300 dpi).
+SEED_23_PAGE_95 = {
+    "bit_generator": "PCG64",
+    "state": {
+        "state": 26726464180819909685685872344123183328,
+        "inc": 18438579778062455872196599375400725907,
+    },
+    "has_uint32": 0,
+    "uinteger": 847241863,
+}
+
+
+def test_a_ring_passing_by_the_circle_below_is_claimed_by_the_fullest_ring_first() -> None:
+    """A corpus scan (seed 23, page 95, Letter large print): day 4's ring round leaks 2 passes
+    by pain 3 and covers half of that circle's band too. A ring's pixels are claimed once, the
+    fullest ring first, so the arc is leaks 2's and pain 3 holds no ring (the old reader let
+    pain 3 claim the arc again, scored it 0.31 beside the tick on pain 5, and left pain
+    unsure)."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = SEED_23_PAGE_95
+    sample = corpus.make_sample(rng, "scan", dpi=300)
+    (read,) = read_file(sample.data)
+    day = next(d for d in read.days if d.day == 4)
+    assert (sample.truth.values[(4, "pain")], sample.truth.values[(4, "leaks")]) == (5, 2)
+    assert (day.pain, day.leaks, day.unsure) == (5, 2, ())
+    assert _score(read, 4, "pain", 3) < 0.05
+    score, problems = corpus.score(sample, read)
+    assert score.right == score.areas, problems
