@@ -267,6 +267,7 @@ def test_under_a_path_prefix_the_shown_link_carries_the_prefix_once(app_factory,
     shown = re.search(r'Link: <code class="wrap">([^<]+)</code>', page)
     assert shown and shown.group(1) == f"https://clinic.example/floorplan/p/{world['token']}"
     assert "/floorplan/floorplan/" not in page
+    assert "at <code>/floorplan/p</code>" in page  # where to type the handout's code
 
 
 def test_every_patient_page_answers(client, world):
