@@ -252,6 +252,24 @@ def test_with_a_public_url_the_page_shows_the_link_and_its_qr(app_factory, world
     assert "data:image/svg+xml" in page
 
 
+def test_under_a_path_prefix_the_shown_link_carries_the_prefix_once(app_factory, world):
+    # Served under /floorplan (SCRIPT_NAME), PUBLIC_URL the site's origin: /floorplan/p/..., once.
+    app = app_factory(PUBLIC_URL="https://clinic.example")
+    staff = app.test_client()
+    from tests.factories import login
+
+    with app.app_context():
+        email = db.session.get(User, world["user"]).email
+    login(staff, email)
+    page = staff.get(
+        f"/patients/{world['patient']}/companion", base_url="http://localhost/floorplan/"
+    ).get_data(as_text=True)
+    shown = re.search(r'Link: <code class="wrap">([^<]+)</code>', page)
+    assert shown and shown.group(1) == f"https://clinic.example/floorplan/p/{world['token']}"
+    assert "/floorplan/floorplan/" not in page
+    assert "at <code>/floorplan/p</code>" in page  # where to type the handout's code
+
+
 def test_every_patient_page_answers(client, world):
     for path in ("", "/day", "/week", "/reminders", "/print", "/guide/0"):
         response = client.get(f"/p/{world['token']}{path}")
@@ -415,7 +433,8 @@ def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_fact
         link = db.session.scalar(sa.select(PatientLink))
         assert {link.token_hash, link.code_hash}.isdisjoint(plain)  # nothing to test guesses on
         new_key = link_key(rotated.config["SECRET_KEY"])
-        assert fetch_printed_links(world["clinic"], {world["patient"]}, new_key, "https://x") == {}
+        printed = fetch_printed_links(world["clinic"], {world["patient"]}, new_key, "https://x", "")
+        assert printed == {}
     phone = rotated.test_client()
     missing = phone.get("/p/" + "A" * 32)
     for key in (world["token"], world["code"], token_for(new_key, link.nonce)):

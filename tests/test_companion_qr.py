@@ -83,3 +83,36 @@ def test_the_handout_view_prints_the_patients_live_link(app_factory, make_clinic
     assert response.status_code == 200
     (page,) = _pages(response.data, 1, 1, dpi=90)
     assert url in _texts(page)
+
+
+def test_under_a_path_prefix_the_printed_qr_carries_the_prefix_once(app_factory, make_clinic,
+                                                                    make_user, make_patient,
+                                                                    make_plan, issue_plan):  # fmt: skip
+    # Served under /floorplan (SCRIPT_NAME), PUBLIC_URL the site's origin: /floorplan/p/..., once.
+    from prescriptions.audit import Actor
+    from prescriptions.companion.operations import issue_link
+    from prescriptions.companion.tokens import link_key, token_for
+    from prescriptions.extensions import db
+    from prescriptions.models import Patient, User
+    from tests.factories import committing, login
+
+    app = app_factory(PUBLIC_URL="https://clinic.example/")
+    clinic = make_clinic()
+    user = make_user(clinic)
+    patient = make_patient(clinic)
+    plan = issue_plan(make_plan(patient))
+    key = link_key(app.config["SECRET_KEY"])
+    with committing(app):
+        link = issue_link(
+            db.session.get(Patient, patient), key, Actor(db.session.get(User, user)), None
+        )
+        url = f"https://clinic.example/floorplan/p/{token_for(key, link.nonce)}"
+        email = db.session.get(User, user).email
+    client = app.test_client()
+    login(client, email)
+    response = client.get(
+        f"/plans/{plan}/handout.pdf?sheets=1", base_url="http://localhost/floorplan/"
+    )
+    assert response.status_code == 200
+    (page,) = _pages(response.data, 1, 1, dpi=90)
+    assert _texts(page) and url in _texts(page)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, PatientLink, PatientQuestion, Plan
+from .links import phone_url
 from .tokens import code_for, holds, key_hash, token_for
 
 
@@ -124,15 +125,15 @@ def fetch_patient_questions(
 
 
 def fetch_printed_links(
-    clinic_id: int, patient_ids: set[int], key: bytes, public_url: str
+    clinic_id: int, patient_ids: set[int], key: bytes, public_url: str, script_root: str
 ) -> dict[int, tuple[str, str]]:
     """Each patient's live link and short code as the handout prints them, by patient id.
 
     Empty without a public address (FLOORPLAN_PUBLIC_URL): then no QR code is printed. A link
-    made under another secret key (it no longer opens) is left off too.
+    made under another secret key (it no longer opens) is left off too. script_root is the
+    path prefix the site is served under (the request's), which the link carries once.
     """
-    base = (public_url or "").rstrip("/")
-    if not base or not patient_ids:
+    if not (public_url or "").rstrip("/") or not patient_ids:
         return {}
     links = db.session.scalars(
         sa.select(PatientLink).where(
@@ -142,7 +143,10 @@ def fetch_printed_links(
         )
     )
     return {
-        link.patient_id: (f"{base}/p/{token_for(key, link.nonce)}", code_for(key, link.nonce))
+        link.patient_id: (
+            phone_url(public_url, script_root, token_for(key, link.nonce)),
+            code_for(key, link.nonce),
+        )
         for link in links
         if holds(key, link.nonce, link.token_hash)
     }

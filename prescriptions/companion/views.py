@@ -10,7 +10,7 @@ import re
 from datetime import date
 
 import segno
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from ..models import Patient, PatientLink, Plan
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
 from .forms import LinkForm, SendForm
+from .links import phone_url
 from .operations import issue_link, revoke_link
 from .pages import first_name
 from .queries import fetch_companion_plan, fetch_patient_link
@@ -45,10 +46,10 @@ def signing_key() -> bytes:
 def link_url(link: PatientLink) -> str | None:
     """The full link (what the QR encodes), or None while FLOORPLAN_PUBLIC_URL is not set or the
     link was made under another secret key (it no longer opens)."""
-    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    if not base or not holds(signing_key(), link.nonce, link.token_hash):
+    public = str(current_app.config.get("PUBLIC_URL") or "")
+    if not public.rstrip("/") or not holds(signing_key(), link.nonce, link.token_hash):
         return None
-    return f"{base}/p/{token_for(signing_key(), link.nonce)}"
+    return phone_url(public, request.script_root, token_for(signing_key(), link.nonce))
 
 
 def link_expiry(plan: Plan | None) -> date | None:

@@ -53,7 +53,9 @@ def _printed_links(patient_ids: set[int]) -> dict[int, tuple[str, str]]:
     """The patients' phone links for the QR codes (none without FLOORPLAN_PUBLIC_URL)."""
     config = current_app.config
     key = link_key(config["SECRET_KEY"])
-    return fetch_printed_links(clinic_id(), patient_ids, key, config["PUBLIC_URL"])
+    return fetch_printed_links(
+        clinic_id(), patient_ids, key, config["PUBLIC_URL"], request.script_root
+    )
 
 
 def _pdf_response(pdf: bytes, name: str) -> Response:
