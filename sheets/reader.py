@@ -72,7 +72,7 @@ class AreaRead:
     fill: float
     state: str  #: "marked", "empty" or "unsure"
     tone: float = 0.0  #: how dark the area's own ink is (0 paper, 1 black), 0 without ink
-    stray: float = 0.0  #: ink about the area's row outside every area of it (score's units)
+    stray: float = 0.0  #: ink near the area outside every area of its row (score's units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,7 +656,7 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
     offsets = _offsets(dark, groups, layout)
     raw: list[tuple[Area, float, float, int, int, float]] = []
     row_rim: dict[int, float] = {}
-    strays: dict[int, float] = {}
+    strays: dict[int, list[float]] = {}
     claim = _rings(ink, printed, groups, offsets, layout)
     for gid, group in enumerate(groups):
         for i, (a, (dx, dy)) in enumerate(zip(group, offsets[gid], strict=True)):
@@ -722,14 +722,15 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
         rows = rows if len(rows) >= 2 else v
         base[key] = (float(np.median([d for d, _ in rows])), float(np.median([r for _, r in rows])))
     # The print about a row (the table's rules, a label) is the same on every day's: only what
-    # a row holds beyond the usual for its field on the page is stray ink.
-    usual_stray: dict[str, list[float]] = {}
+    # an area has about it beyond the usual for that area on the page is stray ink.
+    usual_stray: dict[tuple[str, int | None, int | None], list[float]] = {}
     for gid, group in enumerate(groups):
-        usual_stray.setdefault(group[0].field, []).append(strays[gid])
+        for a, v in zip(group, strays[gid], strict=True):
+            usual_stray.setdefault((a.field, a.value, a.index), []).append(v)
     stray = {
-        id(a): max(0.0, strays[gid] - float(np.median(usual_stray[group[0].field])))
+        id(a): max(0.0, v - float(np.median(usual_stray[(a.field, a.value, a.index)])))
         for gid, group in enumerate(groups)
-        for a in group
+        for a, v in zip(group, strays[gid], strict=True)
     }
     scored = []
     for a, score, fill, d, r, tone in raw:
@@ -748,9 +749,10 @@ def _read_areas(page: np.ndarray, layout: SheetLayout) -> list[AreaRead]:
 def _stray(
     ink: np.ndarray, printed: np.ndarray, owner: np.ndarray, gid: int, group: list[Area],
     layout: SheetLayout,
-) -> float:  # fmt: skip
-    """The row's ink that lies in none of its areas' zones (a loose ring's stroke, one running
-    between circles), in the score's units."""
+) -> list[float]:  # fmt: skip
+    """For each area of a row, the row's ink that lies in none of its areas' zones and nearer
+    this area than any other (a loose ring's stroke round it, a stroke overrunning it), in the
+    score's units."""
     placed = []
     for a in group:
         z = _zone(a, layout)
@@ -759,14 +761,20 @@ def _stray(
     x1 = max(p[0] + p[2].free.shape[1] for p in placed)
     y1 = max(p[1] + p[2].free.shape[0] for p in placed)
     if x0 < 0 or y0 < 0 or x1 > ink.shape[1] or y1 > ink.shape[0]:
-        return 0.0
+        return [0.0] * len(group)
     covered = np.zeros((y1 - y0, x1 - x0), bool)
     for x, y, z in placed:
         n = z.free.shape[0]
         covered[y - y0 : y - y0 + n, x - x0 : x - x0 + n] |= z.free | z.printed
     rest = ink[y0:y1, x0:x1] & ~printed[y0:y1, x0:x1] & (owner[y0:y1, x0:x1] == gid) & ~covered
-    a = group[0]
-    return float(rest.sum()) / ((a.box[2] - a.box[0]) * K * K * MM)
+    ys, xs = np.nonzero(rest)
+    if not len(xs):
+        return [0.0] * len(group)
+    centres = np.array([((a.box[0] + a.box[2]) / 2 * K - x0, (a.box[1] + a.box[3]) / 2 * K - y0)
+                        for a in group])  # fmt: skip
+    nearest = np.argmin(np.hypot(xs[:, None] - centres[:, 0], ys[:, None] - centres[:, 1]), 1)
+    unit = (group[0].box[2] - group[0].box[0]) * K * K * MM
+    return [float(c) / unit for c in np.bincount(nearest, minlength=len(group))]
 
 
 def _pens(scored: list[tuple[Area, float, float, float]]) -> dict[int, float]:
@@ -914,11 +922,11 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         best.state == "marked"
         and best.score < CIRCLE_MARKED
         and second <= TRACE
-        and best.stray <= best.score / 2
+        and sum(r.stray for r in ranked[1:]) <= best.score / 2
     ):
         # The row's one mark, faint only where the print hides it, in the day's own pen, with
-        # no more ink astray about the row (a loose ring round a neighbour that only grazes
-        # this circle leaves its stroke outside every circle) than half the mark's own.
+        # no more ink astray about the other circles (a loose ring round a neighbour that
+        # only grazes this circle leaves its stroke outside every circle) than half its own.
         return best.area.value, 0.55, False
     if _filled(best) and second > CIRCLE_EMPTY:
         # A filled circle and another mark, even a doubtful one (a light pencil ring lost in

@@ -481,3 +481,17 @@ def test_a_ring_passing_by_the_circle_below_is_claimed_by_the_fullest_ring_first
     assert _score(read, 4, "pain", 3) < 0.05
     score, problems = corpus.score(sample, read)
     assert score.right == score.areas, problems
+
+
+def test_a_big_tick_overrunning_its_circle_reads_its_stroke_astray_is_its_own() -> None:
+    """A tick on leaks 5+ drawn large and off to the right holds little ink in the circle (the
+    unsure band) and much outside every circle; that ink lies nearest 5+ itself, so it does not
+    count against the mark as a loose ring round a neighbour would: leaks 5 or more."""
+
+    def draw(layer: np.ndarray, box) -> None:  # noqa: ANN001
+        _tick(layer, box(0, "session", 0), 1.0, BIRO)
+        _tick(layer, box(0, "leaks", 5), 1.8, BIRO, dx=0.45)
+
+    read = _read_marked("a4", False, draw)
+    assert 0.12 < _score(read, 0, "leaks", 5) < 0.25
+    assert (read.days[0].leaks, read.days[0].unsure) == (5, ())
