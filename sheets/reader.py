@@ -881,12 +881,13 @@ TRACE = 0.06
 
 
 def _confidence(score: float) -> float:
-    """How far a score sits from the unsure band, as 0.5 (on its edge) to 1."""
+    """How far a score sits from the unsure band, as 0.5 (on its edge) to 1; a mark inside the
+    band read by its pen (see `_state`) is on the edge."""
     if score >= MARKED:
         return min(1.0, 0.5 + (score - MARKED) / (2 * MARKED))
     if score <= EMPTY:
         return min(1.0, 0.5 + (EMPTY - score) / (2 * EMPTY))
-    return 0.0
+    return 0.5
 
 
 def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:

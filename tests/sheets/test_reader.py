@@ -380,6 +380,7 @@ def test_a_small_tick_over_a_printed_number_reads_in_the_days_pen_not_a_lighter_
     for day in (0, 1):
         assert 0.12 < _score(read, day, "pain", 4) < 0.25
     assert (read.days[0].pain, read.days[0].urgency, read.days[0].unsure) == (4, 2, ())
+    assert read.days[0].confidence["pain"] == 0.55
     assert (read.days[1].pain, read.days[1].urgency, read.days[1].unsure) == (None, 2, ("pain",))
 
 
@@ -413,6 +414,7 @@ def test_a_tick_drawn_mostly_beside_its_box_reads_as_done_in_the_days_pen() -> N
     read = _read_marked("a4", False, draw)
     assert 0.12 < _score(read, 0, "session", 1) < 0.25
     assert (read.days[0].sessions, read.days[0].unsure) == ((True, True, False), ())
+    assert read.days[0].confidence["sessions"] == 0.5  # read, on the edge of doubt
 
 
 def test_a_light_pencil_scribble_on_large_print_crosses_out_beside_a_ring() -> None:
