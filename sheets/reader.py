@@ -54,8 +54,14 @@ RATIO = 0.5
 #: normal-print circle's inside but under a third of a large-print one's, where a fill or a
 #: scribble in light pencil can cover as little as 0.4.
 FILLED, FILLED_LARGE = 0.5, 0.4
+#: Circles at least this wide (in mm) are large print's.
+LARGE_CIRCLE = 8.0
 #: How much less of its circle a plain mark covers than the scribble crossing out another.
 SCRIBBLE_GAP = 0.35
+#: A mark at least this share as dark as the day's clear marks is drawn with the same pen.
+SAME_PEN = 0.75
+#: What a circle beside a lone faint mark may hold: no more than an empty circle's speck.
+TRACE = 0.06
 MAX_SIDE = 2000  # photos are read at about this size: plenty for 5 mm circles
 
 
@@ -874,12 +880,6 @@ def _state(score: float, tone: float = 0.0, pen: float | None = None) -> str:
     return "unsure"
 
 
-#: A mark at least this share as dark as the day's clear marks is drawn with the same pen.
-SAME_PEN = 0.75
-#: What a circle beside a lone faint mark may hold: no more than an empty circle's speck.
-TRACE = 0.06
-
-
 def _confidence(score: float) -> float:
     """How far a score sits from the unsure band, as 0.5 (on its edge) to 1; a mark inside the
     band read by its pen (see `_state`) is on the edge."""
@@ -950,10 +950,6 @@ def _full(r: AreaRead) -> float:
 
 def _filled(r: AreaRead) -> bool:
     return r.fill >= _full(r)
-
-
-#: Circles at least this wide (in mm) are large print's.
-LARGE_CIRCLE = 8.0
 
 
 def _apart(a: AreaRead, b: AreaRead) -> bool:
