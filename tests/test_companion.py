@@ -239,21 +239,9 @@ def test_the_therapist_shows_reissues_and_revokes_the_link(app, world, sign_in_a
     assert "Revoked" in page
 
 
-def test_with_a_public_url_the_page_shows_the_link_and_its_qr(app_factory, world):
-    app = app_factory(PUBLIC_URL="https://clinic.example")
-    staff = app.test_client()
-    from tests.factories import login
-
-    with app.app_context():
-        email = db.session.get(User, world["user"]).email
-    login(staff, email)
-    page = staff.get(f"/patients/{world['patient']}/companion").get_data(as_text=True)
-    assert f"https://clinic.example/p/{world['token']}" in page
-    assert "data:image/svg+xml" in page
-
-
-def test_under_a_path_prefix_the_shown_link_carries_the_prefix_once(app_factory, world):
-    # Served under /floorplan (SCRIPT_NAME), PUBLIC_URL the site's origin: /floorplan/p/..., once.
+@pytest.mark.parametrize("prefix", ["", "/floorplan"])
+def test_with_a_public_url_the_page_shows_the_link_and_its_qr(app_factory, world, prefix):
+    # Under a path prefix (SCRIPT_NAME), PUBLIC_URL the site's origin: the prefix, once.
     app = app_factory(PUBLIC_URL="https://clinic.example")
     staff = app.test_client()
     from tests.factories import login
@@ -262,12 +250,12 @@ def test_under_a_path_prefix_the_shown_link_carries_the_prefix_once(app_factory,
         email = db.session.get(User, world["user"]).email
     login(staff, email)
     page = staff.get(
-        f"/patients/{world['patient']}/companion", base_url="http://localhost/floorplan/"
+        f"/patients/{world['patient']}/companion", base_url=f"http://localhost{prefix}/"
     ).get_data(as_text=True)
     shown = re.search(r'Link: <code class="wrap">([^<]+)</code>', page)
-    assert shown and shown.group(1) == f"https://clinic.example/floorplan/p/{world['token']}"
-    assert "/floorplan/floorplan/" not in page
-    assert "at <code>/floorplan/p</code>" in page  # where to type the handout's code
+    assert shown and shown.group(1) == f"https://clinic.example{prefix}/p/{world['token']}"
+    assert "data:image/svg+xml" in page
+    assert f"at <code>{prefix}/p</code>" in page  # where to type the handout's code
 
 
 def test_every_patient_page_answers(client, world):
