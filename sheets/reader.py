@@ -929,9 +929,12 @@ def _choose(reads: list[AreaRead]) -> tuple[int | None, float, bool]:
         # no more ink astray about the other circles (a loose ring round a neighbour that
         # only grazes this circle leaves its stroke outside every circle) than half its own.
         return best.area.value, 0.55, False
-    if _filled(best) and second > CIRCLE_EMPTY:
+    if _filled(best) and (
+        second > CIRCLE_EMPTY or any(r.score > TRACE and _apart(r, best) for r in ranked[1:])
+    ):
         # A filled circle and another mark, even a doubtful one (a light pencil ring lost in
-        # its outline): the fill may be a choice scribbled out, so it is not read as sure.
+        # its outline; beyond the next circle, where no spill of the fill reaches, even a
+        # trace): the fill may be a choice scribbled out, so it is not read as sure.
         return None, 0.0, True
     # Beside the winner, only a trace (an overrun's tip, a scribble's spill) is allowed: a
     # second clear mark is a second answer, unless the winner is a scribble crossing it out.

@@ -497,3 +497,32 @@ def test_a_big_tick_overrunning_its_circle_reads_its_stroke_astray_is_its_own() 
     read = _read_marked("a4", False, draw)
     assert 0.12 < _score(read, 0, "leaks", 5) < 0.25
     assert (read.days[0].leaks, read.days[0].unsure) == (5, ())
+
+
+#: The generator's state just before scan 17 (300 dpi) of `python bench/sheets.py --seed 2`.
+BENCH_SEED_2_SCAN_17 = {
+    "bit_generator": "PCG64",
+    "state": {
+        "state": 35675764526288273377581960969429207065,
+        "inc": 121863417007658695389390353187995180015,
+    },
+    "has_uint32": 1,
+    "uinteger": 2525317961,
+}
+
+
+def test_a_trace_beyond_the_next_circle_keeps_a_scribble_from_being_read_as_a_fill() -> None:
+    """The bench's scan (seed 2, scan 17): day 3's urgency 0 is scribbled out and 3 ringed in
+    pencil tight on its printed outline, so the ring scores under the empty line. No spill of
+    the scribble reaches 3, so the trace there makes the row unsure (the reader before read the
+    scribble as a filled-in 0: a confident wrong answer)."""
+    rng = np.random.default_rng()
+    rng.bit_generator.state = BENCH_SEED_2_SCAN_17
+    sample = corpus.make_sample(rng, "scan", dpi=300)
+    assert (sample.truth.values[(3, "urgency")], sample.truth.crossed[(3, "urgency")]) == (3, 0)
+    (read,) = read_file(sample.data)
+    assert 0.06 < _score(read, 3, "urgency", 3) <= 0.12
+    day = next(d for d in read.days if d.day == 3)
+    assert (day.urgency, day.unsure) == (None, ("urgency",))
+    score, _ = corpus.score(sample, read)
+    assert score.wrong == 0
