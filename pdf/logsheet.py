@@ -219,12 +219,14 @@ def draw_log_sheet(
     if first:
         pad = size * 0.5
         room = lay.head[3] - y - 2 * MM
-        intro = _intro(week, st, width - pad * 2, full=True)
-        if len(intro) * line_h + pad * 2 > room:
-            intro = _intro(week, st, width - pad * 2, full=False)
-        for tighter in (1.35, 1.22, 1.12):  # closer lines before any dose is left out
-            line_h = size * tighter
-            pad = size * (0.5 if tighter > 1.3 else 0.35)
+        # The doses in full, in closer lines if need be, before any is shortened or left out.
+        for full in (True, False):
+            intro = _intro(week, st, width - size, full=full)
+            for tighter in (1.35, 1.22, 1.12):
+                line_h = size * tighter
+                pad = size * (0.5 if tighter > 1.3 else 0.35)
+                if len(intro) * line_h + pad * 2 <= room:
+                    break
             if len(intro) * line_h + pad * 2 <= room:
                 break
         while intro and len(intro) * line_h + pad * 2 > room:

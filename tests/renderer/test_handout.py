@@ -131,6 +131,17 @@ def test_large_print_sheets_take_two_pages_and_keep_the_reminder() -> None:
         assert "RPH-20417" in first and "RPH-20417" in second
 
 
+def test_large_print_reminders_give_each_dose_whole_in_closer_lines_before_cutting_one() -> None:
+    """The down-training sample's weeks, large print A4: the reminder above each sheet's grid
+    fits every dose sentence whole once its lines are drawn closer (it used to cut a dose short
+    with an ellipsis as soon as the roomiest spacing did not fit)."""
+    options = HandoutOptions(paper="a4", large_print=True)
+    pages = page_texts(render(sample_snapshot("down_training"), options))
+    for first, _ in week_sheets(pages, options):
+        reminder = first.split("This week, one session is:")[1].split("Do ")[0]
+        assert "\u2026" not in reminder, reminder
+
+
 @pytest.mark.parametrize(
     ("options", "size", "low", "high"),
     [
