@@ -202,3 +202,32 @@ def test_a_template_gone_before_the_save_is_a_404_that_keeps_nothing(
     assert signed_in.post(f"/patients/{patient_id}/plans/new", data=data).status_code == 404
     assert _count(app, Plan, patient_id=patient_id) == 0
     assert _count(app, Submission, token="gone-1") == 0
+
+
+def test_a_lost_race_whose_twin_committed_meanwhile_answers_as_the_repeat(
+    app, signed_in, monkeypatch
+):
+    """Our save loses on a unique index and, while we roll back, the twin commits the same
+    token: the second run of the view ends itself with the repeat's redirect (an abort), which
+    the lost-race handler answers as it is, not as a 500."""
+    from sqlalchemy.exc import IntegrityError
+
+    from prescriptions.patients import views as patient_views
+    from prescriptions.web import once
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    state = {"lost": False}
+    real_fetch = once.fetch_submission_target
+
+    def fetch(token):  # after our loss, the twin's committed claim is what the table holds
+        return "/patients" if state["lost"] else real_fetch(token)
+
+    def create(*args, **kwargs):
+        state["lost"] = True
+        raise IntegrityError("INSERT", {}, Exception("uq_patient_chart"))
+
+    monkeypatch.setattr(once, "fetch_submission_target", fetch)
+    monkeypatch.setattr(patient_views, "create_patient", create)
+    response = signed_in.post("/patients/new", data=NEW_PATIENT)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/patients")

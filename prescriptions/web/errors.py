@@ -163,6 +163,8 @@ def register(app: Flask) -> None:
             return view(**(request.view_args or {}))
         except (IntegrityError, StaleDataError) as again:
             return _lost_race(again)
+        except HTTPException as ended:  # the view ended itself: once_form's repeat, a 404
+            return _http(ended)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:
