@@ -16,6 +16,7 @@ from ..accounts.resets import claim_reset, fetch_live_reset, make_reset_link
 from ..audit import Actor, record_event
 from ..extensions import db
 from ..models import User
+from ..web.links import public_link
 from .forms import ForgotForm, ResetForm
 from .mail import deliver, in_background, mail_configured, mail_settings, reset_message
 from .throttle import count_request
@@ -73,10 +74,7 @@ def _mail_a_link(app: Flask, email: str, ip: str, script_root: str) -> None:
                 return
             config = app.config
             token = make_reset_link(user, "email", Actor(None, ip), config["RESET_LINK_LIFETIME"])
-            path = app.url_map.bind("", script_name=script_root or "/").build(
-                "auth.reset", {"token": token}
-            )
-            link = config["PUBLIC_URL"].rstrip("/") + path
+            link = public_link(config["PUBLIC_URL"], script_root, "auth.reset", token=token)
             hours = int(config["RESET_LINK_LIFETIME"].total_seconds() // 3600)
             clinic = user.clinic.name
             message = reset_message(config["MAIL_SENDER"], user.email, clinic, link, hours)

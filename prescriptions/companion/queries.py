@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, PatientLink, PatientQuestion, Plan
-from .links import phone_url
+from ..web.links import public_link
 from .tokens import code_for, holds, key_hash, token_for
 
 
@@ -144,7 +144,7 @@ def fetch_printed_links(
     )
     return {
         link.patient_id: (
-            phone_url(public_url, script_root, token_for(key, link.nonce)),
+            public_link(public_url, script_root, "companion.today", key=token_for(key, link.nonce)),
             code_for(key, link.nonce),
         )
         for link in links

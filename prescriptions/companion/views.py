@@ -23,8 +23,8 @@ from ..extensions import csrf, db
 from ..models import Patient, PatientLink, Plan
 from ..patients.queries import fetch_patient
 from ..web import acting, clinic_id
+from ..web.links import public_link
 from .forms import LinkForm, SendForm
-from .links import phone_url
 from .operations import issue_link, revoke_link
 from .pages import first_name
 from .queries import fetch_companion_plan, fetch_patient_link
@@ -49,7 +49,8 @@ def link_url(link: PatientLink) -> str | None:
     public = str(current_app.config.get("PUBLIC_URL") or "")
     if not public.rstrip("/") or not holds(signing_key(), link.nonce, link.token_hash):
         return None
-    return phone_url(public, request.script_root, token_for(signing_key(), link.nonce))
+    key = token_for(signing_key(), link.nonce)
+    return public_link(public, request.script_root, "companion.today", key=key)
 
 
 def link_expiry(plan: Plan | None) -> date | None:
