@@ -71,13 +71,14 @@ def _kept(clinic_id: int) -> dict[tuple[int, int], tuple[int, int, int, int, int
     }  # fmt: skip
 
 
-def _plain_figures(clinic_id: int):
-    """The figures as the domain computes them from every block's sums and every score."""
+def _plain_figures(clinic_id: int, first: date = FIRST):
+    """The figures as the domain computes them from every block's sums and every score, for the
+    programmes started from `first` to LAST."""
     cohort = {
         p.id: p
         for p in db.session.scalars(
             sa.select(Programme).where(
-                Programme.clinic_id == clinic_id, Programme.started_on.between(FIRST, LAST)
+                Programme.clinic_id == clinic_id, Programme.started_on.between(first, LAST)
             )
         )
     }
@@ -197,6 +198,14 @@ def test_the_fast_path_gives_the_plain_figures_on_a_random_clinic(
         )
         assert fast == plain
         assert not any(f.value.startswith("not shown") for f in fast[0][4:])  # real figures
+        # A period that splits the cohort (programmes start 70 to 120 days ago): the sums read
+        # only the programmes started in it.
+        later = TODAY - timedelta(days=95)
+        _, some, _ = _plain_figures(clinic_id, later)
+        assert 0 < len({b.programme for b in some}) < len({b.programme for b in blocks})
+        part_adherence, part_leaks = summarise_blocks(some)
+        assert queries.fetch_block_adherence(clinic_id, later, LAST, "") == part_adherence
+        assert queries.fetch_leak_pairs(clinic_id, later, LAST, "") == part_leaks
 
 
 def test_block_sums_follow_each_write_of_a_day(
@@ -247,16 +256,23 @@ def test_a_twin_save_that_fails_leaves_the_sums(
 
 
 def test_refresh_recounts_what_bypassed_the_flush_events(
-    app, clinician, make_patient, make_plan, issue_plan, log_week
+    app, clinician, make_patient, make_plan, issue_plan, log_week, other_clinic
 ):
     plan_id = issue_plan(make_plan(make_patient(clinician.clinic_id)))
     log_week(plan_id, 1, days={n: {"sessions_done": 1, "leaks": n} for n in range(5)})
+    other = other_clinic["clinic"]
     with app.app_context():
-        db.session.execute(sa.update(LogEntry).values(leaks=LogEntry.leaks + 1))  # no events
+        assert _kept(other) != {}  # another clinic's sums, which a refresh of this one keeps
+        db.session.execute(  # no events
+            sa.update(LogEntry)
+            .where(LogEntry.clinic_id == clinician.clinic_id)
+            .values(leaks=LogEntry.leaks + 1)
+        )
         assert _kept(clinician.clinic_id) != _recount(clinician.clinic_id)
         programme_ops.refresh_block_sums(clinician.clinic_id)
         db.session.commit()
         assert _kept(clinician.clinic_id) == _recount(clinician.clinic_id)
+        assert _kept(other) == _recount(other)
 
 
 def test_two_days_of_a_new_block_logged_at_once_both_count(

@@ -105,6 +105,7 @@ def fetch_block_adherence(
         .join(Programme, Programme.id == sums.programme_id)
         .where(*_cohort_sums(clinic_id, first, last, template))
         .group_by(sums.block_number)
+        .order_by(sums.block_number)
     ).all()
     return [BlockAdherence(int(b), int(n), int(d or 0), int(p or 0)) for b, n, d, p in rows]
 
