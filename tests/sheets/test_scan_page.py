@@ -143,6 +143,10 @@ def test_a_phone_photo_fills_the_week_and_nothing_is_saved_until_confirmed(
     assert re.search(r'<td class=" unsure"[^>]*>.*?name="days-2-leaks"', html, re.S)
     assert "Five or more on the sheet" in html
     assert values["days-3-sessions_done"] == ""  # a day with nothing marked stays empty
+    # each day the sheet filled says so, in its row
+    assert html.count('<tr class="from-sheet">') == len(MARKS)
+    assert html.count('<span class="muted">from the sheet</span>') == len(MARKS)
+    assert "saved before" not in html
     # the handwritten cells are shown as pictures beside their inputs
     assert html.count('src="data:image/png;base64,') >= 14
     assert _count(app, LogEntry) == 0
