@@ -360,3 +360,14 @@ def paginate(stmt: sa.Select[Any], page: int, per_page: int) -> Pagination:
     if result.page > 1 and result.page > result.pages:
         result = db.paginate(stmt, page=max(1, result.pages), per_page=per_page, error_out=False)
     return result
+
+
+def upsert_insert(table: sa.Table, dialect: str) -> Any:
+    """An INSERT on `table` that takes ON CONFLICT (the two databases we run on spell it alike)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"FloorPlan needs PostgreSQL or SQLite, not {dialect}.")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from .database import upsert_insert
 from .domain.vocab import CueSet, Paper, PlanStatus, Role
 from .extensions import db
 
@@ -513,11 +514,8 @@ def _add_to_block(connection: sa.Connection, lineage_id: int | None, delta: dict
     """Add `delta` to the sums of the block whose first plan is `lineage_id` (an upsert)."""
     if lineage_id is None or not any(delta.values()):
         return
-    from sqlalchemy.dialects import postgresql, sqlite
-
     table = ProgrammeBlockSums.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(table)
+    insert = upsert_insert(table, connection.dialect.name)
     source = sa.select(
         Plan.programme_id, Plan.block_number, Plan.clinic_id,
         *(sa.literal(delta[name], sa.Integer) for name in BLOCK_SUMS),

@@ -13,20 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ..database import upsert_insert
 from ..domain.throttle import Decision, ThrottlePolicy, decide_attempt
 from ..extensions import db
 from ..models import SignInCounter, utcnow
-
-
-def _insert(dialect: str) -> sa.Insert:
-    table = SignInCounter.__table__
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"Sign-in counters need PostgreSQL or SQLite, not {dialect}.")
 
 
 def count_attempt(scope: str, subject: str, window: timedelta, now: datetime | None = None) -> int:
@@ -34,7 +25,7 @@ def count_attempt(scope: str, subject: str, window: timedelta, now: datetime | N
     now = now or utcnow()
     table = SignInCounter.__table__
     expired = table.c.window_start <= now - window
-    stmt = _insert(db.session.get_bind().dialect.name).values(
+    stmt = upsert_insert(table, db.session.get_bind().dialect.name).values(
         scope=scope, subject=subject[:254], failures=1, window_start=now
     )
     stmt = stmt.on_conflict_do_update(
