@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 try:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 except ImportError:  # the rest of the suite runs without it
-    sync_playwright = None
+    expect = sync_playwright = None
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -264,6 +264,21 @@ def start_plan(page: Page, template: str = "Strengthening") -> int:
     match = re.search(r"/plans/(\d+)/edit", page.url)
     assert match, page.url
     return int(match.group(1))
+
+
+def issue_plan(page: Page) -> None:
+    """On a draft's page, tick every warning and issue the plan.
+
+    Waits for the issue button first: a click that saved the draft may still be loading its page,
+    and ticking before it has come finds no boxes (the plan is then refused for an unticked
+    warning, as CI once saw).
+    """
+    button = page.get_by_role("button", name="Issue the plan")
+    expect(button).to_be_visible()
+    for box in page.locator("#issue").get_by_role("checkbox").all():
+        box.check()
+    button.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Issued")
 
 
 #: The two widths every page is looked at: a laptop and a phone.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browsing import PageAudit, Server, add_patient, sign_in, start_plan
+from tests.e2e.browsing import PageAudit, Server, add_patient, issue_plan, sign_in, start_plan
 
 try:
     from playwright.sync_api import expect
@@ -18,10 +18,7 @@ PHONE = 390
 
 def _issue(page, plan_id: int) -> None:
     page.goto(f"/plans/{plan_id}")
-    for box in page.locator("#issue").get_by_role("checkbox").all():
-        box.check()
-    page.get_by_role("button", name="Issue the plan").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Issued")
+    issue_plan(page)
 
 
 def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(

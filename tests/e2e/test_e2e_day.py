@@ -18,6 +18,7 @@ from tests.e2e.browsing import (
     PHONE,
     Server,
     add_patient,
+    issue_plan,
     look_at_both_widths,
     sign_in,
     start_plan,
@@ -102,10 +103,7 @@ def test_a_therapists_day(clinic: Server, new_page: Callable[..., Page]) -> None
     checks.get_by_role("link", name=re.compile("^Change it")).first.click()
     expect(page).to_have_url(re.compile(rf"/plans/{plan_id}/edit#items-\d+-position$"))
     page.goto(f"/plans/{plan_id}")
-    for box in page.locator("#issue").get_by_role("checkbox").all():
-        box.check()
-    page.get_by_role("button", name="Issue the plan").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Issued")
+    issue_plan(page)
 
     # A week's log, on a phone: cards, one day each; a day still to come is refused.
     page.set_viewport_size({"width": PHONE, "height": 900})
@@ -122,9 +120,7 @@ def test_a_therapists_day(clinic: Server, new_page: Callable[..., Page]) -> None
     # Revise, issue: the logs follow; the old revision is read-only and points to the new.
     page.get_by_role("button", name="Revise").click()
     page.get_by_role("button", name="Save the plan").click()
-    for box in page.locator("#issue").get_by_role("checkbox").all():
-        box.check()
-    page.get_by_role("button", name="Issue the plan").click()
+    issue_plan(page)
     expect(page.locator("#progress")).to_contain_text("of 21")
     page.goto(f"/plans/{plan_id}")
     expect(page.get_by_text("This revision is read-only.")).to_be_visible()
@@ -133,6 +129,7 @@ def test_a_therapists_day(clinic: Server, new_page: Callable[..., Page]) -> None
 
     # Two tabs on the patient: the second keeps its typing and shows what the first saved.
     page.get_by_role("link", name="Ngozi Okafor").first.click()
+    expect(page).to_have_url(re.compile(r"/patients/\d+$"))  # the click's page, not the last
     record = page.url
     other = page.context.new_page()
     other.goto(record + "/edit")

@@ -21,6 +21,7 @@ from tests.e2e.browsing import (
     DESKTOP,
     Server,
     add_patient,
+    issue_plan,
     look_at_both_widths,
     sign_in,
     start_plan,
@@ -80,10 +81,7 @@ def test_a_returned_sheet_scanned_checked_and_saved(
     page.get_by_label("Start date").fill((date.today() - timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Save the plan").click()
     page.goto(f"/plans/{plan_id}")
-    for box in page.locator("#issue").get_by_role("checkbox").all():
-        box.check()
-    page.get_by_role("button", name="Issue the plan").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Issued")
+    issue_plan(page)
     handout = page.request.get(f"/plans/{plan_id}/handout.pdf").body()
 
     page.get_by_role("link", name="Scan returned sheets").click()
