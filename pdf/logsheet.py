@@ -115,9 +115,13 @@ class LogSheet(Flowable):
 
 
 def _intro(
-    week: WeekPlan | None, st: HandoutStyles, width: float, full: bool
+    week: WeekPlan | None, st: HandoutStyles, width: float, full: bool, named: int | None = None
 ) -> list[tuple[str, bool]]:
-    """The lines in the box above the grid: the week's doses in full, or shortened."""
+    """The lines in the box above the grid: the week's doses in full, or shortened.
+
+    `named` doses at most are given; the rest are listed by name on a line that says where
+    their doses are, so that no exercise is ever left off the reminder unsaid.
+    """
     size, fonts = st.sheet_size, st.fonts
     if week is None:
         return [
@@ -134,11 +138,22 @@ def _intro(
     if week.doses:
         lines.append(("This week, one session is:", BOLD))
         bullet_w = width - size * 1.2
-        for dose in week.doses:
+        given = week.doses if named is None else week.doses[:named]
+        for dose in given:
             # The note is in the dose grid; here it would crowd the reminder (and be cut short).
             sentence = dose_sentence(dose, with_note=False)
             wrapped = wrap(sentence, fonts.regular, size, bullet_w, max_lines=2 if full else 1)
             lines += [(("• " if i == 0 else "   ") + line, PLAIN) for i, line in enumerate(wrapped)]
+        rest = week.doses[len(given) :]
+        if rest:
+            names = ", ".join(one_line(dose.exercise_name) for dose in rest)
+            also = wrap(f"• Also {names}: see “Week by week” for how many.", fonts.regular,
+                        size, width)  # fmt: skip
+            if len(also) > 2:  # too many names: how many, and where they are
+                more = "exercise" if len(rest) == 1 else "exercises"
+                also = wrap(f"• {len(rest)} more {more}: see “Week by week”.", fonts.regular,
+                            size, width)  # fmt: skip
+            lines += [(line, PLAIN) for line in also]
     n = week.sessions_per_day
     if n > 0:
         plural = "session" if n == 1 else "sessions"
@@ -195,41 +210,56 @@ def draw_log_sheet(
     else:
         title = f"Week {week.number} log sheet" + ("" if first else ", continued")
         dates = date_range(week.starts, week.ends)
+    # Beside the title and after the name when they fit: a line or two more for the doses.
+    gap = size
     y = top + st.sheet_title_size
+    title_w = stringWidth(title, fonts.bold, st.sheet_title_size)
     text.put(left, y, fit(title, fonts.bold, st.sheet_title_size, beside), fonts.bold,
              st.sheet_title_size, ACCENT)  # fmt: skip
+    dates_beside = first and title_w + gap + stringWidth(dates, fonts.regular, size) <= beside
+    if dates_beside:
+        text.put(left + title_w + gap, y, dates, fonts.regular, size, INK)
     y += st.sheet_title_size * 0.25 + line_h * 0.9
-    if first:
+    if first and not dates_beside:
         text.put(left, y, fit(dates, fonts.regular, size, beside), fonts.regular, size, INK)
         y += line_h
     chart = one_line(snap.chart_number)
     name = one_line(snap.patient_full_name)
-    together = f"{name}, chart {chart}" if chart else name
-    if not first and stringWidth(together, fonts.regular, size) <= beside:
-        text.put(left, y, together, fonts.regular, size, INK)
+    name_w = stringWidth(name, fonts.regular, size)
+    labelled = f"Chart {chart}"
+    if not chart:
+        text.put(left, y, fit(name, fonts.regular, size, beside), fonts.regular, size, INK)
+    elif not first and stringWidth(f"{name}, chart {chart}", fonts.regular, size) <= beside:
+        text.put(left, y, f"{name}, chart {chart}", fonts.regular, size, INK)
+    elif first and name_w + gap + stringWidth(labelled, fonts.bold, size) <= beside:
+        text.put(left, y, name, fonts.regular, size, INK)
+        text.put(left + name_w + gap, y, labelled, fonts.bold, size, INK)
     else:
         text.put(left, y, fit(name, fonts.regular, size, beside), fonts.regular, size, INK)
-        if chart:  # in full, over more lines if need be: staff file loose sheets by it
-            for part in _split_chars(f"Chart {chart}", fonts.bold, size, beside):
-                y += line_h
-                text.put(left, y, part, fonts.bold, size, INK)
+        # in full, over more lines if need be: staff file loose sheets by it
+        for part in _split_chars(labelled, fonts.bold, size, beside):
+            y += line_h
+            text.put(left, y, part, fonts.bold, size, INK)
     y = max(y + size * 0.6, lay.code[3] + 2 * MM)
 
     # What this week's sessions are, in a tinted box (first page only).
     if first:
         pad = size * 0.5
         room = lay.head[3] - y - 2 * MM
-        # The doses in full, in closer lines if need be, before any is shortened or left out.
-        for full in (True, False):
-            intro = _intro(week, st, width - size, full=full)
+        # The doses in full, in closer lines if need be, then shortened to a line each, then
+        # the last ones named only (with where to find them), never left off unsaid.
+        doses = len(week.doses) if week else 0
+        tries = [(True, None), (False, None)] + [(False, n) for n in range(doses - 1, -1, -1)]
+        for full, named in tries:
+            intro = _intro(week, st, width - size, full=full, named=named)
             for tighter in (1.35, 1.22, 1.12):
                 line_h = size * tighter
-                pad = size * (0.5 if tighter > 1.3 else 0.35)
+                pad = size * (0.5 if tighter > 1.3 else 0.3)
                 if len(intro) * line_h + pad * 2 <= room:
                     break
             if len(intro) * line_h + pad * 2 <= room:
                 break
-        while intro and len(intro) * line_h + pad * 2 > room:
+        while intro and len(intro) * line_h + pad * 2 > room:  # not even the names fit
             intro = intro[:-2] + intro[-1:] if len(intro) > 1 else []
         if intro:
             box_h = len(intro) * line_h + pad * 2

@@ -398,7 +398,7 @@ def _normal(spec: SheetSpec, frame: Box, sp: Spacing) -> _Grid:
             )
         )
     return _Grid(
-        head_end=grid_top - 2 * MM,
+        head_end=grid_top - 1 * MM,
         grid_bottom=grid_bottom,
         rows=tuple(rows),
         areas=tuple(areas),

@@ -91,8 +91,11 @@ def day_name(day: date) -> str:
 
 
 def date_range(start: date, end: date) -> str:
-    """'3 March to 30 March 2025', with the year shown once when both dates share it."""
-    head = f"{start.day} {_MONTHS[start.month - 1]}"
+    """'3 to 30 March 2025', '28 March to 3 April 2025': the month and year each shown once
+    when both dates share them."""
+    head = f"{start.day}"
+    if (start.year, start.month) != (end.year, end.month):
+        head += f" {_MONTHS[start.month - 1]}"
     if start.year != end.year:
         head += f" {start.year}"
     return f"{head} to {end.day} {_MONTHS[end.month - 1]} {end.year}"

@@ -13,6 +13,7 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,6 +55,14 @@ def reader(pdf: bytes) -> PdfReader:
 def page_texts(pdf: bytes) -> list[str]:
     """Each page's text with no-break spaces and runs of spaces folded to one space."""
     return [re.sub(r"[ \u00a0]+", " ", page.extract_text()) for page in reader(pdf).pages]
+
+
+def baselines(pdf: bytes, page: int, *texts: str) -> list[float]:
+    """Where each text's first letter stands on a page (its baseline, in points), by pdfplumber."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        found = document.pages[page]
+        return [round(found.search(text, regex=False)[0]["chars"][0]["matrix"][5], 2)
+                for text in texts]  # fmt: skip
 
 
 def sample() -> HandoutSnapshot:
@@ -131,15 +140,76 @@ def test_large_print_sheets_take_two_pages_and_keep_the_reminder() -> None:
         assert "RPH-20417" in first and "RPH-20417" in second
 
 
+def _reminders(snapshot: HandoutSnapshot, options: HandoutOptions) -> list[str]:
+    """The reminder box above each week's grid: the lines from its heading to "Do N sessions"."""
+    pages = page_texts(render(snapshot, options))
+    return [
+        first.split("This week, one session is:")[1].split("\nDo ")[0]
+        for first, *_ in week_sheets(pages, options)
+    ]
+
+
 def test_large_print_reminders_give_each_dose_whole_in_closer_lines_before_cutting_one() -> None:
     """The down-training sample's weeks, large print A4: the reminder above each sheet's grid
     fits every dose sentence whole once its lines are drawn closer (it used to cut a dose short
     with an ellipsis as soon as the roomiest spacing did not fit)."""
-    options = HandoutOptions(paper="a4", large_print=True)
-    pages = page_texts(render(sample_snapshot("down_training"), options))
-    for first, _ in week_sheets(pages, options):
-        reminder = first.split("This week, one session is:")[1].split("Do ")[0]
+    for reminder in _reminders(sample_snapshot("down_training"), HandoutOptions("a4", True)):
         assert "\u2026" not in reminder, reminder
+
+
+@pytest.mark.parametrize("approach", ["strengthening", "down_training", "balanced"])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_every_weeks_reminder_names_every_exercise_of_the_week(
+    approach: str, paper: str, large: bool
+) -> None:
+    """Every sample, both papers and print sizes: each of the week's exercises is on its sheet's
+    reminder. Large print on Letter used to leave the last doses off without a word (week 3 of
+    the strengthening sample showed two of its four); the dates now sit beside the title and the
+    chart number beside the name, and a dose that still does not fit is cut, not dropped."""
+    snapshot = sample_snapshot(approach)
+    reminders = _reminders(snapshot, HandoutOptions(paper, large))
+    for week, reminder in zip(snapshot.weeks, reminders, strict=True):
+        for dose in week.doses:
+            assert f"• {dose.exercise_name}:" in reminder, (week.number, reminder)
+        if paper == "a4":  # A4 has the room to give every dose whole
+            assert "\u2026" not in reminder, reminder
+
+
+def test_a_week_of_more_doses_than_fit_names_the_rest_and_where_their_doses_are() -> None:
+    """A week of six doses in large print on Letter: what does not fit is named, with where to
+    find it; a week of twelve (the editor's most) says how many more there are."""
+    base = sample_snapshot("strengthening")
+    doses = base.weeks[2].doses
+    for count in (6, 12):
+        extra = tuple(
+            replace(doses[i % len(doses)], exercise_name=f"Exercise {chr(65 + i)}")
+            for i in range(count)
+        )
+        snapshot = replace(base, weeks=(*base.weeks[:2], replace(base.weeks[2], doses=extra),
+                                        base.weeks[3]))  # fmt: skip
+        reminder = " ".join(_reminders(snapshot, HandoutOptions("letter", True))[2].split())
+        given = [d.exercise_name for d in extra if f"• {d.exercise_name}:" in reminder]
+        assert given == [d.exercise_name for d in extra[: len(given)]] and len(given) < count
+        rest = [d.exercise_name for d in extra[len(given) :]]
+        if count == 6:
+            assert f"• Also {', '.join(rest)}: see “Week by week” for how many." in reminder
+        else:
+            assert f"• {len(rest)} more exercises: see “Week by week”." in reminder
+
+
+def test_a_sheet_gives_the_dates_beside_its_title_and_the_chart_beside_the_name() -> None:
+    """On a week's first page, when they fit: a line more for the doses. The chart number
+    stays whole and in bold (staff file loose sheets by it); a long one keeps its own lines."""
+    week_1 = -10  # of five two-page sheets, the spare last
+    title, dates, name, chart = baselines(
+        render(sample(), LARGE), week_1, "Week 1 log sheet", "3 to 9 March 2025",
+        "Łucja Wiśniewska Chart", "Chart RPH-20417",
+    )  # fmt: skip
+    assert title == dates and name == chart and name != title
+    long_chart = replace(sample(), chart_number="RPH-" + "7" * 40)
+    name, label = baselines(render(long_chart, LARGE), week_1, "Łucja Wiśniewska\nChart", "Chart")
+    assert label < name  # on lines of its own under the name (y grows upwards)
 
 
 @pytest.mark.parametrize(
@@ -264,7 +334,7 @@ def test_metadata() -> None:
     # Title and subject show in print queues and browser tabs: no patient name there.
     assert meta.title == "Your pelvic floor exercise plan"
     assert meta.author == "Riverside Pelvic Health"
-    assert meta.subject == "Home exercise plan, 3 March to 30 March 2025, version 1"
+    assert meta.subject == "Home exercise plan, 3 to 30 March 2025, version 1"
     assert "Łucja" not in meta.title + meta.subject and "Wiśniewska" not in meta.subject
     # The creation date is the plan's issue time, fixed, so the bytes stay identical.
     assert meta["/CreationDate"] == "D:20250228143000+00'00'"

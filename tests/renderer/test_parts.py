@@ -66,7 +66,8 @@ def test_fit_and_wrap_never_exceed_the_width() -> None:
 
 
 def test_dates_read_plainly() -> None:
-    assert date_range(date(2025, 3, 3), date(2025, 3, 30)) == "3 March to 30 March 2025"
+    assert date_range(date(2025, 3, 3), date(2025, 3, 30)) == "3 to 30 March 2025"
+    assert date_range(date(2025, 3, 28), date(2025, 4, 3)) == "28 March to 3 April 2025"
     assert date_range(date(2025, 12, 29), date(2026, 1, 4)) == (
         "29 December 2025 to 4 January 2026"
     )
