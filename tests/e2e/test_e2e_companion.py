@@ -35,6 +35,17 @@ def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
     audit.check(staff, "companion-manage")
     path = staff.locator("code.wrap").inner_text()
     assert path.startswith("/p/")
+    # With FLOORPLAN_PUBLIC_URL set the page shows the whole link, which must wrap on a phone
+    # rather than widen the page. This server runs without it, so the link is put in as it
+    # would be shown.
+    staff.set_viewport_size({"width": PHONE, "height": 900})
+    staff.locator("code.wrap").evaluate(
+        "(el, link) => { el.textContent = link; }",
+        "https://pelvic-health.riverside-clinic.example/floorplan" + path,
+    )
+    scroll, inner = staff.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert scroll <= inner + 1, (scroll, inner)
+    staff.set_viewport_size({"width": 1366, "height": 900})
     code = staff.locator("dd code").first.inner_text()
 
     phone = new_page(clinic.url, PHONE)
