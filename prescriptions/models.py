@@ -373,15 +373,6 @@ class LogEntry(db.Model):
             "sessions_prescribed",
         ),  # fmt: skip
         sa.Index("ix_log_plan", "plan_id"),
-        # the outcomes page's sums per lineage, read from the index alone
-        sa.Index(
-            "ix_log_clinic_lineage_sums",
-            "clinic_id",
-            "lineage_id",
-            "sessions_done",
-            "sessions_prescribed",
-            "leaks",
-        ),  # fmt: skip
         # the start page's days logged from patients' phones, latest first: only those rows,
         # not every logged day of the clinic (ix_log_clinic_day walked them all, 250 ms at
         # 10,000 patients on SQLite)
