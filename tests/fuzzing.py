@@ -69,6 +69,7 @@ from prescriptions.auth import views as auth_views
 from prescriptions.auth.passwords import password_problem
 from prescriptions.extensions import db
 from prescriptions.models import User
+from prescriptions.web.forms import strip as strip_invisible
 
 EXAMPLES = 30
 MODES = ("valid", "invalid", "arbitrary")
@@ -167,14 +168,20 @@ def line(max_len: int, *, required: bool = True) -> st.SearchStrategy[str]:
     text = st.text(_PRINTABLE, min_size=1 if required else 0, max_size=min(max_len, 60))
     if max_len > 60:
         text = st.one_of(text, st.just("ŵ" * max_len))
-    return text.filter(lambda s: bool(s.strip())) if required else text
+    return text.filter(_visible) if required else text
+
+
+def _visible(text: str) -> bool:
+    """Something a reader would see: a required field refuses white space and characters that
+    print nothing alike (a lone soft hyphen, U+00AD, once drew a 400 here as if valid)."""
+    return bool(strip_invisible(text))
 
 
 def lines(max_len: int, *, required: bool = False) -> st.SearchStrategy[str]:
     """Multi-line Unicode text a form must accept."""
     text = st.text(_MULTILINE, min_size=1 if required else 0, max_size=min(max_len, 80))
     text = st.one_of(text, st.just(("Ω\r\n" * max_len)[:max_len]))
-    return text.filter(lambda s: bool(s.strip())) if required else text
+    return text.filter(_visible) if required else text
 
 
 def too_long(max_len: int) -> st.SearchStrategy[str]:
