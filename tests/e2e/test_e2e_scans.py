@@ -80,7 +80,7 @@ def test_a_returned_sheet_scanned_checked_and_saved(
     plan_id = start_plan(page, "Strengthening")
     page.get_by_label("Start date").fill((date.today() - timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Save the plan").click()
-    page.goto(f"/plans/{plan_id}")
+    expect(page).to_have_url(re.compile(rf"/plans/{plan_id}$"))  # saved before it is issued
     issue_plan(page)
     handout = page.request.get(f"/plans/{plan_id}/handout.pdf").body()
 
