@@ -412,7 +412,7 @@ def test_an_archived_patients_link_does_not_open_and_can_still_be_revoked(
 def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_factory, world):
     import hashlib
 
-    from prescriptions.companion.queries import fetch_printed_links
+    from prescriptions.companion.queries import fetch_printed_keys
 
     plain = {hashlib.sha256(t.encode()).hexdigest()
              for t in (world["token"], world["code"].replace("-", ""))}  # fmt: skip
@@ -421,8 +421,7 @@ def test_the_stored_hashes_are_keyed_and_a_new_secret_key_ends_the_link(app_fact
         link = db.session.scalar(sa.select(PatientLink))
         assert {link.token_hash, link.code_hash}.isdisjoint(plain)  # nothing to test guesses on
         new_key = link_key(rotated.config["SECRET_KEY"])
-        printed = fetch_printed_links(world["clinic"], {world["patient"]}, new_key, "https://x", "")
-        assert printed == {}
+        assert fetch_printed_keys(world["clinic"], {world["patient"]}, new_key) == {}
     phone = rotated.test_client()
     missing = phone.get("/p/" + "A" * 32)
     for key in (world["token"], world["code"], token_for(new_key, link.nonce)):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import joinedload
 from ..domain.vocab import PlanStatus
 from ..extensions import db
 from ..models import LogEntry, Patient, PatientLink, PatientQuestion, Plan
-from ..web.links import public_link
 from .tokens import code_for, holds, key_hash, token_for
 
 
@@ -124,16 +123,14 @@ def fetch_patient_questions(
     )
 
 
-def fetch_printed_links(
-    clinic_id: int, patient_ids: set[int], key: bytes, public_url: str, script_root: str
+def fetch_printed_keys(
+    clinic_id: int, patient_ids: set[int], key: bytes
 ) -> dict[int, tuple[str, str]]:
-    """Each patient's live link and short code as the handout prints them, by patient id.
+    """Each patient's unrevoked link as the handout prints it: (token, short code), by patient.
 
-    Empty without a public address (FLOORPLAN_PUBLIC_URL): then no QR code is printed. A link
-    made under another secret key (it no longer opens) is left off too. script_root is the
-    path prefix the site is served under (the request's), which the link carries once.
+    A link made under another secret key (it no longer opens) is left off.
     """
-    if not (public_url or "").rstrip("/") or not patient_ids:
+    if not patient_ids:
         return {}
     links = db.session.scalars(
         sa.select(PatientLink).where(
@@ -143,10 +140,7 @@ def fetch_printed_links(
         )
     )
     return {
-        link.patient_id: (
-            public_link(public_url, script_root, "companion.today", key=token_for(key, link.nonce)),
-            code_for(key, link.nonce),
-        )
+        link.patient_id: (token_for(key, link.nonce), code_for(key, link.nonce))
         for link in links
         if holds(key, link.nonce, link.token_hash)
     }

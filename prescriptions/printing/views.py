@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..audit import record_event
-from ..companion.queries import fetch_printed_links
+from ..companion.queries import fetch_printed_keys
 from ..companion.tokens import link_key
 from ..exercises.queries import fetch_catalogue
 from ..extensions import db
@@ -19,6 +19,7 @@ from ..mapping.handouts import (
 )
 from ..plans.queries import fetch_current_plans, fetch_plan, fetch_plans_by_ids
 from ..web import acting, clinic_id
+from ..web.links import public_link
 from .forms import BatchPrintForm, HandoutOptionsForm
 
 bp = Blueprint("printing", __name__)
@@ -50,12 +51,17 @@ def handout(plan_id: int) -> ResponseReturnValue:
 
 
 def _printed_links(patient_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """The patients' phone links for the QR codes (none without FLOORPLAN_PUBLIC_URL)."""
+    """The patients' phone links and short codes for the QR codes, by patient (none without
+    FLOORPLAN_PUBLIC_URL: a QR code needs the whole link)."""
     config = current_app.config
-    key = link_key(config["SECRET_KEY"])
-    return fetch_printed_links(
-        clinic_id(), patient_ids, key, config["PUBLIC_URL"], request.script_root
-    )
+    public = str(config.get("PUBLIC_URL") or "")
+    if not public.rstrip("/"):
+        return {}
+    keys = fetch_printed_keys(clinic_id(), patient_ids, link_key(config["SECRET_KEY"]))
+    return {
+        patient: (public_link(public, request.script_root, "companion.today", key=token), code)
+        for patient, (token, code) in keys.items()
+    }
 
 
 def _pdf_response(pdf: bytes, name: str) -> Response:
