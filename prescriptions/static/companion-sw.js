@@ -18,8 +18,14 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// Where the companion's pages are: the folder this worker is served from, "/p/", or
+// "/floorplan/p/" when the site is served under a path prefix; the site's root is above it.
+const PAGES = new URL("./", self.location.href).pathname;
+const ROOT = PAGES.slice(0, -"p/".length);
+
 function isTodayPage(url) {
-  return /^\/p\/[^/]+$/.test(url.pathname) && url.pathname !== "/p/sw.js";
+  const rest = url.pathname.slice(PAGES.length);
+  return url.pathname.startsWith(PAGES) && rest !== "" && !rest.includes("/") && rest !== "sw.js";
 }
 
 self.addEventListener("fetch", (event) => {
@@ -31,8 +37,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) {
     return;
   }
-  const isPage = url.pathname.startsWith("/p/") && url.pathname !== "/p/sw.js";
-  const isAsset = url.pathname.startsWith("/static/companion");
+  const isPage = url.pathname.startsWith(PAGES) && url.pathname !== PAGES + "sw.js";
+  const isAsset = url.pathname.startsWith(ROOT + "static/companion");
   if (!isPage && !isAsset) {
     return;
   }

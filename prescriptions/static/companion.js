@@ -145,7 +145,8 @@
   if (navigator.onLine) flush();
 
   if (body.dataset.worker && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register(body.dataset.worker, { scope: "/p/" }).catch(() => {});
+    // its scope is the folder it is served from: /p/, or /floorplan/p/ under a path prefix
+    navigator.serviceWorker.register(body.dataset.worker).catch(() => {});
   }
 
   // The guided session: a squeeze-and-rest timer, or a breathing pacer that grows on the

@@ -94,9 +94,11 @@ def missing_requirement() -> str | None:
 class Server:
     """A running `flask --app app run` on a loopback port with its own instance folder."""
 
-    url: str
+    url: str  #: with the path prefix, if the server has one
     process: subprocess.Popen[bytes]
     log: Path
+    instance: Path
+    secret_key: str
 
     def stop(self, keep_as: str) -> None:
         """Stop the server (kill it if it lingers) and keep its log under artifacts/."""
@@ -122,25 +124,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(instance: Path, timeout: float = 30.0) -> Server:
-    """Start the real server on a fresh SQLite database and wait until /healthz answers."""
+def start_server(
+    instance: Path, timeout: float = 30.0, *, secret_key: str = "", prefix: str = ""
+) -> Server:
+    """Start the real server on a fresh SQLite database and wait until /healthz answers.
+
+    With a `prefix` it is gunicorn serving the site under that path (SCRIPT_NAME), as behind a
+    proxy that forwards /floorplan/ to it; with the `secret_key` of another server on the same
+    instance folder it serves that server's clinic, whose phone links then open here too.
+    """
     instance.mkdir(parents=True, exist_ok=True)
     port = _free_port()
+    secret_key = secret_key or secrets.token_hex(32)
     # Nothing from the caller's FLOORPLAN_* settings (a server database, say) leaks in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOORPLAN_")}
     env |= {
         "FLOORPLAN_INSTANCE_PATH": str(instance),
-        "FLOORPLAN_SECRET_KEY": secrets.token_hex(32),
+        "FLOORPLAN_SECRET_KEY": secret_key,
         "PYTHONUNBUFFERED": "1",
     }
-    log = instance / "server.log"
-    command = [sys.executable, "-m", "flask", "--app", "app", "run"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"]
+    log = instance / f"server{prefix.replace('/', '-')}.log"
+    if prefix:
+        env["SCRIPT_NAME"] = prefix
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:app"]
+    else:
+        command = [sys.executable, "-m", "flask", "--app", "app", "run"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"]
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-    server = Server(f"http://127.0.0.1:{port}", process, log)
+    server = Server(f"http://127.0.0.1:{port}{prefix}", process, log, instance, secret_key)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.browsing import PageAudit, Server, add_patient, issue_plan, sign_in, start_plan
+from tests.e2e.browsing import (
+    PageAudit,
+    Server,
+    add_patient,
+    issue_plan,
+    sign_in,
+    start_plan,
+    start_server,
+)
 
 try:
     from playwright.sync_api import expect
@@ -21,17 +29,24 @@ def _issue(page, plan_id: int) -> None:
     issue_plan(page)
 
 
-def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
-    clinic: Server, new_page, audit: PageAudit
-) -> None:
-    staff = new_page(clinic.url, 1366)
-    sign_in(staff)
-    add_patient(staff, "Imogen", "Farthing", "E2E-C16", preferred="Immy")
+def _linked_patient(staff, given: str, family: str, chart: str, preferred: str) -> int:
+    """A new patient on an issued plan with a phone link just made; the plan's id. The staff
+    page is left on the link's page."""
+    add_patient(staff, given, family, chart, preferred=preferred)
     staff.get_by_role("link", name="New plan").click()
     plan_id = start_plan(staff, "Strengthening")
     _issue(staff, plan_id)
     staff.get_by_role("link", name=re.compile("^Make one")).click()
     staff.get_by_role("button", name="Make a phone link").click()
+    return plan_id
+
+
+def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
+    clinic: Server, new_page, audit: PageAudit
+) -> None:
+    staff = new_page(clinic.url, 1366)
+    sign_in(staff)
+    plan_id = _linked_patient(staff, "Imogen", "Farthing", "E2E-C16", "Immy")
     audit.check(staff, "companion-manage")
     path = staff.locator("code.wrap").inner_text()
     assert path.startswith("/p/")
@@ -101,3 +116,35 @@ def test_a_phone_logs_online_and_offline_and_the_therapist_sees_both_once(
     assert serious == {}
     sideways = {k: v for k, v in audit.scrolls_sideways().items() if k.startswith("companion-")}
     assert sideways == {}
+
+
+def test_under_a_path_prefix_the_phone_page_still_opens_offline(clinic: Server, new_page) -> None:
+    """The site served under /floorplan (SCRIPT_NAME, by gunicorn, on the same clinic): the
+    service worker takes the folder it is served from, /floorplan/p/, and keeps today's page
+    there. It had asked for /p/ as its scope, which a worker under /floorplan/p/ is refused, so
+    the page did not open offline."""
+    staff = new_page(clinic.url, 1366)
+    sign_in(staff)
+    _linked_patient(staff, "Oskar", "Lindqvist", "E2E-C17", "Oskar")
+    path = staff.locator("code.wrap").inner_text()
+    prefixed = start_server(clinic.instance, secret_key=clinic.secret_key, prefix="/floorplan")
+    try:
+        phone = new_page(prefixed.url, PHONE)
+        phone.goto(prefixed.url + path)
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Oskar")
+        # registered (a refused scope leaves none), then in charge of the page once reloaded
+        scope = "async () => (await navigator.serviceWorker.getRegistration())?.scope ?? null"
+        phone.wait_for_function(scope, timeout=10_000)
+        assert phone.evaluate(scope) == prefixed.url + "/p/"
+        phone.reload()
+        phone.wait_for_function("() => navigator.serviceWorker.controller", timeout=10_000)
+        phone.reload()  # through the worker, which keeps today's page
+        kept = "async () => !!(await caches.match(location.href))"
+        phone.wait_for_function(kept, timeout=10_000)
+        phone.context.set_offline(True)
+        phone.reload()
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Hello Oskar")
+        phone.context.set_offline(False)
+        assert prefixed.tracebacks() == ""
+    finally:
+        prefixed.stop(keep_as="prefixed")
