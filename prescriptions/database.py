@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from .extensions import db
@@ -362,10 +363,8 @@ def paginate(stmt: sa.Select[Any], page: int, per_page: int) -> Pagination:
     return result
 
 
-def upsert_insert(table: sa.Table, dialect: str) -> Any:
+def upsert_insert(table: sa.Table, dialect: str) -> postgresql.Insert | sqlite.Insert:
     """An INSERT on `table` that takes ON CONFLICT (the two databases we run on spell it alike)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
