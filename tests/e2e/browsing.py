@@ -146,7 +146,8 @@ def start_server(
     log = instance / f"server{prefix.replace('/', '-')}.log"
     if prefix:
         env["SCRIPT_NAME"] = prefix
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:app"]
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", "1", "app:app"]
     else:
         command = [sys.executable, "-m", "flask", "--app", "app", "run"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--no-reload", "--no-debugger"]
